@@ -1,0 +1,52 @@
+-- Each contact's channel and campaign (CONTRACTS §5): utm_source through channel_map; a paid
+-- channel also needs utm_campaign to name a campaign on that platform; else 'unattributed'.
+with contacts as (
+    select * from {{ ref('stg_hubspot__contacts') }}
+),
+
+mapped as (
+    select
+        contacts.contact_id,
+        contacts.created_at,
+        contacts.created_date,
+        contacts.utm_source,
+        contacts.utm_campaign,
+        channel_map.channel as source_channel
+    from contacts
+    left join {{ ref('channel_map') }} as channel_map
+        on contacts.utm_source = channel_map.utm_source
+),
+
+attributed as (
+    select
+        mapped.*,
+        campaigns.campaign_id,
+        case
+            when mapped.source_channel is null then 'unattributed'
+            when mapped.source_channel in ('meta', 'google_ads') and campaigns.campaign_name is null
+                then 'unattributed'
+            else mapped.source_channel
+        end as channel,
+        case
+            when mapped.utm_source is null then 'no utm_source'
+            when mapped.source_channel is null then 'unknown utm_source'
+            when mapped.source_channel in ('meta', 'google_ads') and campaigns.campaign_name is null
+                then 'unknown campaign'
+        end as unattributed_reason
+    from mapped
+    left join {{ ref('int_campaigns__named') }} as campaigns
+        on mapped.source_channel = campaigns.channel
+        and mapped.utm_campaign = campaigns.campaign_name
+)
+
+select
+    contact_id,
+    created_at,
+    created_date,
+    utm_source,
+    utm_campaign,
+    channel,
+    case when channel in ('meta', 'google_ads') then utm_campaign end as campaign_name,
+    case when channel in ('meta', 'google_ads') then campaign_id end as campaign_id,
+    unattributed_reason
+from attributed

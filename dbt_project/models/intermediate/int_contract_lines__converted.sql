@@ -1,0 +1,43 @@
+-- Contract lines (the deal's line items) valued at the signing day's rate, which every later
+-- line value (shipped, delivered, backlog) reuses so they reconcile (CONTRACTS §5).
+with lines as (
+    select
+        contracts.contract_number,
+        contracts.envelope_id,
+        contracts.deal_id,
+        contracts.channel,
+        contracts.signed_date,
+        contracts.currency_code,
+        line_items.line_item_id,
+        line_items.sku,
+        line_items.product_name,
+        line_items.quantity,
+        line_items.unit_price
+    from {{ ref('int_contracts__joined') }} as contracts
+    inner join {{ ref('stg_hubspot__associations') }} as associations
+        on associations.association_type = 'deals_line_items'
+        and associations.from_id = contracts.deal_id
+    inner join {{ ref('stg_hubspot__line_items') }} as line_items
+        on associations.to_id = line_items.line_item_id
+)
+
+select
+    lines.contract_number || ':' || lines.line_item_id as contract_line_id,
+    lines.contract_number,
+    lines.envelope_id,
+    lines.deal_id,
+    lines.line_item_id,
+    lines.channel,
+    lines.signed_date,
+    lines.sku,
+    lines.product_name,
+    lines.currency_code,
+    lines.quantity,
+    lines.unit_price,
+    lines.quantity * lines.unit_price as line_value,
+    fx_to.rate_scaled as rate_to_scaled,
+    fx_from.rate_scaled as rate_from_scaled,
+    {{ fx_convert('lines.quantity * lines.unit_price', 'fx_to.rate_scaled', 'fx_from.rate_scaled') }}
+        as booked_value
+from lines
+{{ fx_join_pair('fx', 'lines.currency_code', 'lines.signed_date') }}

@@ -1,0 +1,132 @@
+-- Per contract: contracted, shipped and delivered quantity and value as of the clock, when it
+-- was first shipped and fully shipped, and whether that met the promised delivery date.
+with lines as (
+    select * from {{ ref('int_contract_lines__converted') }}
+),
+
+shipment_lines as (
+    select * from {{ ref('int_shipment_lines__matched') }}
+),
+
+-- the day each line's cumulative shipped quantity first reached its contracted quantity
+line_shipments as (
+    select
+        shipment_lines.contract_line_id,
+        shipment_lines.ship_date,
+        sum(shipment_lines.shipped_quantity) over (
+            partition by shipment_lines.contract_line_id
+            order by shipment_lines.ship_date, shipment_lines.shipment_id
+            rows between unbounded preceding and current row
+        ) as shipped_to_date
+    from shipment_lines
+),
+
+line_status as (
+    select
+        lines.contract_line_id,
+        lines.contract_number,
+        lines.quantity,
+        lines.booked_value,
+        coalesce(shipped.shipped_quantity, 0) as shipped_quantity,
+        coalesce(shipped.shipped_value, 0) as shipped_value,
+        coalesce(shipped.delivered_quantity, 0) as delivered_quantity,
+        coalesce(shipped.delivered_value, 0) as delivered_value,
+        {{ fx_convert(
+            'greatest(lines.quantity - coalesce(shipped.shipped_quantity, 0), 0) * lines.unit_price',
+            'lines.rate_to_scaled', 'lines.rate_from_scaled') }} as backlog_value,
+        (
+            select min(line_shipments.ship_date)
+            from line_shipments
+            where line_shipments.contract_line_id = lines.contract_line_id
+                and line_shipments.shipped_to_date >= lines.quantity
+        ) as fully_shipped_date
+    from lines
+    left join (
+        select
+            contract_line_id,
+            sum(shipped_quantity) as shipped_quantity,
+            sum(shipped_value) as shipped_value,
+            sum(case when delivered_date is not null then shipped_quantity else 0 end)
+                as delivered_quantity,
+            sum(case when delivered_date is not null then shipped_value else 0 end)
+                as delivered_value
+        from shipment_lines
+        group by contract_line_id
+    ) as shipped
+        on lines.contract_line_id = shipped.contract_line_id
+),
+
+per_contract as (
+    select
+        contract_number,
+        count(*) as line_count,
+        sum(quantity) as contracted_quantity,
+        sum(booked_value) as booked_value,
+        sum(shipped_quantity) as shipped_quantity,
+        sum(shipped_value) as shipped_value,
+        sum(delivered_quantity) as delivered_quantity,
+        sum(delivered_value) as delivered_value,
+        sum(backlog_value) as backlog_value,
+        sum(case when shipped_quantity > quantity then 1 else 0 end) as over_shipped_lines,
+        -- fully shipped once its last line is; never while any line is short
+        case when count(fully_shipped_date) = count(*) then max(fully_shipped_date) end
+            as fully_shipped_date
+    from line_status
+    group by contract_number
+),
+
+shipments as (
+    select
+        external_order_id as contract_number,
+        count(*) as shipment_count,
+        min(ship_date) as first_ship_date
+    from {{ ref('stg_shipstation__shipments') }}
+    where is_counted
+    group by external_order_id
+),
+
+shipping_costs as (
+    select
+        shipments.external_order_id as contract_number,
+        sum(labels.shipment_cost) as shipping_cost,
+        min(labels.cost_currency_code) as shipping_cost_currency_code,
+        count(distinct labels.cost_currency_code) as shipping_cost_currencies
+    from {{ ref('stg_shipstation__shipments') }} as shipments
+    inner join {{ ref('stg_shipstation__labels') }} as labels
+        on shipments.shipment_id = labels.shipment_id
+    where shipments.is_counted and not labels.is_voided
+    group by shipments.external_order_id
+)
+
+select
+    contracts.contract_number,
+    contracts.envelope_id,
+    contracts.deal_id,
+    contracts.channel,
+    contracts.campaign_name,
+    contracts.currency_code,
+    contracts.signed_date,
+    contracts.promised_delivery_date,
+    coalesce(per_contract.line_count, 0) as line_count,
+    coalesce(per_contract.contracted_quantity, 0) as contracted_quantity,
+    coalesce(per_contract.booked_value, 0) as booked_value,
+    coalesce(per_contract.shipped_quantity, 0) as shipped_quantity,
+    coalesce(per_contract.shipped_value, 0) as shipped_value,
+    coalesce(per_contract.delivered_quantity, 0) as delivered_quantity,
+    coalesce(per_contract.delivered_value, 0) as delivered_value,
+    coalesce(per_contract.backlog_value, 0) as backlog_value,
+    coalesce(per_contract.over_shipped_lines, 0) > 0 as is_over_shipped,
+    coalesce(shipments.shipment_count, 0) as shipment_count,
+    shipments.first_ship_date,
+    per_contract.fully_shipped_date,
+    case
+        when contracts.promised_delivery_date is null then null
+        else coalesce(per_contract.fully_shipped_date <= contracts.promised_delivery_date, false)
+    end as is_on_time,
+    shipping_costs.shipping_cost,
+    shipping_costs.shipping_cost_currency_code,
+    coalesce(shipping_costs.shipping_cost_currencies, 0) as shipping_cost_currencies
+from {{ ref('int_contracts__joined') }} as contracts
+left join per_contract on contracts.contract_number = per_contract.contract_number
+left join shipments on contracts.contract_number = shipments.contract_number
+left join shipping_costs on contracts.contract_number = shipping_costs.contract_number

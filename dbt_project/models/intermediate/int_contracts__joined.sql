@@ -1,0 +1,21 @@
+-- Signed contracts (completed envelopes) with their deal and channel (CONTRACTS §5).
+with envelopes as (
+    select * from {{ ref('stg_docusign__envelopes') }}
+    where envelope_status = 'completed'
+)
+
+select
+    envelopes.envelope_id,
+    envelopes.contract_number,
+    envelopes.deal_id as envelope_deal_id,
+    deals.deal_id,
+    deals.currency_code,
+    deals.first_contact_id,
+    envelopes.completed_at as signed_at,
+    envelopes.completed_date as signed_date,
+    envelopes.promised_delivery_date,
+    coalesce(deals.channel, 'unattributed') as channel,
+    deals.campaign_name
+from envelopes
+left join {{ ref('int_deals__attributed') }} as deals
+    on envelopes.deal_id = deals.deal_id

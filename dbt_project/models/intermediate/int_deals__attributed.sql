@@ -1,0 +1,39 @@
+-- Each deal's channel: that of its associated contact created first (ties: lowest id).
+with deals as (
+    select * from {{ ref('stg_hubspot__deals') }}
+),
+
+deal_contacts as (
+    select
+        associations.from_id as deal_id,
+        contacts.contact_id,
+        contacts.created_at,
+        contacts.channel,
+        contacts.campaign_name,
+        row_number() over (
+            partition by associations.from_id
+            -- HubSpot ids are decimal strings: length then text orders them numerically
+            order by contacts.created_at, length(contacts.contact_id), contacts.contact_id
+        ) as contact_rank
+    from {{ ref('stg_hubspot__associations') }} as associations
+    inner join {{ ref('int_contacts__attributed') }} as contacts
+        on associations.to_id = contacts.contact_id
+    where associations.association_type = 'deals_contacts'
+)
+
+select
+    deals.deal_id,
+    deals.deal_name,
+    deals.deal_stage,
+    deals.currency_code,
+    deals.amount,
+    deals.created_at,
+    deals.created_date,
+    deals.closed_at,
+    first_contact.contact_id as first_contact_id,
+    coalesce(first_contact.channel, 'unattributed') as channel,
+    first_contact.campaign_name
+from deals
+left join deal_contacts as first_contact
+    on deals.deal_id = first_contact.deal_id
+    and first_contact.contact_rank = 1

@@ -1,0 +1,41 @@
+-- The months the report covers: from the first month with any fact to the month of the clock
+-- minus one day. The clock is var('as_of') when given, else the latest day the data shows (ads
+-- and FX rows exist for every day up to the clock), so the marts never read the wall clock.
+with recursive evidence as (
+    select max(ad_date) as last_day, min(ad_date) as first_day from {{ ref('int_ad_spend__converted') }}
+    union all
+    select max(rate_date), null from {{ ref('stg_ecb__rates') }}
+    union all
+    select max(created_date), min(created_date) from {{ ref('stg_hubspot__contacts') }}
+    union all
+    select max(created_date), min(created_date) from {{ ref('stg_hubspot__deals') }}
+    union all
+    select max(completed_date), min(completed_date) from {{ ref('stg_docusign__envelopes') }}
+    union all
+    select max(cast(created_at as date)), min(ship_date) from {{ ref('stg_shipstation__shipments') }}
+),
+
+bounds as (
+    select
+        {{ month_of('min(first_day)') }} as first_month,
+        {% if var('as_of') %}
+        {{ month_of(dbt.dateadd('day', -1, "cast('" ~ var('as_of') ~ "' as date)")) }} as last_month
+        {% else %}
+        {{ month_of('max(last_day)') }} as last_month
+        {% endif %}
+    from evidence
+),
+
+months as (
+    select first_month as report_month from bounds
+    union all
+    select cast({{ dbt.dateadd('month', 1, 'months.report_month') }} as date)
+    from months
+    cross join bounds
+    where months.report_month < bounds.last_month
+)
+
+select
+    months.report_month,
+    cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'months.report_month')) }} as date) as month_end
+from months

@@ -1,0 +1,106 @@
+"""Run the hub's dbt project against a warehouse file in a temp dir, as the hub would."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+from dbt.cli.main import dbtRunner
+
+PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+
+# Every stream's raw table (CONTRACTS.md §4), so a fixture may leave some of them empty.
+RAW_TABLES: tuple[str, ...] = (
+    "hubspot__contacts",
+    "hubspot__companies",
+    "hubspot__deals",
+    "hubspot__line_items",
+    "hubspot__associations",
+    "meta__insights",
+    "google_ads__campaign_days",
+    "docusign__envelopes",
+    "shipstation__shipments",
+    "shipstation__labels",
+    "shipstation__tracking",
+    "ecb__rates",
+)
+
+MART_COLUMNS: tuple[str, ...] = (
+    "month", "channel", "spend", "leads", "deals", "contracts_signed", "booked_value",
+    "shipped_value", "delivered_value", "backlog_value", "orphan_shipments", "unshipped_contracts",
+)
+
+
+@dataclass(frozen=True)
+class RawRow:
+    """One raw-table row: the vendor record plus the keys the connectors would store with it."""
+
+    pk: str
+    record: Mapping[str, object]
+    scope: str = ""
+    cursor: str = ""
+
+
+def write_raw_tables(warehouse: Path, tables: Mapping[str, Iterable[RawRow]]) -> None:
+    """Create schema raw with every stream table in the §4 shape and insert the given rows."""
+    unknown = set(tables) - set(RAW_TABLES)
+    if unknown:
+        raise ValueError(f"unknown raw tables {sorted(unknown)}: use names from RAW_TABLES")
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema if not exists raw")
+        for table in RAW_TABLES:
+            con.execute(
+                f"create or replace table raw.{table} (_pk varchar primary key, _scope varchar,"
+                " _cursor varchar, _record json, _run_id varchar, _loaded_at timestamp)"
+            )
+            rows = [
+                (row.pk, row.scope, row.cursor, json.dumps(row.record), "fixture")
+                for row in tables.get(table, ())
+            ]
+            if rows:
+                con.executemany(
+                    f"insert into raw.{table} values (?, ?, ?, ?, ?, current_timestamp)", rows
+                )
+
+
+def dbt(args: Sequence[str], data_dir: Path, target: str = "duckdb",
+        env: Mapping[str, str] | None = None) -> None:
+    """Invoke dbt in-process on the hub project with artifacts kept under `data_dir`."""
+    os.environ["HUB_DATA_DIR"] = str(data_dir)
+    os.environ.update(env or {})
+    full = [
+        *args,
+        "--project-dir", str(PROJECT_DIR),
+        "--profiles-dir", str(PROJECT_DIR),
+        "--target", target,
+        "--target-path", str(data_dir / f"dbt_target_{target}"),
+        "--log-path", str(data_dir / "dbt_logs"),
+    ]
+    result = dbtRunner().invoke(full)
+    if not result.success:
+        failures = []
+        if result.result is not None and hasattr(result.result, "results"):
+            failures = [
+                f"{r.node.unique_id}: {r.status} {r.message}"
+                for r in result.result.results
+                if str(r.status) not in ("success", "pass")
+            ]
+        raise AssertionError(f"dbt {' '.join(args)} failed: {result.exception or ''} {failures}")
+
+
+def mart_rows(warehouse: Path, mart: str = "mart_sales_vs_fulfilment") -> dict[tuple[str, str], dict]:
+    """Rows of a month x channel mart keyed by ('YYYY-MM', channel), money as Decimal."""
+    with duckdb.connect(str(warehouse)) as con:
+        cursor = con.execute(f"select {', '.join(MART_COLUMNS)} from main.{mart}")
+        rows = cursor.fetchall()
+    out: dict[tuple[str, str], dict] = {}
+    for row in rows:
+        values = dict(zip(MART_COLUMNS, row))
+        key = (values.pop("month").strftime("%Y-%m"), values.pop("channel"))
+        out[key] = {k: (Decimal(v) if isinstance(v, Decimal) else v) for k, v in values.items()}
+    return out

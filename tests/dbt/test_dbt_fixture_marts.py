@@ -1,0 +1,203 @@
+"""mart_sales_vs_fulfilment on a hand-made raw warehouse whose every figure is worked out below.
+
+The fixture exercises each rule of CONTRACTS.md §5 once: weekend FX (latest rate on or before),
+a half-cent tie, Google micros, attribution (unknown campaign, null source, earliest contact),
+a non-UTC timestamp, over-shipment, cancelled and pending shipments, an item split over two
+rows, orphans with and without an order id, a contract with no deal, and backlog per month end.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from dbt_harness import RawRow, dbt, mart_rows, write_raw_tables
+
+
+def _contact(cid: int, created: str, source: str | None, campaign: str | None = None) -> RawRow:
+    props = {"createdate": created, "email": f"c{cid}@example.com", "utm_source": source,
+             "utm_campaign": campaign, "lastmodifieddate": created}
+    record = {"id": str(cid), "properties": props, "createdAt": created, "updatedAt": created,
+              "archived": False}
+    return RawRow(str(cid), record, cursor=created)
+
+
+def _deal(did: int, created: str, currency: str) -> RawRow:
+    props = {"createdate": created, "dealname": f"deal {did}", "deal_currency_code": currency,
+             "amount": "0", "hs_lastmodifieddate": created}
+    return RawRow(str(did), {"id": str(did), "properties": props, "createdAt": created,
+                             "updatedAt": created, "archived": False})
+
+
+def _line(lid: int, sku: str, qty: str, price: str) -> RawRow:
+    props = {"hs_sku": sku, "quantity": qty, "price": price, "name": sku,
+             "createdate": "2026-01-01T00:00:00Z"}
+    return RawRow(str(lid), {"id": str(lid), "properties": props, "archived": False,
+                             "createdAt": "2026-01-01T00:00:00Z", "updatedAt": "2026-01-01T00:00:00Z"})
+
+
+def _assoc(kind: str, from_id: int, to_ids: list[int]) -> RawRow:
+    to = [{"toObjectId": t, "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 3,
+                                                   "label": None}]} for t in to_ids]
+    return RawRow(f"{kind}:{from_id}", {"from": {"id": str(from_id)}, "to": to}, scope=kind)
+
+
+def _insight(account: str, campaign_id: str, name: str, day: str, spend: str) -> RawRow:
+    record = {"account_id": account.removeprefix("act_"), "campaign_id": campaign_id,
+              "campaign_name": name, "date_start": day, "date_stop": day, "spend": spend,
+              "impressions": "1000", "clicks": "10"}
+    return RawRow(f"{account}:{campaign_id}:{day}", record, scope=account, cursor=day)
+
+
+def _google(customer: str, campaign_id: str, name: str, day: str, micros: str) -> RawRow:
+    record = {"customer": {"resourceName": f"customers/{customer}", "id": customer},
+              "campaign": {"resourceName": f"customers/{customer}/campaigns/{campaign_id}",
+                           "id": campaign_id, "name": name},
+              "segments": {"date": day},
+              "metrics": {"costMicros": micros, "impressions": "100", "clicks": "5"}}
+    return RawRow(f"{customer}:{campaign_id}:{day}", record, scope=customer, cursor=day)
+
+
+def _envelope(eid: str, status: str, completed: str | None, contract: str, deal: str,
+              promised: str = "2026-03-31") -> RawRow:
+    fields = [{"fieldId": "1", "name": "contract_number", "value": contract},
+              {"fieldId": "2", "name": "hubspot_deal_id", "value": deal},
+              {"fieldId": "3", "name": "promised_delivery_date", "value": promised}]
+    record = {"envelopeId": eid, "status": status, "completedDateTime": completed,
+              "sentDateTime": "2026-01-01T00:00:00.0000000Z",
+              "customFields": {"textCustomFields": fields, "listCustomFields": []},
+              "recipients": {"signers": [{"recipientId": "1", "email": f"{eid}@buyer.example",
+                                          "name": "Buyer", "status": "completed"}]}}
+    return RawRow(eid, record, scope="7d5a3d7e-0000-4000-8000-00000000d0c5")
+
+
+def _shipment(sid: str, order: str | None, status: str, ship_date: str | None,
+              items: list[tuple[str, int]]) -> RawRow:
+    record = {"shipment_id": sid, "external_order_id": order, "shipment_status": status,
+              "ship_date": ship_date, "created_at": "2026-01-01T00:00:00Z",
+              "modified_at": "2026-01-01T00:00:00Z",
+              "items": [{"name": sku, "sku": sku, "quantity": qty} for sku, qty in items],
+              "ship_to": {"name": "Buyer", "company_name": "Buyer Ltd", "country_code": "DE"}}
+    return RawRow(sid, record)
+
+
+def _label(lid: str, sid: str) -> RawRow:
+    return RawRow(lid, {"label_id": lid, "shipment_id": sid, "status": "completed",
+                        "voided": False, "tracking_number": f"T{lid}",
+                        "shipment_cost": {"currency": "eur", "amount": 5.0},
+                        "created_at": "2026-01-01T00:00:00Z"})
+
+
+def _track(lid: str, delivered: str | None) -> RawRow:
+    status = "DE" if delivered else "IT"
+    return RawRow(lid, {"tracking_number": f"T{lid}", "status_code": status,
+                        "status_description": "Delivered" if delivered else "In Transit",
+                        "carrier_status_code": status, "estimated_delivery_date": None,
+                        "actual_delivery_date": delivered, "events": []})
+
+
+def _rate(currency: str, day: str, value: str) -> RawRow:
+    return RawRow(f"{currency}:{day}", {"KEY": f"EXR.D.{currency}.EUR.SP00.A", "FREQ": "D",
+                                         "CURRENCY": currency, "CURRENCY_DENOM": "EUR",
+                                         "TIME_PERIOD": day, "OBS_VALUE": value}, cursor=day)
+
+
+FIXTURE: dict[str, list[RawRow]] = {
+    "ecb__rates": [
+        _rate("USD", "2026-01-02", "1.2500"), _rate("USD", "2026-01-05", "1.1000"),
+        _rate("GBP", "2026-01-02", "0.8000"),
+    ],
+    "meta__insights": [
+        _insight("act_1001", "11", "spring_fb", "2026-01-03", "10.01"),  # Sat: 10.01/1.25 = 8.008
+        _insight("act_1001", "11", "spring_fb", "2026-01-05", "11.00"),  # 11/1.1 = 10.00
+        _insight("act_1003", "12", "eu_fb", "2026-02-01", "5.55"),
+    ],
+    "google_ads__campaign_days": [
+        _google("1110001111", "21", "search_brand", "2026-01-10", "1234565000"),  # tie -> .57
+        _google("2220002222", "22", "search_us", "2026-02-02", "2000000"),  # 2/1.1 = 1.818
+    ],
+    "hubspot__contacts": [
+        _contact(101, "2026-01-04T10:00:00.000Z", "facebook", "spring_fb"),
+        _contact(102, "2026-01-04T09:00:00.000Z", "google", "unknown_camp"),
+        _contact(103, "2026-01-20T08:00:00.000Z", "organic"),
+        _contact(104, "2026-02-03T08:00:00.000Z", None),
+        _contact(105, "2026-02-05T08:00:00.000Z", "instagram", "eu_fb"),
+        _contact(106, "2026-01-31T23:30:00.000-02:00", "google", "search_brand"),  # Feb in UTC
+    ],
+    "hubspot__deals": [
+        _deal(201, "2026-01-05T10:00:00Z", "EUR"), _deal(202, "2026-01-21T10:00:00Z", "USD"),
+        _deal(203, "2026-02-06T10:00:00Z", "GBP"), _deal(204, "2026-02-07T10:00:00Z", "EUR"),
+    ],
+    "hubspot__line_items": [
+        _line(301, "A", "10", "100.00"), _line(302, "B", "3", "33.33"),
+        _line(303, "A", "5", "20.01"), _line(304, "C", "2", "10.00"),
+    ],
+    "hubspot__associations": [
+        _assoc("deals_contacts", 201, [103, 101]), _assoc("deals_contacts", 202, [103]),
+        _assoc("deals_contacts", 204, [106]),
+        _assoc("deals_line_items", 201, [301, 302]), _assoc("deals_line_items", 202, [303]),
+        _assoc("deals_line_items", 203, [304]),
+    ],
+    "docusign__envelopes": [
+        _envelope("e1", "completed", "2026-01-06T12:00:00.0000000Z", "C-1", "201", "2026-02-15"),
+        _envelope("e2", "completed", "2026-01-03T23:59:59.9990000Z", "C-2", "202"),
+        _envelope("e3", "completed", "2026-02-10T08:00:00.0000000Z", "C-3", "203"),
+        _envelope("e4", "sent", None, "C-4", "204"),
+        _envelope("e5", "completed", "2026-02-11T08:00:00.0000000Z", "C-5", "999"),
+    ],
+    "shipstation__shipments": [
+        _shipment("se-1", "C-1", "label_purchased", "2026-01-20T00:00:00Z", [("A", 4), ("B", 3)]),
+        _shipment("se-2", "C-1", "label_purchased", "2026-02-05T00:00:00Z", [("A", 7)]),
+        _shipment("se-3", "C-2", "cancelled", "2026-01-25T00:00:00Z", [("A", 5)]),
+        _shipment("se-4", "C-2", "pending", None, [("A", 5)]),
+        _shipment("se-5", "X-99", "label_purchased", "2026-02-08T00:00:00Z", [("Z", 1)]),
+        _shipment("se-6", "C-3", "label_purchased", "2026-02-12T00:00:00Z", [("C", 1), ("C", 1)]),
+        _shipment("se-7", None, "label_purchased", "2026-01-15T00:00:00Z", [("A", 1)]),
+    ],
+    "shipstation__labels": [_label("se-l1", "se-1"), _label("se-l2", "se-2"), _label("se-l6", "se-6")],
+    "shipstation__tracking": [
+        _track("se-l1", "2026-02-02T15:00:00Z"), _track("se-l2", None),
+        _track("se-l6", "2026-02-14T09:00:00Z"),
+    ],
+}
+
+ZERO = dict(spend=Decimal("0.00"), leads=0, deals=0, contracts_signed=0,
+            booked_value=Decimal("0.00"), shipped_value=Decimal("0.00"),
+            delivered_value=Decimal("0.00"), backlog_value=Decimal("0.00"),
+            orphan_shipments=0, unshipped_contracts=0)
+
+
+def _row(**figures: object) -> dict:
+    return {**ZERO, **{k: Decimal(v) if isinstance(v, str) else v for k, v in figures.items()}}
+
+
+EXPECTED = {
+    ("2026-01", "meta"): _row(spend="18.01", leads=1, deals=1, contracts_signed=1,
+                              booked_value="1099.99", shipped_value="499.99", backlog_value="600.00"),
+    ("2026-01", "google_ads"): _row(spend="1234.57"),
+    ("2026-01", "organic"): _row(leads=1, deals=1, contracts_signed=1, booked_value="80.04",
+                                 backlog_value="80.04", unshipped_contracts=1),
+    ("2026-01", "unattributed"): _row(leads=1, orphan_shipments=1),
+    ("2026-02", "meta"): _row(spend="5.55", leads=1, shipped_value="700.00",
+                              delivered_value="499.99"),
+    ("2026-02", "google_ads"): _row(spend="1.82", leads=1, deals=1),
+    ("2026-02", "organic"): _row(backlog_value="80.04"),
+    ("2026-02", "unattributed"): _row(leads=1, deals=1, contracts_signed=2, booked_value="25.00",
+                                      shipped_value="25.00", delivered_value="25.00",
+                                      orphan_shipments=1, unshipped_contracts=1),
+}
+
+
+@pytest.fixture(scope="module")
+def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture's raw tables built through `dbt build` (models, seeds, data and unit tests)."""
+    data_dir = tmp_path_factory.mktemp("hub_data")
+    write_raw_tables(data_dir / "warehouse.duckdb", FIXTURE)
+    dbt(["build"], data_dir)
+    return data_dir / "warehouse.duckdb"
+
+
+def test_every_month_and_channel_figure_matches_the_hand_computed_one(built_warehouse: Path) -> None:
+    assert mart_rows(built_warehouse) == EXPECTED
