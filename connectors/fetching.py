@@ -1,0 +1,68 @@
+"""What a stream's fetch function gets to work with, and the shared page-landing loop."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any
+
+from connectors.config import HubConfig, SystemConfig
+from connectors.http import Response, VendorClient
+from connectors.landing import Lander
+from connectors.pagination import PageRequest, Paginator, dig, iter_pages
+from connectors.spec import StreamSpec
+from connectors import warehouse
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY_PAGES = 50
+
+
+@dataclass
+class FetchContext:
+    """One stream's fetch: settings, the vendor client, the lander and the saved cursor."""
+
+    spec: StreamSpec
+    config: HubConfig
+    system: SystemConfig
+    client: VendorClient
+    lander: Lander
+    cursor_before: str | None
+    on_progress: Callable[[str], None]
+    records: int = 0
+    today: date = field(default_factory=lambda: datetime.now(timezone.utc).date())
+
+    @property
+    def last_date(self) -> date:
+        """The last date date-ranged streams ask for: HUB_END_DATE, else today (UTC)."""
+        return self.config.end_date or self.today
+
+    def land(self, scope: str, response: Response, records: int) -> None:
+        """Land one page's bytes and count its records; reports progress now and then."""
+        self.lander.write(scope, response.content)
+        self.records += records
+        if self.lander.pages % PROGRESS_EVERY_PAGES == 1:
+            self.on_progress(f"{self.spec.name}: fetched {self.lander.pages} pages, {self.records} records")
+
+    def land_pages(
+        self, scope: str, first: PageRequest, paginator: Paginator, records_path: tuple[str, ...]
+    ) -> Iterator[Response]:
+        """Fetch and land every page of a listing; yields each page after landing it."""
+        for response in iter_pages(self.client, first, paginator):
+            records = dig(response.data, records_path) or ()
+            self.land(scope, response, len(records))
+            yield response
+
+    def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Read from the warehouse (e.g. which deals changed), holding it only for this query."""
+        with warehouse.connect(self.config.warehouse_path) as con:
+            return con.execute(sql, params or []).fetchall()
+
+    def table_exists(self, name: str) -> bool:
+        """Whether `raw.<name>` exists yet."""
+        rows = self.query(
+            "select 1 from information_schema.tables where table_schema = 'raw' and table_name = ?", [name]
+        )
+        return bool(rows)

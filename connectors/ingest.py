@@ -1,0 +1,182 @@
+"""The connectors' entry points: fetch, land, load and advance the cursor of one stream.
+
+`ingest_stream` never holds the warehouse while talking to a vendor: it reads the saved cursor,
+fetches and lands every page, then takes the warehouse only for the short load transaction
+(see warehouse.py). Independent streams can therefore run in parallel threads or processes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from connectors import warehouse
+from connectors.auth import auth_headers
+from connectors.config import HubConfig
+from connectors.errors import ConfigError, LoadError
+from connectors.fetching import FetchContext
+from connectors.http import RequestStats, VendorClient, make_http_client
+from connectors.landing import Lander, landed_pages, stream_dir
+from connectors.loading import LoadCounts, load_pages, read_cursor
+from connectors.spec import StreamSpec
+from connectors.streams import STREAMS
+
+log = logging.getLogger(__name__)
+
+FETCH_MARKER = "_fetch.json"  # written last: the fetch finished, and the cursor it chose
+
+
+@dataclass(frozen=True)
+class StreamReport:
+    """What one stream's ingest did; `as_metadata()` is safe to show anywhere (no secrets)."""
+
+    stream: str
+    pages: int
+    records: int
+    inserted: int
+    updated: int
+    unchanged: int
+    quarantined: int
+    requests: int
+    retries: int
+    rate_limit_wait_seconds: float
+    cursor_before: str | None
+    cursor_after: str | None
+    seconds: float
+    landing_dir: str
+
+    def as_metadata(self) -> dict[str, Any]:
+        """The report as a plain dict of str/int/float/None."""
+        return asdict(self)
+
+
+def stream_spec(name: str) -> StreamSpec:
+    """The spec of a stream by raw table name, or a ConfigError listing the known names."""
+    try:
+        return STREAMS[name]
+    except KeyError:
+        raise ConfigError(f"unknown stream {name!r}: expected one of {', '.join(sorted(STREAMS))}") from None
+
+
+def _check_run_id(run_id: str) -> None:
+    if not run_id or "/" in run_id or run_id in (".", ".."):
+        raise ConfigError(f"run id {run_id!r} cannot name a landing folder: use letters, digits, '-' or '_'")
+
+
+def ingest_stream(
+    name: str,
+    config: HubConfig,
+    run_id: str,
+    on_progress: Callable[[str], None] | None = None,
+    *,
+    transport: httpx.BaseTransport | None = None,
+) -> StreamReport:
+    """Fetch a stream from its saved cursor, land the pages, load them and advance the cursor."""
+    spec = stream_spec(name)
+    system = config.system(spec.system)  # a missing variable fails here, before any write
+    _check_run_id(run_id)
+    progress = _progress(on_progress)
+    started = time.monotonic()
+    with warehouse.connect(config.warehouse_path) as con:
+        cursor_before = read_cursor(con, name)
+    progress(f"{name}: fetching from cursor {cursor_before or '(none, full load)'}")
+    root = stream_dir(config.landing_dir, run_id, spec.system, spec.stream)
+    lander = Lander(root, "csv" if spec.shape.page_format == "csv" else "json")
+    stats = RequestStats()
+    with make_http_client(config, transport) as http:
+        client = VendorClient(system, config, name, auth_headers(system), http, stats)
+        ctx = FetchContext(spec, config, system, client, lander, cursor_before, progress)
+        explicit_cursor = spec.fetch(ctx)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / FETCH_MARKER).write_bytes(orjson.dumps({"cursor_after": explicit_cursor}))
+    progress(f"{name}: fetched {lander.pages} pages, {ctx.records} records in {stats.requests} requests")
+    return _load(spec, config, run_id, root, explicit_cursor, stats, started, progress)
+
+
+def replay_landing(
+    name: str, config: HubConfig, run_id: str, on_progress: Callable[[str], None] | None = None
+) -> StreamReport:
+    """Load the pages a run already landed for a stream again, without calling the API."""
+    spec = stream_spec(name)
+    _check_run_id(run_id)
+    root = stream_dir(config.landing_dir, run_id, spec.system, spec.stream)
+    marker = root / FETCH_MARKER
+    if not marker.exists():
+        raise LoadError(
+            f"{name}: nothing to replay for run {run_id}: {marker} is missing (the fetch never "
+            f"finished); run ingest_stream instead"
+        )
+    explicit_cursor = orjson.loads(marker.read_bytes())["cursor_after"]
+    return _load(spec, config, run_id, root, explicit_cursor, RequestStats(), time.monotonic(), _progress(on_progress))
+
+
+def _load(
+    spec: StreamSpec,
+    config: HubConfig,
+    run_id: str,
+    root: Path,
+    explicit_cursor: str | None,
+    stats: RequestStats,
+    started: float,
+    progress: Callable[[str], None],
+) -> StreamReport:
+    pages = len(landed_pages(root, "csv" if spec.shape.page_format == "csv" else "json"))
+    progress(f"{spec.name}: loading {pages} pages")
+    with warehouse.connect(config.warehouse_path) as con:
+        con.begin()
+        try:
+            cursor_before = read_cursor(con, spec.name)
+            counts = load_pages(con, spec, root, run_id, cursor_before, explicit_cursor)
+            report = _report(spec.name, pages, counts, stats, cursor_before, time.monotonic() - started, root)
+            con.execute(
+                "insert or replace into raw._loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now() at time zone 'UTC')",
+                [run_id, spec.name, report.pages, report.records, report.inserted, report.updated,
+                 report.unchanged, report.quarantined, report.requests, report.retries,
+                 report.rate_limit_wait_seconds, report.cursor_before, report.cursor_after, report.seconds],
+            )
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+    progress(
+        f"{spec.name}: loaded {counts.records} records ({counts.inserted} new, {counts.updated} updated, "
+        f"{counts.unchanged} unchanged, {counts.quarantined} quarantined); cursor {cursor_before} -> {counts.cursor_after}"
+    )
+    return report
+
+
+def _report(
+    name: str, pages: int, counts: LoadCounts, stats: RequestStats, cursor_before: str | None, seconds: float, root: Path
+) -> StreamReport:
+    return StreamReport(
+        stream=name,
+        pages=pages,
+        records=counts.records,
+        inserted=counts.inserted,
+        updated=counts.updated,
+        unchanged=counts.unchanged,
+        quarantined=counts.quarantined,
+        requests=stats.requests,
+        retries=stats.retries,
+        rate_limit_wait_seconds=round(stats.rate_limit_wait_seconds, 3),
+        cursor_before=cursor_before,
+        cursor_after=counts.cursor_after,
+        seconds=round(seconds, 3),
+        landing_dir=str(root),
+    )
+
+
+def _progress(on_progress: Callable[[str], None] | None) -> Callable[[str], None]:
+    def report(message: str) -> None:
+        log.info("%s", message)
+        if on_progress is not None:
+            on_progress(message)
+
+    return report

@@ -1,0 +1,176 @@
+"""Loading landed pages into `raw.<stream>` with DuckDB's own readers, in one transaction.
+
+The pages are parsed by DuckDB (`read_json_objects` / `read_csv`), never row by row in Python.
+Each record gets its `_pk`, `_scope` and `_cursor`; records failing a check go to
+`raw._quarantine`; the rest merge on `_pk`, keeping the latest version (highest `_cursor`, then
+the last one landed). The stream's cursor and its `raw._loads` row commit with the data.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from connectors.landing import EMPTY_SCOPE_DIR
+from connectors.spec import DIR, RecordShape, StreamSpec
+
+log = logging.getLogger(__name__)
+
+MAX_PAGE_BYTES = 1 << 30  # one Google Ads searchStream answer can be large
+
+
+@dataclass(frozen=True)
+class LoadCounts:
+    """What a load did to the raw table."""
+
+    records: int
+    inserted: int
+    updated: int
+    unchanged: int
+    quarantined: int
+    cursor_after: str | None
+
+
+def _json_path(path: str) -> str:
+    return "$." + ".".join(f'"{part}"' for part in path.split("."))
+
+
+def _value(path: str) -> str:
+    """SQL for a record path as text; empty strings count as absent."""
+    if path == DIR:
+        return "_dir"
+    return f"nullif(json_extract_string(r, '{_json_path(path)}'), '')"
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def records_sql(shape: RecordShape, glob: str) -> str:
+    """SQL yielding (_file, _dir, _idx, r) for every record of the landed pages under `glob`."""
+    dir_sql = f"regexp_extract(filename, '([^/]+)/page-[0-9]+\\.[a-z]+$', 1)"
+    if shape.page_format == "csv":
+        return (
+            f"select filename as _file, {dir_sql} as _dir, "
+            f"row_number() over (partition by filename) as _idx, "
+            f"to_json(struct_pack(*columns(* exclude (filename)))) as r "
+            f"from read_csv({_quote(glob)}, all_varchar = true, header = true, filename = true, union_by_name = true)"
+        )
+    pages = (
+        f"read_json_objects({_quote(glob)}, format = 'unstructured', filename = true, "
+        f"maximum_object_size = {MAX_PAGE_BYTES})"
+    )
+    if shape.records_path == "$":
+        return f"select filename as _file, {dir_sql} as _dir, 1 as _idx, json as r from {pages}"
+    return (
+        f"select _file, _dir, generate_subscripts(a, 1) as _idx, unnest(a) as r from ("
+        f"select filename as _file, {dir_sql} as _dir, json_extract(json, {_quote(shape.records_path)}) as a "
+        f"from {pages})"
+    )
+
+
+def stage_sql(shape: RecordShape, glob: str) -> str:
+    """SQL yielding the staged rows: `_pk`, `_scope`, `_cursor`, `_record`, `_reason`, order."""
+    pk = " || ':' || ".join(_value(p) for p in shape.pk_parts)
+    reasons = [
+        f"when {_value(p)} is null then {_quote('missing id: no value at ' + p)}" for p in shape.pk_parts
+    ]
+    for check in shape.checks:
+        value = _value(check.path)
+        target = "decimal(38, 9)" if check.kind == "amount" else "timestamptz"
+        reasons.append(
+            f"when {value} is not null and try_cast({value} as {target}) is null then "
+            f"{_quote(f'unparseable {check.kind} at {check.path}: ')} || {value}"
+        )
+    if shape.scope_path is None:
+        scope = "''"
+    elif shape.scope_path == DIR:
+        scope = f"case when _dir = '{EMPTY_SCOPE_DIR}' then '' else _dir end"
+    else:
+        scope = f"coalesce({_value(shape.scope_path)}, '')"
+    cursor = f"coalesce({_value(shape.cursor_path)}, '')" if shape.cursor_path else "''"
+    return (
+        f"select {pk} as _pk, {scope} as _scope, {cursor} as _cursor, r::json as _record, "
+        f"case {' '.join(reasons)} else null end as _reason, _file, _idx "
+        f"from ({records_sql(shape, glob)})"
+    )
+
+
+def load_pages(
+    con: duckdb.DuckDBPyConnection,
+    spec: StreamSpec,
+    landing_root: Path,
+    run_id: str,
+    cursor_before: str | None,
+    explicit_cursor: str | None,
+) -> LoadCounts:
+    """Stage, quarantine and merge one stream's landed pages; the caller owns the transaction."""
+    table = f"raw.{spec.name}"
+    con.execute(
+        f"create table if not exists {table} (_pk varchar primary key, _scope varchar, "
+        f"_cursor varchar, _record json, _run_id varchar, _loaded_at timestamp)"
+    )
+    extension = "csv" if spec.shape.page_format == "csv" else "json"
+    has_pages = any(landing_root.glob(f"*/page-*.{extension}"))
+    if has_pages:
+        con.execute(f"create or replace temp table _stage as {stage_sql(spec.shape, str(landing_root / f'*/page-*.{extension}'))}")
+    else:
+        con.execute(
+            "create or replace temp table _stage (_pk varchar, _scope varchar, _cursor varchar, "
+            "_record json, _reason varchar, _file varchar, _idx bigint)"
+        )
+    con.execute(
+        "insert into raw._quarantine select ?, s._pk, s._reason, s._record, ?, now() at time zone 'UTC' "
+        "from _stage s where s._reason is not null and not exists (select 1 from raw._quarantine q "
+        "where q.stream = ? and q.pk is not distinct from s._pk and q.reason = s._reason "
+        "and q.record::varchar = s._record::varchar)",
+        [spec.name, run_id, spec.name],
+    )
+    con.execute(
+        "create or replace temp table _good as select _pk, _scope, _cursor, _record from ("
+        "select *, row_number() over (partition by _pk order by _cursor desc, _file desc, _idx desc) as _n "
+        "from _stage where _reason is null) where _n = 1"
+    )
+    records, quarantined, max_cursor = con.execute(
+        "select count(*), count(*) filter (where _reason is not null), "
+        "max(_cursor) filter (where _reason is null and _cursor <> '') from _stage"
+    ).fetchone()
+    inserted, updated = con.execute(
+        f"select count(*) filter (where t._pk is null), count(*) filter (where t._pk is not null "
+        f"and g._cursor >= t._cursor and g._record::varchar <> t._record::varchar) "
+        f"from _good g left join {table} t on t._pk = g._pk"
+    ).fetchone()
+    good = con.execute("select count(*) from _good").fetchone()[0]
+    con.execute(
+        f"insert into {table} select _pk, _scope, _cursor, _record, ?, now() at time zone 'UTC' from _good "
+        f"on conflict (_pk) do update set _scope = excluded._scope, _cursor = excluded._cursor, "
+        f"_record = excluded._record, _run_id = excluded._run_id, _loaded_at = excluded._loaded_at "
+        f"where excluded._cursor >= {table}._cursor and excluded._record::varchar <> {table}._record::varchar",
+        [run_id],
+    )
+    cursor_after = explicit_cursor if explicit_cursor is not None else max_cursor
+    if cursor_before is not None and (cursor_after is None or cursor_after < cursor_before):
+        cursor_after = cursor_before  # a cursor never moves back
+    if cursor_after is not None:
+        con.execute(
+            "insert or replace into raw._cursors values (?, ?, ?, now() at time zone 'UTC')",
+            [spec.name, cursor_after, run_id],
+        )
+    con.execute("drop table _stage; drop table _good")
+    return LoadCounts(
+        records=records,
+        inserted=inserted,
+        updated=updated,
+        unchanged=good - inserted - updated,
+        quarantined=quarantined,
+        cursor_after=cursor_after,
+    )
+
+
+def read_cursor(con: duckdb.DuckDBPyConnection, stream: str) -> str | None:
+    """The saved cursor of a stream, None before its first load."""
+    row = con.execute("select cursor from raw._cursors where stream = ?", [stream]).fetchone()
+    return row[0] if row else None

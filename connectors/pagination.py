@@ -1,0 +1,112 @@
+"""Pagination as a tiny protocol (first request, next request from a response), one class per scheme.
+
+HubSpot uses a cursor (`after`), ShipStation page numbers, DocuSign offsets (`start_position`)
+and Meta next-links (`paging.next`); every system reuses these four.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from connectors.http import Response, VendorClient
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """One page's request: method, absolute URL, query params and JSON body."""
+
+    method: str
+    url: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    json: Any = None
+
+
+class Paginator(Protocol):
+    """Given the request that fetched a page and its response, the next page's request or None."""
+
+    def next_request(self, request: PageRequest, response: Response) -> PageRequest | None: ...
+
+
+def dig(data: Any, path: tuple[str, ...]) -> Any:
+    """`data[path[0]][path[1]]...`, or None as soon as a step is missing."""
+    for key in path:
+        if not isinstance(data, Mapping):
+            return None
+        data = data.get(key)
+    return data
+
+
+@dataclass(frozen=True)
+class CursorPaginator:
+    """The response names an opaque cursor; the next request sends it as `param` (query or body)."""
+
+    cursor_path: tuple[str, ...]
+    param: str = "after"
+    in_body: bool = False
+
+    def next_request(self, request: PageRequest, response: Response) -> PageRequest | None:
+        cursor = dig(response.data, self.cursor_path)
+        if cursor in (None, ""):
+            return None
+        if self.in_body:
+            return replace(request, json={**request.json, self.param: cursor})
+        return replace(request, params={**request.params, self.param: cursor})
+
+
+@dataclass(frozen=True)
+class PageNumberPaginator:
+    """Pages numbered from 1; stops at the reported page count or at an empty page."""
+
+    records_key: str
+    pages_key: str = "pages"
+    param: str = "page"
+
+    def next_request(self, request: PageRequest, response: Response) -> PageRequest | None:
+        page = int(request.params.get(self.param, 1))
+        pages = response.data.get(self.pages_key)
+        if not response.data.get(self.records_key) or (pages is not None and page >= int(pages)):
+            return None
+        return replace(request, params={**request.params, self.param: page + 1})
+
+
+@dataclass(frozen=True)
+class OffsetPaginator:
+    """Offset and count (`start_position`), stopping when the offset reaches the total size."""
+
+    records_key: str
+    total_key: str
+    param: str = "start_position"
+
+    def next_request(self, request: PageRequest, response: Response) -> PageRequest | None:
+        got = len(response.data.get(self.records_key) or ())
+        offset = int(request.params.get(self.param, 0)) + got
+        total = response.data.get(self.total_key)
+        if got == 0 or (total is not None and offset >= int(total)):
+            return None
+        return replace(request, params={**request.params, self.param: offset})
+
+
+@dataclass(frozen=True)
+class NextLinkPaginator:
+    """The response carries the next page's full URL; followed only on the configured origin."""
+
+    link_path: tuple[str, ...]
+    client: VendorClient
+
+    def next_request(self, request: PageRequest, response: Response) -> PageRequest | None:
+        link = dig(response.data, self.link_path)
+        if not link:
+            return None
+        # The link carries every query parameter already (Meta's even embeds the token).
+        return PageRequest("GET", self.client.check_link(link), {}, None)
+
+
+def iter_pages(client: VendorClient, first: PageRequest, paginator: Paginator) -> Iterator[Response]:
+    """Every page of a listing, fetched one after the other."""
+    request: PageRequest | None = first
+    while request is not None:
+        response = client.send(request.method, request.url, params=request.params or None, json=request.json)
+        yield response
+        request = paginator.next_request(request, response)

@@ -1,0 +1,45 @@
+"""ECB euro reference rates (SDMX `EXR` dataflow, CSV), one request per run from the cursor date."""
+
+from __future__ import annotations
+
+from connectors.fetching import FetchContext
+from connectors.spec import Check, RecordShape, StreamSpec
+from connectors.windows import restatement_window
+
+
+def fetch_rates(ctx: FetchContext) -> None:
+    """Daily rates of the configured currencies from the last date loaded (inclusive) onwards."""
+    window = restatement_window(ctx.cursor_before, 0, ctx.config.start_date, ctx.last_date)
+    if window is None:
+        return None
+    since, until = window
+    series = "+".join(ctx.config.ecb_currencies)
+    response = ctx.client.send(
+        "GET",
+        ctx.client.url(f"/service/data/EXR/D.{series}.EUR.SP00.A"),
+        params={"startPeriod": since.isoformat(), "endPeriod": until.isoformat(), "format": "csvdata"},
+        ok_statuses=(404,),  # the ECB answers 404 "No results found" for a range with no rates yet
+        expect_json=False,
+    )
+    if response.status == 200 and response.content.strip():
+        ctx.land("", response, max(response.content.count(b"\n") - 1, 0))
+    return None
+
+
+STREAMS = (
+    StreamSpec(
+        name="ecb__rates",
+        system="ecb",
+        description="ECB euro foreign exchange reference rates: units of each currency per 1 EUR, by day.",
+        primary_key="`<CURRENCY>:<TIME_PERIOD>`.",
+        cursor_field="`TIME_PERIOD`: the next run asks from the highest date loaded.",
+        shape=RecordShape(
+            records_path="",
+            pk_parts=("CURRENCY", "TIME_PERIOD"),
+            cursor_path="TIME_PERIOD",
+            checks=(Check("TIME_PERIOD", "date"), Check("OBS_VALUE", "amount")),
+            page_format="csv",
+        ),
+        fetch=fetch_rates,
+    ),
+)

@@ -1,0 +1,86 @@
+"""Short, exclusive access to the DuckDB warehouse file, safe across threads and processes.
+
+DuckDB lets one process at a time open a file for writing. Streams fetch without touching the
+warehouse and only take it for their short load transaction: an fcntl lock beside the file
+queues our own loaders (threads or Dagster's subprocesses), and a brief retry covers other
+writers such as dbt that do not know our lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from connectors.errors import LoadError
+
+log = logging.getLogger(__name__)
+
+LOCK_RETRY_SECONDS = 120.0
+_THREAD_LOCK = threading.Lock()  # flock is per open file description, threads need their own
+
+BOOKKEEPING_DDL = """
+create schema if not exists raw;
+create table if not exists raw._cursors (
+  stream varchar primary key, cursor varchar, run_id varchar, updated_at timestamp
+);
+create table if not exists raw._quarantine (
+  stream varchar, pk varchar, reason varchar, record json, run_id varchar, quarantined_at timestamp
+);
+create table if not exists raw._loads (
+  run_id varchar, stream varchar, pages bigint, records bigint, inserted bigint, updated bigint,
+  unchanged bigint, quarantined bigint, requests bigint, retries bigint,
+  rate_limit_wait_seconds double, cursor_before varchar, cursor_after varchar, seconds double,
+  loaded_at timestamp, primary key (run_id, stream)
+);
+"""
+
+
+def raw_table_ddl(table: str) -> str:
+    """The DDL of one raw table (docs/CONTRACTS.md section 4)."""
+    return (
+        f"create table if not exists raw.{table} (_pk varchar primary key, _scope varchar, "
+        f"_cursor varchar, _record json, _run_id varchar, _loaded_at timestamp)"
+    )
+
+
+@contextlib.contextmanager
+def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An exclusive connection to the warehouse, held only for the `with` block."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = path.with_name(path.name + ".lock")
+    with _THREAD_LOCK, open(lock_path, "a+b") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            con = _open(path, read_only)
+            try:
+                yield con
+            finally:
+                con.close()
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    if read_only and not path.exists():
+        read_only = False  # nothing to read yet: create it so callers see empty tables
+    deadline = time.monotonic() + LOCK_RETRY_SECONDS
+    delay = 0.05
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            if not read_only:
+                con.execute(BOOKKEEPING_DDL)
+            return con
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise LoadError(f"cannot open the warehouse {path}: {exc}") from exc
+            log.info("warehouse %s is locked by another process, retrying in %.2fs", path, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
