@@ -1,4 +1,6 @@
+-- A view: fct_ad_spend materialises it incrementally, within the restatement window.
 -- Ad rows of both platforms in one shape, spend converted at the ad day's rate.
+{{ config(materialized="view") }}
 with meta as (
     select
         'meta' as platform,
@@ -10,7 +12,8 @@ with meta as (
         reported_currency_code,
         spend,
         impressions,
-        clicks
+        clicks,
+        _loaded_at
     from {{ ref('stg_meta__insights') }}
 ),
 
@@ -25,7 +28,8 @@ google_ads as (
         reported_currency_code,
         cost as spend,
         impressions,
-        clicks
+        clicks,
+        _loaded_at
     from {{ ref('stg_google_ads__campaign_days') }}
 ),
 
@@ -57,6 +61,7 @@ select
     with_currency.spend,
     {{ fx_convert('with_currency.spend', 'fx_to.rate_scaled', 'fx_from.rate_scaled') }} as spend_reporting,
     with_currency.impressions,
-    with_currency.clicks
+    with_currency.clicks,
+    with_currency._loaded_at
 from with_currency
 {{ fx_join_pair('fx', 'with_currency.currency_code', 'with_currency.ad_date') }}

@@ -1,9 +1,15 @@
 -- The campaigns each paid platform knows, by name: what a contact's utm_campaign must equal.
+with named as (
+    select 'meta' as channel, campaign_name, campaign_id from {{ ref('stg_meta__insights') }}
+    union all
+    select 'google_ads', campaign_name, campaign_id from {{ ref('stg_google_ads__campaign_days') }}
+)
+
 select
-    platform as channel,
+    channel,
     campaign_name,
     min(campaign_id) as campaign_id,
     count(distinct campaign_id) as campaign_ids
-from {{ ref('int_ad_spend__converted') }}
+from named
 where campaign_name is not null
-group by platform, campaign_name
+group by channel, campaign_name

@@ -88,13 +88,11 @@ shipments as (
 shipping_costs as (
     select
         shipments.external_order_id as contract_number,
-        sum(labels.shipment_cost) as shipping_cost,
-        min(labels.cost_currency_code) as shipping_cost_currency_code,
-        count(distinct labels.cost_currency_code) as shipping_cost_currencies
+        sum(labels.shipment_cost_reporting) as shipping_cost
     from {{ ref('stg_shipstation__shipments') }} as shipments
-    inner join {{ ref('stg_shipstation__labels') }} as labels
+    inner join {{ ref('int_labels__converted') }} as labels
         on shipments.shipment_id = labels.shipment_id
-    where shipments.is_counted and not labels.is_voided
+    where shipments.is_counted
     group by shipments.external_order_id
 )
 
@@ -123,9 +121,7 @@ select
         when contracts.promised_delivery_date is null then null
         else coalesce(per_contract.fully_shipped_date <= contracts.promised_delivery_date, false)
     end as is_on_time,
-    shipping_costs.shipping_cost,
-    shipping_costs.shipping_cost_currency_code,
-    coalesce(shipping_costs.shipping_cost_currencies, 0) as shipping_cost_currencies
+    coalesce(shipping_costs.shipping_cost, 0) as shipping_cost
 from {{ ref('int_contracts__joined') }} as contracts
 left join per_contract on contracts.contract_number = per_contract.contract_number
 left join shipments on contracts.contract_number = shipments.contract_number

@@ -8,44 +8,44 @@ with months as (
 spend as (
     select {{ month_of('ad_date') }} as report_month, platform as channel,
         sum(spend_reporting) as spend
-    from {{ ref('int_ad_spend__converted') }}
+    from {{ ref('fct_ad_spend') }}
     group by 1, 2
 ),
 
 leads as (
     select {{ month_of('created_date') }} as report_month, channel, count(*) as leads
-    from {{ ref('int_contacts__attributed') }}
+    from {{ ref('fct_leads') }}
     group by 1, 2
 ),
 
 deals as (
     select {{ month_of('created_date') }} as report_month, channel, count(*) as deals
-    from {{ ref('int_deals__attributed') }}
+    from {{ ref('fct_deals') }}
     group by 1, 2
 ),
 
 contracts as (
     select {{ month_of('signed_date') }} as report_month, channel, count(*) as contracts_signed
-    from {{ ref('int_contracts__joined') }}
+    from {{ ref('fct_contracts') }}
     group by 1, 2
 ),
 
 booked as (
     select {{ month_of('signed_date') }} as report_month, channel, sum(booked_value) as booked_value
-    from {{ ref('int_contract_lines__converted') }}
+    from {{ ref('fct_contract_lines') }}
     group by 1, 2
 ),
 
 shipped as (
     select {{ month_of('ship_date') }} as report_month, channel, sum(shipped_value) as shipped_value
-    from {{ ref('int_shipment_lines__matched') }}
+    from {{ ref('fct_shipment_lines') }}
     group by 1, 2
 ),
 
 delivered as (
     select {{ month_of('delivered_date') }} as report_month, channel,
         sum(shipped_value) as delivered_value
-    from {{ ref('int_shipment_lines__matched') }}
+    from {{ ref('fct_shipment_lines') }}
     where delivered_date is not null
     group by 1, 2
 ),
@@ -59,23 +59,15 @@ backlog as (
 orphans as (
     select {{ month_of('ship_date') }} as report_month, 'unattributed' as channel,
         count(*) as orphan_shipments
-    from {{ ref('stg_shipstation__shipments') }} as shipments
-    where shipments.is_counted
-        and not exists (
-            select 1 from {{ ref('int_contracts__joined') }} as contracts
-            where contracts.contract_number = shipments.external_order_id
-        )
+    from {{ ref('fct_shipments') }}
+    where is_orphan
     group by 1, 2
 ),
 
 unshipped as (
     select {{ month_of('signed_date') }} as report_month, channel, count(*) as unshipped_contracts
-    from {{ ref('int_contracts__joined') }} as contracts
-    where not exists (
-        select 1 from {{ ref('stg_shipstation__shipments') }} as shipments
-        where shipments.is_counted
-            and shipments.external_order_id = contracts.contract_number
-    )
+    from {{ ref('fct_contracts') }}
+    where shipment_count = 0
     group by 1, 2
 ),
 
@@ -83,7 +75,7 @@ on_time as (
     select {{ month_of('signed_date') }} as report_month, channel,
         count(*) as contracts_with_promise,
         sum(case when is_on_time then 1 else 0 end) as contracts_on_time
-    from {{ ref('int_contracts__fulfilment') }}
+    from {{ ref('fct_contracts') }}
     where promised_delivery_date is not null
     group by 1, 2
 ),

@@ -1,0 +1,19 @@
+-- One row per day of the report months.
+with recursive days as (
+    select min(report_month) as date_day, max(month_end) as last_day
+    from {{ ref('int_report_months__spined') }}
+    union all
+    select cast({{ dbt.dateadd('day', 1, 'date_day') }} as date), last_day
+    from days
+    where date_day < last_day
+)
+
+select
+    date_day,
+    {{ month_of('date_day') }} as month,
+    cast({{ dbt.date_trunc('week', 'date_day') }} as date) as week_start,
+    extract(year from date_day) as year,
+    extract(month from date_day) as month_of_year,
+    extract(day from date_day) as day_of_month
+from days
+where date_day is not null

@@ -1,0 +1,13 @@
+-- One row per SKU seen on a deal line or a shipment item.
+with skus as (
+    select sku, product_name from {{ ref('stg_hubspot__line_items') }}
+    union all
+    select sku, item_name from {{ ref('stg_shipstation__shipment_items') }}
+)
+
+select
+    sku,
+    min(product_name) as product_name
+from skus
+where sku is not null
+group by sku

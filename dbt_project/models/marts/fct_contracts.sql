@@ -1,0 +1,26 @@
+-- One row per signed contract (completed envelope): channel, values and fulfilment status.
+select
+    contract_number,
+    envelope_id,
+    deal_id,
+    channel,
+    campaign_name,
+    currency_code,
+    signed_date,
+    {{ month_of('signed_date') }} as signed_month,
+    promised_delivery_date,
+    line_count,
+    contracted_quantity,
+    booked_value,
+    shipped_quantity,
+    shipped_value,
+    delivered_quantity,
+    delivered_value,
+    backlog_value,
+    is_over_shipped,
+    shipment_count,
+    first_ship_date,
+    fully_shipped_date,
+    is_on_time,
+    shipping_cost
+from {{ ref('int_contracts__fulfilment') }}

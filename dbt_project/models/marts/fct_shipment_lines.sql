@@ -1,0 +1,16 @@
+-- One row per counted shipment x contract line it fulfils, valued at the line price.
+select
+    shipment_line_id,
+    shipment_id,
+    contract_line_id,
+    contract_number,
+    channel,
+    sku,
+    ship_date,
+    {{ month_of('ship_date') }} as ship_month,
+    delivered_date,
+    shipped_quantity,
+    unit_price,
+    currency_code,
+    shipped_value
+from {{ ref('int_shipment_lines__matched') }}

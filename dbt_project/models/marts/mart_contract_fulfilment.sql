@@ -1,0 +1,25 @@
+-- One row per signed contract: contracted against shipped and delivered, backlog, timeliness.
+select
+    contract_number,
+    envelope_id,
+    deal_id,
+    channel,
+    signed_date,
+    promised_delivery_date,
+    cast(contracted_quantity as decimal(18, 6)) as contracted_quantity,
+    cast(booked_value as decimal(18, 2)) as booked_value,
+    cast(shipped_quantity as decimal(18, 6)) as shipped_quantity,
+    cast(shipped_value as decimal(18, 2)) as shipped_value,
+    cast(delivered_quantity as decimal(18, 6)) as delivered_quantity,
+    cast(delivered_value as decimal(18, 2)) as delivered_value,
+    cast(backlog_value as decimal(18, 2)) as backlog_value,
+    is_over_shipped,
+    cast(shipment_count as bigint) as shipment_count,
+    first_ship_date,
+    fully_shipped_date,
+    {{ safe_ratio('shipped_value', 'booked_value') }} as fulfilment_rate,
+    cast({{ dbt.datediff('signed_date', 'first_ship_date', 'day') }} as integer) as days_to_first_shipment,
+    is_on_time,
+    cast(shipping_cost as decimal(18, 2)) as shipping_cost,
+    {{ safe_ratio('shipping_cost', 'booked_value') }} as shipping_cost_share
+from {{ ref('fct_contracts') }}
