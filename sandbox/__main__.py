@@ -1,0 +1,67 @@
+"""CLI: `python -m sandbox generate|serve|truth` (see sandbox/README.md)."""
+
+import argparse
+import logging
+import sys
+from datetime import date
+
+import orjson
+
+from sandbox.apis.faults import HELP as FAULTS_HELP
+from sandbox.world import DEFAULT_AS_OF, DEFAULT_SEED
+from sandbox.world.scales import SCALES
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def world_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+        p.add_argument("--scale", choices=list(SCALES), default="tiny")
+        p.add_argument("--data-dir", default=None, help="where world stores live (default $HUB_DATA_DIR/sandbox)")
+
+    gen = sub.add_parser("generate", help="write the world store (reused when already complete)")
+    world_args(gen)
+    srv = sub.add_parser("serve", help="serve the vendor APIs over HTTP")
+    world_args(srv)
+    srv.add_argument("--host", default="127.0.0.1")
+    srv.add_argument("--port", type=int, default=8765)
+    srv.add_argument("--as-of", type=date.fromisoformat, default=DEFAULT_AS_OF,
+                     help=f"the clock: show the world as it stood on this date (default {DEFAULT_AS_OF})")
+    srv.add_argument("--faults", default=None, help=FAULTS_HELP)
+    srv.add_argument("--slow-seconds", type=float, default=2.0, help="delay of the 'slow' fault")
+    tru = sub.add_parser("truth", help="print the ground truth JSON (CONTRACTS §5)")
+    world_args(tru)
+    tru.add_argument("--as-of", type=date.fromisoformat, default=DEFAULT_AS_OF)
+    tru.add_argument("--currency", default="EUR")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one CLI command; returns the exit code."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    if args.command == "generate":
+        from sandbox.world.store import ensure_world
+
+        print(ensure_world(args.seed, args.scale, args.data_dir))
+    elif args.command == "serve":
+        from sandbox.server import make_sandbox, serve
+
+        try:
+            sandbox = make_sandbox(args.seed, args.scale, args.as_of, args.faults, args.data_dir, args.slow_seconds)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        serve(args.host, args.port, sandbox)
+    else:
+        from sandbox.truth import compute_truth
+
+        sys.stdout.write(orjson.dumps(compute_truth(args.seed, args.scale, args.as_of, args.currency),
+                                      option=orjson.OPT_INDENT_2).decode() + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

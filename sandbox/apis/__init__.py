@@ -1,0 +1,1 @@
+"""Faithful local fakes of the vendor APIs, one Starlette app serving every vendor under a prefix."""

@@ -1,0 +1,125 @@
+"""What every vendor endpoint shares: request counting, fault injection, auth checks, JSON bodies."""
+
+import asyncio
+import logging
+import threading
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from sandbox.apis.faults import BODY_FAULTS, PAGE_FAULTS, REQUEST_FAULTS, FaultPlan
+from sandbox.apis.world import World
+
+log = logging.getLogger(__name__)
+JSON = "application/json"
+
+
+@dataclass
+class Sandbox:
+    """State shared by all endpoints: the world at the clock, faults, counters."""
+
+    world: World
+    faults: FaultPlan
+    slow_seconds: float = 2.0
+    stats: Counter = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def count(self, vendor: str, path: str) -> None:
+        """Count one request (for GET /_admin/stats)."""
+        with self._lock:
+            self.stats[(vendor, path)] += 1
+
+
+@dataclass
+class Call:
+    """One request as a handler sees it."""
+
+    request: Request
+    sandbox: Sandbox
+    vendor: str
+    path: str
+    body: bytes
+
+    @property
+    def world(self) -> World:
+        """The world at the current clock."""
+        return self.sandbox.world
+
+    @property
+    def params(self) -> Any:
+        """Query parameters."""
+        return self.request.query_params
+
+    def page_fault(self) -> str | None:
+        """'duplicate', 'shift' or None for this page (deterministic per vendor and path)."""
+        return self.sandbox.faults.decide(self.vendor, f"page:{self.path}", PAGE_FAULTS)
+
+    def json_body(self) -> Any:
+        """The request body as JSON (None when empty); ValueError when it does not parse."""
+        return orjson.loads(self.body) if self.body else None
+
+
+def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response serialised with orjson."""
+    return Response(orjson.dumps(payload), status, headers, media_type=JSON)
+
+
+def raw_json(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A response whose JSON body is already bytes (assembled from stored payload strings)."""
+    return Response(body, status, headers, media_type=JSON)
+
+
+Handler = Callable[[Call], Response]
+AuthCheck = Callable[[Call], Response | None]
+FaultResponse = Callable[[Call, str], Response]
+
+
+class _Dropped(Response):
+    """Declares a full body, sends half of it and ends: the client sees the connection cut."""
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001 - ASGI signature
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        await send({"type": "http.response.body", "body": self.body[: len(self.body) // 2], "more_body": True})
+        raise ConnectionAbortedError("sandbox fault: connection dropped mid-body")
+
+
+def _damage(response: Response, kind: str) -> Response:
+    body = bytes(response.body)
+    if kind == "truncated":
+        damaged = body[: max(1, len(body) // 2)]
+    else:
+        damaged = b'{"results": [{"id": "1", "properties": {NaN, ' + body[:20]
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+    return Response(damaged, response.status_code, headers, media_type=JSON)
+
+
+def endpoint(sandbox: Sandbox, vendor: str, path: str, methods: list[str], handler: Handler,
+             auth: AuthCheck, fault_response: FaultResponse) -> Route:
+    """A route that counts, checks auth in the vendor's shape, injects faults and runs `handler`."""
+
+    async def run(request: Request) -> Response:
+        sandbox.count(vendor, path)
+        call = Call(request, sandbox, vendor, path, await request.body())
+        denied = auth(call)
+        if denied is not None:
+            return denied
+        fault = sandbox.faults.decide(vendor, path, REQUEST_FAULTS + BODY_FAULTS)
+        if fault == "slow":
+            await asyncio.sleep(sandbox.slow_seconds)
+        elif fault in ("rate_limit", "5xx"):
+            return fault_response(call, fault)
+        response = await run_in_threadpool(handler, call)
+        if fault in BODY_FAULTS and response.status_code == 200:
+            return _damage(response, fault)
+        if fault == "drop":
+            return _Dropped(bytes(response.body), response.status_code, dict(response.headers))
+        return response
+
+    return Route(path, run, methods=methods)

@@ -1,0 +1,85 @@
+"""Deterministic fault injection, switchable per vendor: `--faults hubspot:rate_limit,all:5xx@0.2`.
+
+Each (vendor, kind) has its own random stream seeded from the world seed, so the same request
+sequence meets the same faults. A request right after a faulted one on the same vendor path is
+never faulted, so a client that retries always gets through.
+"""
+
+import random
+import threading
+from dataclasses import dataclass, field
+
+VENDORS = ("hubspot", "meta", "google_ads", "docusign", "shipstation", "ecb")
+# Faults decided before the handler runs (the request fails) ...
+REQUEST_FAULTS = ("rate_limit", "5xx", "drop", "slow")
+# ... after it (the response body is damaged) ...
+BODY_FAULTS = ("malformed", "truncated")
+# ... or inside list handlers (the page content is perturbed, data is never lost).
+PAGE_FAULTS = ("duplicate", "shift")
+KINDS = REQUEST_FAULTS + BODY_FAULTS + PAGE_FAULTS
+ALIASES = {"throttle": "rate_limit", "429": "rate_limit", "500": "5xx", "timeout": "slow", "dup": "duplicate",
+           "changing": "shift", "google-ads": "google_ads"}
+DEFAULT_RATE = 0.2
+
+HELP = (
+    "comma-separated VENDOR:KIND[@RATE] (VENDOR in " + ", ".join(VENDORS) + " or all; KIND in "
+    + ", ".join(KINDS) + "; RATE is the share of requests hit, default " + str(DEFAULT_RATE) + "). "
+    "rate_limit: the vendor's 429/throttle response with its headers; 5xx: a 500/502/503 burst; drop: the "
+    "connection closes mid-body; slow: the response waits --slow-seconds first; malformed/truncated: a 200 "
+    "whose JSON does not parse; duplicate: a page repeats the last record of the previous page; shift: a "
+    "record changes while the client pages, so the next page starts one record early. Never two faults in a "
+    "row on the same vendor path."
+)
+
+
+@dataclass
+class FaultPlan:
+    """Which fault kinds are on for which vendor, and the per-(vendor, kind) random streams."""
+
+    seed: int
+    rates: dict[tuple[str, str], float] = field(default_factory=dict)
+    _streams: dict[tuple[str, str], random.Random] = field(default_factory=dict)
+    _last_faulted: dict[tuple[str, str], bool] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def decide(self, vendor: str, path: str, kinds: tuple[str, ...]) -> str | None:
+        """The fault (one of `kinds`) this request meets, or None; advances the random streams."""
+        if not self.rates:
+            return None
+        with self._lock:
+            key = (vendor, path)
+            chosen = None
+            for kind in kinds:
+                rate = self.rates.get((vendor, kind))
+                if rate is None:
+                    continue
+                stream = self._streams.setdefault((vendor, kind), random.Random(f"{self.seed}:{vendor}:{kind}"))
+                if stream.random() < rate and chosen is None:
+                    chosen = kind
+            if chosen and self._last_faulted.get(key):
+                chosen = None
+            self._last_faulted[key] = chosen is not None
+            return chosen
+
+
+def parse_faults(spec: str | None, seed: int) -> FaultPlan:
+    """A FaultPlan from the CLI spec; ValueError naming the bad part and the valid choices."""
+    plan = FaultPlan(seed)
+    for part in filter(None, (p.strip() for p in (spec or "").split(","))):
+        vendor, sep, rest = part.partition(":")
+        if not sep:
+            raise ValueError(f"fault {part!r}: expected VENDOR:KIND[@RATE], e.g. hubspot:rate_limit")
+        kind, _, rate_text = rest.partition("@")
+        vendor = ALIASES.get(vendor, vendor)
+        kind = ALIASES.get(kind, kind)
+        if vendor != "all" and vendor not in VENDORS:
+            raise ValueError(f"fault {part!r}: unknown vendor {vendor!r}; use one of {', '.join(VENDORS)} or all")
+        if kind != "all" and kind not in KINDS:
+            raise ValueError(f"fault {part!r}: unknown kind {kind!r}; use one of {', '.join(KINDS)} or all")
+        rate = float(rate_text) if rate_text else DEFAULT_RATE
+        if not 0 < rate <= 0.5:
+            raise ValueError(f"fault {part!r}: rate must be in (0, 0.5] so retries get through")
+        for v in VENDORS if vendor == "all" else (vendor,):
+            for k in KINDS if kind == "all" else (kind,):
+                plan.rates[(v, k)] = rate
+    return plan

@@ -1,0 +1,233 @@
+"""HubSpot CRM v3 objects (list, search) and v4 association batch reads."""
+
+import time
+import uuid
+from datetime import datetime, timezone
+
+import orjson
+from starlette.responses import Response
+from starlette.routing import Route
+
+from sandbox.apis.common import Call, Sandbox, endpoint, json_response
+from sandbox.credentials import SANDBOX_CREDENTIALS
+
+OBJECT_TYPES = {"contacts": "contacts", "0-1": "contacts", "companies": "companies", "0-2": "companies",
+                "deals": "deals", "0-3": "deals", "line_items": "line_items", "0-8": "line_items"}
+MODIFIED = {"contacts": "lastmodifieddate"}  # every other type uses hs_lastmodifieddate
+DEFAULT_PROPERTIES = {
+    "contacts": ["createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"],
+    "companies": ["createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name"],
+    "deals": ["amount", "closedate", "createdate", "dealname", "dealstage", "hs_lastmodifieddate",
+              "hs_object_id", "pipeline"],
+    "line_items": ["createdate", "hs_lastmodifieddate", "hs_object_id", "name", "price", "quantity"],
+}
+ASSOCIATION_TYPES = {  # v4 association types from deals, as HubSpot labels them
+    "contacts": [{"category": "HUBSPOT_DEFINED", "typeId": 3, "label": None}],
+    "companies": [{"category": "HUBSPOT_DEFINED", "typeId": 5, "label": "Primary"},
+                  {"category": "HUBSPOT_DEFINED", "typeId": 341, "label": None}],
+    "line_items": [{"category": "HUBSPOT_DEFINED", "typeId": 19, "label": None}],
+}
+SEARCH_CAP = 10_000
+OPERATORS = {"GT": ">", "GTE": ">=", "LT": "<", "LTE": "<=", "EQ": "=", "NEQ": "!="}
+
+
+def error(status: int, category: str, message: str, **extra: object) -> Response:
+    """A HubSpot error body."""
+    return json_response({"status": "error", "message": message, "correlationId": str(uuid.uuid4()),
+                          "category": category, **extra}, status)
+
+
+def check_auth(call: Call) -> Response | None:
+    """Private-app tokens arrive as `Authorization: Bearer`."""
+    header = call.request.headers.get("authorization", "")
+    if not header:
+        return error(401, "INVALID_AUTHENTICATION", "Authentication credentials not found. This API supports "
+                     "OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/"
+                     "docs/methods/auth/oauth-overview")
+    if header != f"Bearer {SANDBOX_CREDENTIALS['hubspot']['token']}":
+        return error(401, "INVALID_AUTHENTICATION", "The OAuth token used to make this call expired or is invalid.")
+    return None
+
+
+def fault_response(call: Call, kind: str) -> Response:
+    """429 with the X-HubSpot-RateLimit-* headers, or a 5xx burst."""
+    if kind == "rate_limit":
+        response = error(429, "RATE_LIMITS", "You have reached your secondly limit.", errorType="RATE_LIMIT",
+                         policyName="SECONDLY")
+        response.headers.update({"X-HubSpot-RateLimit-Daily": "500000", "X-HubSpot-RateLimit-Daily-Remaining": "499000",
+                                 "X-HubSpot-RateLimit-Interval-Milliseconds": "1000", "X-HubSpot-RateLimit-Max": "190",
+                                 "X-HubSpot-RateLimit-Remaining": "0", "X-HubSpot-RateLimit-Secondly": "19",
+                                 "X-HubSpot-RateLimit-Secondly-Remaining": "0"})
+        return response
+    return error(502, "INTERNAL_ERROR", "internal error") if "5" in kind else error(500, "INTERNAL_ERROR", "internal error")
+
+
+def _object_type(call: Call) -> str | None:
+    return OBJECT_TYPES.get(call.request.path_params["object_type"])
+
+
+def _list_param(call: Call, name: str) -> list[str]:
+    return [p for value in call.params.getlist(name) for p in value.split(",") if p]
+
+
+def _shape(payload: str, wanted: list[str] | None, kind: str, associations: list[str]) -> dict:
+    obj = orjson.loads(payload)
+    keep = set(wanted or DEFAULT_PROPERTIES[kind]) | {"hs_object_id", "createdate", MODIFIED.get(kind, "hs_lastmodifieddate")}
+    obj["properties"] = {k: v for k, v in obj["properties"].items() if k in keep}
+    stored = obj.pop("associations", {})
+    chosen = {a: stored[a] for a in associations if a in stored}
+    if chosen:
+        obj["associations"] = chosen
+    return obj
+
+
+def _limit(call: Call, raw: object, default: int, cap: int) -> int | Response:
+    try:
+        limit = int(raw) if raw is not None else default
+    except (TypeError, ValueError):
+        return error(400, "VALIDATION_ERROR", f"Invalid input JSON: limit {raw!r} is not an integer")
+    if not 1 <= limit <= cap:
+        return error(400, "VALIDATION_ERROR", f"limit must be between 1 and {cap}, got {limit}")
+    return limit
+
+
+def list_objects(call: Call) -> Response:
+    """GET /crm/v3/objects/{type}: `after` is the last id of the previous page."""
+    kind = _object_type(call)
+    if kind is None:
+        return error(400, "VALIDATION_ERROR", f"Unable to infer object type from: {call.request.path_params['object_type']}")
+    limit = _limit(call, call.params.get("limit"), 10, 100)
+    if isinstance(limit, Response):
+        return limit
+    after = call.params.get("after", "")
+    # Duplicate fault: the page starts at the `after` record itself, repeating it.
+    op = ">=" if after and call.page_fault() == "duplicate" else ">"
+    rows = call.world.query(f"hubspot/{kind}", "", f"id {op} ?", (after,), order="id", limit=limit + 1)
+    wanted = _list_param(call, "properties") or None
+    assoc = _list_param(call, "associations")
+    results = [_shape(p, wanted, kind, assoc) for _, p in rows[:limit]]
+    body: dict = {"results": results}
+    if len(rows) > limit:
+        nxt = rows[limit - 1][0]
+        link = str(call.request.url.include_query_params(after=nxt))
+        body["paging"] = {"next": {"after": nxt, "link": link}}
+    return json_response(body)
+
+
+def _millis_to_iso(value: object) -> str:
+    text = str(value)
+    if text.isdigit():
+        return datetime.fromtimestamp(int(text) / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + \
+            f"{int(text) % 1000:03d}Z"
+    return text if text.endswith("Z") else text + ("Z" if "T" in text else "T00:00:00.000Z")
+
+
+def _filter_sql(kind: str, f: dict) -> tuple[str, list] | Response:
+    prop, op = f.get("propertyName"), f.get("operator")
+    if prop in ("lastmodifieddate", "hs_lastmodifieddate"):
+        column, convert = "modified_at", _millis_to_iso
+    elif prop == "hs_object_id":
+        column, convert = "cast(id as integer)", int
+    else:
+        return error(400, "VALIDATION_ERROR", f"sandbox search supports filters on {MODIFIED.get(kind, 'hs_lastmodifieddate')} "
+                     f"and hs_object_id, not {prop!r}")
+    if op == "BETWEEN":
+        return f"{column} between ? and ?", [convert(f.get("value")), convert(f.get("highValue"))]
+    if op not in OPERATORS:
+        return error(400, "VALIDATION_ERROR", f"operator {op!r} is not supported on {prop}")
+    return f"{column} {OPERATORS[op]} ?", [convert(f.get("value"))]
+
+
+def search(call: Call) -> Response:
+    """POST /crm/v3/objects/{type}/search: filterGroups, sorts, offset `after`, the 10,000 cap."""
+    kind = _object_type(call)
+    if kind is None:
+        return error(400, "VALIDATION_ERROR", "Unknown object type")
+    try:
+        body = call.json_body() or {}
+    except ValueError as exc:
+        return error(400, "VALIDATION_ERROR", f"Invalid input JSON on line 1: {exc}")
+    limit = _limit(call, body.get("limit"), 10, 200)
+    if isinstance(limit, Response):
+        return limit
+    after = int(body.get("after") or 0)
+    if after + limit > SEARCH_CAP:
+        return error(400, "VALIDATION_ERROR", "/search paging is limited to 10,000 results; narrow the filters "
+                     "(e.g. on the last modified date) and start again")
+    groups = []
+    params: list = []
+    for group in body.get("filterGroups") or []:
+        parts = []
+        for f in group.get("filters") or []:
+            made = _filter_sql(kind, f)
+            if isinstance(made, Response):
+                return made
+            parts.append(made[0])
+            params += made[1]
+        if parts:
+            groups.append("(" + " and ".join(parts) + ")")
+    where = "(" + " or ".join(groups) + ")" if groups else ""
+    order = "cast(id as integer)"
+    for s in body.get("sorts") or []:
+        prop = s.get("propertyName") if isinstance(s, dict) else str(s).lstrip("-")
+        desc = (s.get("direction") == "DESCENDING") if isinstance(s, dict) else str(s).startswith("-")
+        if prop in ("lastmodifieddate", "hs_lastmodifieddate"):
+            order = f"modified_at {'desc' if desc else 'asc'}, cast(id as integer)"
+        elif prop == "hs_object_id":
+            order = f"cast(id as integer) {'desc' if desc else 'asc'}"
+    resource = f"hubspot/{kind}"
+    total = call.world.count(resource, "", where, params)
+    offset = max(0, after - 1) if after and call.page_fault() == "shift" else after
+    rows = call.world.query(resource, "", where, params, order=order, limit=limit, offset=offset)
+    wanted = body.get("properties") or None
+    out: dict = {"total": total, "results": [_shape(p, wanted, kind, []) for _, p in rows]}
+    if after + limit < total:
+        out["paging"] = {"next": {"after": str(after + limit)}}
+    return json_response(out)
+
+
+def batch_read(call: Call) -> Response:
+    """POST /crm/v4/associations/deals/{to}/batch/read: each deal's associated ids as of the clock."""
+    src, dst = call.request.path_params["from_type"], call.request.path_params["to_type"]
+    started = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+    if OBJECT_TYPES.get(src) != "deals" or OBJECT_TYPES.get(dst) not in ASSOCIATION_TYPES:
+        return error(400, "VALIDATION_ERROR", f"sandbox serves associations from deals to contacts, companies or "
+                     f"line_items, not {src} -> {dst}")
+    dst = OBJECT_TYPES[dst]
+    try:
+        inputs = (call.json_body() or {}).get("inputs") or []
+    except ValueError as exc:
+        return error(400, "VALIDATION_ERROR", f"Invalid input JSON: {exc}")
+    if len(inputs) > 1000:
+        return error(400, "VALIDATION_ERROR", "Batch input is limited to 1000 inputs")
+    ids = [str(i.get("id")) for i in inputs]
+    found = dict(call.world.query("hubspot/deals", "", f"id in ({','.join('?' * len(ids))})", ids)) if ids else {}
+    results, errors = [], []
+    for id_ in ids:
+        payload = found.get(id_)
+        if payload is None:
+            errors.append(id_)
+            continue
+        targets = orjson.loads(payload).get("associations", {}).get(dst, {}).get("results", [])
+        if targets:
+            results.append({"from": {"id": id_}, "to": [{"toObjectId": int(t["id"]),
+                                                         "associationTypes": ASSOCIATION_TYPES[dst]} for t in targets]})
+    out: dict = {"status": "COMPLETE", "results": results, "startedAt": started,
+                 "completedAt": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())}
+    if errors:
+        out["numErrors"] = len(errors)
+        out["errors"] = [{"status": "error", "category": "OBJECT_NOT_FOUND", "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND",
+                          "context": {"fromObjectId": errors}, "message": "No deals found with the given ids"}]
+        return json_response(out, 207)
+    return json_response(out)
+
+
+def routes(sandbox: Sandbox) -> list[Route]:
+    """The HubSpot routes (mounted under /hubspot)."""
+    def ep(path: str, methods: list[str], handler) -> Route:  # noqa: ANN001
+        return endpoint(sandbox, "hubspot", path, methods, handler, check_auth, fault_response)
+    return [
+        ep("/crm/v3/objects/{object_type}", ["GET"], list_objects),
+        ep("/crm/v3/objects/{object_type}/search", ["POST"], search),
+        ep("/crm/v4/associations/{from_type}/{to_type}/batch/read", ["POST"], batch_read),
+    ]

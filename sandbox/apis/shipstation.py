@@ -1,0 +1,117 @@
+"""ShipStation API v2: /v2/shipments, /v2/labels (page-numbered) and /v2/labels/{id}/track."""
+
+import math
+import uuid
+
+import orjson
+from starlette.responses import Response
+from starlette.routing import Route
+
+from sandbox.apis.common import Call, Sandbox, endpoint, json_response, raw_json
+from sandbox.credentials import SANDBOX_CREDENTIALS
+from sandbox.world.timefmt import iso_ms, parse_iso
+
+MAX_PAGE_SIZE = 500
+
+
+def error(status: int, error_type: str, code: str, message: str) -> Response:
+    """A ShipStation v2 error body."""
+    return json_response({"request_id": str(uuid.uuid4()), "errors": [
+        {"error_source": "shipstation", "error_type": error_type, "error_code": code, "message": message}]}, status)
+
+
+def check_auth(call: Call) -> Response | None:
+    """The API key travels in the `API-Key` header."""
+    key = call.request.headers.get("api-key")
+    if key != SANDBOX_CREDENTIALS["shipstation"]["api_key"]:
+        return error(401, "security", "unauthorized", "The API key is invalid. Please see "
+                     "https://docs.shipstation.com/authentication for more details." if key else
+                     "No API key was provided in the API-Key header.")
+    return None
+
+
+def fault_response(call: Call, kind: str) -> Response:
+    """429 with Retry-After, or a 5xx."""
+    if kind == "rate_limit":
+        response = error(429, "system", "rate_limit_exceeded", "You have exceeded the rate limit. Please retry later.")
+        response.headers.update({"Retry-After": "1", "X-Rate-Limit-Limit": "200", "X-Rate-Limit-Remaining": "0",
+                                 "X-Rate-Limit-Reset": "1"})
+        return response
+    return error(500, "system", "unspecified", "An unexpected error occurred. Please try again.")
+
+
+def _paged(call: Call, resource: str, key: str, time_filters: dict[str, tuple[str, str]],
+           sort_columns: dict[str, str], default_sort: str) -> Response:
+    p = call.params
+    try:
+        page = int(p.get("page", 1))
+        page_size = int(p.get("page_size", 25))
+        if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page must be >= 1 and page_size in 1..{MAX_PAGE_SIZE}")
+        where, params = [], []
+        for param, (column, op) in time_filters.items():
+            if p.get(param):
+                where.append(f"{column} {op} ?")
+                params.append(iso_ms(parse_iso(p[param])))
+    except ValueError as exc:
+        return error(400, "validation", "invalid_field_value", str(exc))
+    for param, path in (("shipment_status", "$.shipment_status"), ("label_status", "$.status"),
+                        ("shipment_id", "$.shipment_id")):
+        if p.get(param):
+            where.append(f"json_extract(payload, '{path}') = ?")
+            params.append(p[param])
+    sort_by = p.get("sort_by", default_sort)
+    if sort_by not in sort_columns:
+        return error(400, "validation", "invalid_field_value", f"sort_by must be one of {sorted(sort_columns)}")
+    direction = "asc" if p.get("sort_dir", "desc").lower() == "asc" else "desc"
+    order = f"{sort_columns[sort_by]} {direction}, id {direction}"
+    clause = " and ".join(where)
+    total = call.world.count(resource, "", clause, params)
+    pages = max(1, math.ceil(total / page_size))
+    offset = (page - 1) * page_size
+    if page > 1 and call.page_fault() == "shift":
+        offset -= 1  # a record ahead of this page changed: everything slid down by one
+    rows = call.world.query(resource, "", clause, params, order=order, limit=page_size, offset=offset,
+                            columns="payload")
+    url = call.request.url
+    links = {"first": {"href": str(url.include_query_params(page=1))},
+             "last": {"href": str(url.include_query_params(page=pages))},
+             "prev": {"href": str(url.include_query_params(page=page - 1))} if page > 1 else {},
+             "next": {"href": str(url.include_query_params(page=page + 1))} if page < pages else {}}
+    head = orjson.dumps({"total": total, "page": page, "pages": pages, "links": links})
+    body = b'{"' + key.encode() + b'":[' + ",".join(r[0] for r in rows).encode() + b"]," + head[1:]
+    return raw_json(body)
+
+
+def list_shipments(call: Call) -> Response:
+    """GET /v2/shipments: filters on created/modified times and status; newest first by default."""
+    return _paged(call, "shipstation/shipments", "shipments",
+                  {"modified_at_start": ("modified_at", ">="), "modified_at_end": ("modified_at", "<="),
+                   "created_at_start": ("json_extract(payload, '$.created_at')", ">="),
+                   "created_at_end": ("json_extract(payload, '$.created_at')", "<=")},
+                  {"modified_at": "modified_at", "created_at": "json_extract(payload, '$.created_at')"}, "created_at")
+
+
+def list_labels(call: Call) -> Response:
+    """GET /v2/labels: labels have no modified time, only created_at filters."""
+    created = "json_extract(payload, '$.created_at')"
+    return _paged(call, "shipstation/labels", "labels",
+                  {"created_at_start": (created, ">="), "created_at_end": (created, "<=")},
+                  {"created_at": created, "modified_at": "modified_at"}, "created_at")
+
+
+def track(call: Call) -> Response:
+    """GET /v2/labels/{label_id}/track: the tracking body as of the clock."""
+    label_id = call.request.path_params["label_id"]
+    payload = call.world.get("shipstation/tracking", "", label_id)
+    if payload is None:
+        return error(404, "validation", "label_not_found", f"Label '{label_id}' was not found.")
+    return raw_json(payload.encode())
+
+
+def routes(sandbox: Sandbox) -> list[Route]:
+    """The ShipStation routes (mounted under /shipstation)."""
+    def ep(path: str, handler) -> Route:  # noqa: ANN001
+        return endpoint(sandbox, "shipstation", path, ["GET"], handler, check_auth, fault_response)
+    return [ep("/v2/shipments", list_shipments), ep("/v2/labels", list_labels),
+            ep("/v2/labels/{label_id}/track", track)]
