@@ -15,7 +15,7 @@
 {%- endmacro %}
 
 {#- A decimal string as an exact decimal: vendor money and FX never pass through floating point. -#}
-{% macro to_decimal(expr, precision=18, scale=6) -%}
+{% macro to_decimal(expr, precision=38, scale=6) -%}
   cast({{ expr }} as decimal({{ precision }}, {{ scale }}))
 {%- endmacro %}
 
