@@ -151,7 +151,7 @@ def search(call: Call) -> Response:
     if isinstance(limit, Response):
         return limit
     after = int(body.get("after") or 0)
-    if after + limit > SEARCH_CAP:
+    if after >= SEARCH_CAP:
         return error(400, "VALIDATION_ERROR", "/search paging is limited to 10,000 results; narrow the filters "
                      "(e.g. on the last modified date) and start again")
     groups = []
