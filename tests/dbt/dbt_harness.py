@@ -6,6 +6,7 @@ import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -104,3 +105,65 @@ def mart_rows(warehouse: Path, mart: str = "mart_sales_vs_fulfilment") -> dict[t
         key = (values.pop("month").strftime("%Y-%m"), values.pop("channel"))
         out[key] = {k: (Decimal(v) if isinstance(v, Decimal) else v) for k, v in values.items()}
     return out
+
+
+def sandbox_connector_env(sandbox_url: str, data_dir: Path, as_of: date) -> dict[str, str]:
+    """HUB_* variables pointing every system's connector at a running sandbox."""
+    from sandbox.credentials import (
+        DOCUSIGN_ACCOUNT_ID, GOOGLE_ADS_CUSTOMERS, META_AD_ACCOUNTS, SANDBOX_CREDENTIALS,
+    )
+
+    creds = SANDBOX_CREDENTIALS
+    return {
+        "HUB_DATA_DIR": str(data_dir),
+        # the last whole day the sandbox clock shows, as a nightly run at that clock would ask
+        "HUB_END_DATE": (as_of - timedelta(days=1)).isoformat(),
+        "HUB_HUBSPOT_BASE_URL": f"{sandbox_url}/hubspot",
+        "HUB_HUBSPOT_TOKEN": creds["hubspot"]["token"],
+        "HUB_META_BASE_URL": f"{sandbox_url}/meta",
+        "HUB_META_ACCESS_TOKEN": creds["meta"]["access_token"],
+        "HUB_META_AD_ACCOUNT_IDS": ",".join(META_AD_ACCOUNTS),
+        "HUB_GOOGLE_ADS_BASE_URL": f"{sandbox_url}/google-ads",
+        "HUB_GOOGLE_ADS_ACCESS_TOKEN": creds["google_ads"]["access_token"],
+        "HUB_GOOGLE_ADS_DEVELOPER_TOKEN": creds["google_ads"]["developer_token"],
+        "HUB_GOOGLE_ADS_CUSTOMER_IDS": ",".join(GOOGLE_ADS_CUSTOMERS),
+        "HUB_DOCUSIGN_BASE_URL": f"{sandbox_url}/docusign",
+        "HUB_DOCUSIGN_ACCESS_TOKEN": creds["docusign"]["access_token"],
+        "HUB_DOCUSIGN_ACCOUNT_ID": DOCUSIGN_ACCOUNT_ID,
+        "HUB_SHIPSTATION_BASE_URL": f"{sandbox_url}/shipstation",
+        "HUB_SHIPSTATION_API_KEY": creds["shipstation"]["api_key"],
+        "HUB_ECB_BASE_URL": f"{sandbox_url}/ecb",
+    }
+
+
+def ingest_everything(env: Mapping[str, str], run_id: str) -> None:
+    """Ingest every stream, in catalogue order (a stream's dependencies come before it)."""
+    from connectors.config import HubConfig
+    from connectors.ingest import ingest_stream
+    from connectors.streams import STREAMS
+
+    config = HubConfig.from_env(env)
+    for name in STREAMS:
+        ingest_stream(name, config, run_id)
+
+
+def truth_rows(truth: Mapping) -> dict[tuple[str, str], dict]:
+    """The truth JSON's rows keyed like mart_rows, money as Decimal."""
+    out: dict[tuple[str, str], dict] = {}
+    for row in truth["rows"]:
+        values = dict(row)
+        key = (values.pop("month"), values.pop("channel"))
+        out[key] = {k: (Decimal(v) if isinstance(v, str) else v) for k, v in values.items()}
+    return out
+
+
+def differences(got: Mapping, want: Mapping) -> list[str]:
+    """Readable per-figure differences between two keyed row sets (empty when equal)."""
+    lines = []
+    for key in sorted(set(got) | set(want)):
+        g, w = got.get(key), want.get(key)
+        if g is None or w is None:
+            lines.append(f"{key}: {'missing in mart' if g is None else 'not in truth'}: {g or w}")
+            continue
+        lines += [f"{key} {k}: mart {g[k]} truth {w[k]}" for k in w if g.get(k) != w[k]]
+    return lines
