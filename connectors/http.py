@@ -139,12 +139,12 @@ class VendorClient:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         ok_statuses: tuple[int, ...] = (),
-        expect_json: bool = True,
+        parse: Callable[[bytes], Any] | None = orjson.loads,
     ) -> Response:
         """Send one request with retries; returns a 2xx (or an `ok_statuses`) response.
 
-        With `expect_json`, a 2xx body that is not valid JSON counts as a broken exchange and is
-        retried like a dropped connection (a truncated page must never be landed).
+        A 2xx body that `parse` rejects (ValueError) counts as a broken exchange and is retried
+        like a dropped connection: a truncated or malformed page must never be landed.
         """
         self.check_link(url)
         content = orjson.dumps(json) if json is not None else None
@@ -169,12 +169,11 @@ class VendorClient:
                 problem = f"{type(exc).__name__}: {self.redactor.text(str(exc))}"
             else:
                 if 200 <= status < 300:
-                    if not expect_json:
-                        return Response(status, reply_headers, body, final_url)
                     try:
-                        return Response(status, reply_headers, body, final_url, orjson.loads(body))
-                    except orjson.JSONDecodeError as exc:
-                        problem = f"HTTP {status} with a body that is not JSON ({exc})"
+                        data = parse(body) if parse is not None else None
+                        return Response(status, reply_headers, body, final_url, data)
+                    except ValueError as exc:
+                        problem = f"HTTP {status} with a malformed body ({exc})"
                         status = None  # retry it as a broken exchange
                 elif status in ok_statuses:
                     return Response(status, reply_headers, body, final_url)

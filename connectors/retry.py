@@ -67,6 +67,11 @@ def retry_after_seconds(headers: Mapping[str, str], now: float) -> float | None:
                 continue
             # Some vendors send an epoch timestamp, ShipStation sends seconds until the reset.
             return max(seconds - now, 0.0) if seconds > 1e9 else max(seconds, 0.0)
+    # HubSpot: an exhausted secondly/interval budget refills after the interval.
+    if headers.get("x-hubspot-ratelimit-secondly-remaining") == "0" or headers.get("x-hubspot-ratelimit-remaining") == "0":
+        interval = headers.get("x-hubspot-ratelimit-interval-milliseconds")
+        if interval and interval.isdigit():
+            return int(interval) / 1000.0
     for name in ("x-business-use-case-usage", "x-ad-account-usage"):
         value = headers.get(name)
         if value:

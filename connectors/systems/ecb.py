@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 from connectors.fetching import FetchContext
 from connectors.spec import Check, RecordShape, StreamSpec
 from connectors.windows import restatement_window
+
+
+def check_csv(body: bytes) -> int:
+    """The number of data rows of a complete SDMX CSV body; ValueError when it is cut or ragged."""
+    if not body.strip():
+        return 0
+    if not body.endswith(b"\n"):
+        raise ValueError("CSV body does not end with a newline (truncated)")
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8"))))
+    header = rows[0]
+    if "TIME_PERIOD" not in header or "OBS_VALUE" not in header:
+        raise ValueError(f"CSV header lacks TIME_PERIOD/OBS_VALUE: {header[:5]}")
+    ragged = [n for n, row in enumerate(rows[1:], start=2) if row and len(row) != len(header)]
+    if ragged:
+        raise ValueError(f"CSV line {ragged[0]} has the wrong number of fields")
+    return sum(1 for row in rows[1:] if row)
 
 
 def fetch_rates(ctx: FetchContext) -> None:
@@ -19,10 +38,10 @@ def fetch_rates(ctx: FetchContext) -> None:
         ctx.client.url(f"/service/data/EXR/D.{series}.EUR.SP00.A"),
         params={"startPeriod": since.isoformat(), "endPeriod": until.isoformat(), "format": "csvdata"},
         ok_statuses=(404,),  # the ECB answers 404 "No results found" for a range with no rates yet
-        expect_json=False,
+        parse=check_csv,
     )
-    if response.status == 200 and response.content.strip():
-        ctx.land("", response, max(response.content.count(b"\n") - 1, 0))
+    if response.status == 200 and response.data:
+        ctx.land("", response, response.data)
     return None
 
 

@@ -26,7 +26,7 @@ MODIFIED_PROPERTY = {
 }
 PROPERTIES = {
     "contacts": ("email", "firstname", "lastname", "createdate", "lastmodifieddate", "lifecyclestage",
-                 "utm_source", "utm_campaign", "associatedcompanyid"),
+                 "utm_source", "utm_campaign", "company", "associatedcompanyid"),
     "companies": ("name", "domain", "country", "city", "createdate", "hs_lastmodifieddate"),
     "deals": ("dealname", "amount", "deal_currency_code", "dealstage", "pipeline", "closedate",
               "createdate", "hs_lastmodifieddate"),

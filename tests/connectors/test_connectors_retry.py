@@ -40,6 +40,8 @@ def test_retry_after_seconds_reads_each_header_kind():
     assert retry_after_seconds(httpx.Headers({"X-RateLimit-Reset": str(now + 5)}), now) == 5.0
     usage = orjson.dumps({"1001": [{"call_count": 100, "estimated_time_to_regain_access": 2}]}).decode()
     assert retry_after_seconds(httpx.Headers({"x-business-use-case-usage": usage}), now) == 120.0
+    hubspot = {"X-HubSpot-RateLimit-Interval-Milliseconds": "1000", "X-HubSpot-RateLimit-Secondly-Remaining": "0"}
+    assert retry_after_seconds(httpx.Headers(hubspot), now) == 1.0
     assert retry_after_seconds(httpx.Headers({}), now) is None
     assert retry_after_seconds(httpx.Headers({"Retry-After": "soon"}), now) is None
 
