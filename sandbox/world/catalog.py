@@ -9,13 +9,13 @@ COUNTRY_CURRENCY: dict[str, str] = {
 }
 CITIES: dict[str, list[tuple[str, str, str]]] = {  # country -> (city, state/province, postal code)
     "US": [("Austin", "TX", "78701"), ("Denver", "CO", "80202"), ("Boston", "MA", "02108")],
-    "GB": [("London", "", "EC1A 1BB"), ("Leeds", "", "LS1 4DY")],
-    "SE": [("Stockholm", "", "111 52"), ("Malmo", "", "211 20")],
+    "GB": [("London", "ENG", "EC1A 1BB"), ("Leeds", "ENG", "LS1 4DY")],
+    "SE": [("Stockholm", "AB", "111 52"), ("Malmo", "SKA", "211 20")],
     "CH": [("Zurich", "ZH", "8001"), ("Basel", "BS", "4051")],
     "DE": [("Berlin", "BE", "10115"), ("Munich", "BY", "80331")],
-    "FR": [("Paris", "", "75001"), ("Lyon", "", "69001")],
+    "FR": [("Paris", "IDF", "75001"), ("Lyon", "ARA", "69001")],
     "NL": [("Amsterdam", "NH", "1012"), ("Utrecht", "UT", "3511")],
-    "ES": [("Madrid", "M", "28001"), ("Valencia", "V", "46001")],
+    "ES": [("Madrid", "MD", "28001"), ("Valencia", "VC", "46001")],
 }
 FIRST_NAMES = ["Ada", "Ben", "Chloe", "Dan", "Eva", "Finn", "Greta", "Hugo", "Ines", "Jon", "Kira", "Lars",
                "Mia", "Noah", "Olga", "Paul", "Quinn", "Rosa", "Sven", "Tara", "Uma", "Vik", "Wen", "Yara"]

@@ -312,14 +312,15 @@ def _uuid(rng: random.Random) -> str:
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) % 4]}{h[17:20]}-{h[20:]}"
 
 
-def _ship_to(rng: random.Random, name: str, country: str) -> tuple[str, str, str, str, str]:
-    city, _state, postal = CITIES[country][rng.randrange(len(CITIES[country]))]
-    return (name, f"{rng.randint(1, 250)} {LAST_NAMES[rng.randrange(len(LAST_NAMES))]} Street", city, postal, country)
+def _ship_to(rng: random.Random, name: str, country: str) -> tuple[str, str, str, str, str, str]:
+    city, state, postal = CITIES[country][rng.randrange(len(CITIES[country]))]
+    return (name, f"{rng.randint(1, 250)} {LAST_NAMES[rng.randrange(len(LAST_NAMES))]} Street", city, state, postal,
+            country)
 
 
 def _make_shipment(rng: random.Random, ids: _Ids, order_id: str, items: list[tuple[str, str, int]],
                    created: int, ship_day: int, status: str, order_source: str,
-                   ship_to: tuple[str, str, str, str, str]) -> Shipment:
+                   ship_to: tuple[str, str, str, str, str, str]) -> Shipment:
     versions = [(created, "pending")]
     label = None
     if status == "label_purchased":

@@ -126,7 +126,7 @@ class Shipment:
     versions: list[tuple[int, str]]
     label: Label | None
     order_source: str
-    ship_to: tuple[str, str, str, str, str]  # name, street, city, postal code, country
+    ship_to: tuple[str, str, str, str, str, str]  # name, street, city, state, postal code, country
 
 
 @dataclass(slots=True)

@@ -17,8 +17,7 @@ PIPELINE_STAGE_PROBABILITY = {"appointmentscheduled": "0.2", "qualifiedtobuy": "
 WAREHOUSE = {"name": "Hub Warehouse", "phone": "+49 30 1234567", "company_name": "Sales Hub GmbH",
              "address_line1": "Lagerstrasse 1", "address_line2": None, "address_line3": None,
              "city_locality": "Berlin", "state_province": "BE", "postal_code": "10115", "country_code": "DE",
-             "address_residential_indicator": "no", "email": None, "instructions": None,
-             "geolocation": None}
+             "address_residential_indicator": "no", "email": None, "instructions": None}
 
 
 def _hubspot(id_: str, created: int, modified: int, properties: dict) -> dict:
@@ -159,12 +158,12 @@ def envelope_versions(e: Envelope) -> Iterator[Version]:
         yield ("docusign/envelopes", DOCUSIGN_ACCOUNT_ID, e.id, t, t, None, payload)
 
 
-def _address(to: tuple[str, str, str, str, str]) -> dict:
-    name, street, city, postal, country = to
+def _address(to: tuple[str, str, str, str, str, str]) -> dict:
+    name, street, city, state, postal, country = to
     return {"name": name, "phone": "+1 555 0100", "email": None, "company_name": None, "address_line1": street,
-            "address_line2": None, "address_line3": None, "city_locality": city, "state_province": "",
+            "address_line2": None, "address_line3": None, "city_locality": city, "state_province": state,
             "postal_code": postal, "country_code": country, "address_residential_indicator": "unknown",
-            "instructions": None, "geolocation": None}
+            "instructions": None}
 
 
 def shipment_versions(s: Shipment) -> Iterator[Version]:
@@ -182,7 +181,7 @@ def shipment_versions(s: Shipment) -> Iterator[Version]:
         payload = {
             "shipment_id": s.id, "carrier_id": carrier_id, "service_code": service,
             "requested_shipment_service": None, "shipping_rule_id": None, "external_order_id": s.external_order_id,
-            "hold_until_date": None, "ship_by_date": None, "retail_rate": None, "store_id": None,
+            "hold_until_date": None, "ship_by_date": None, "retail_rate": None,
             "items": items, "tax_identifiers": None, "external_shipment_id": f"{s.external_order_id}/{s.id}",
             "shipment_number": None, "ship_date": ship_date, "created_at": iso_ms(s.created), "modified_at": iso_ms(t),
             "shipment_status": status, "ship_to": _address(s.ship_to), "ship_from": WAREHOUSE, "warehouse_id": None,
@@ -191,15 +190,14 @@ def shipment_versions(s: Shipment) -> Iterator[Version]:
                                  "bill_to_postal_code": None, "contains_alcohol": False,
                                  "delivered_duty_paid": False, "non_machinable": False,
                                  "saturday_delivery": False, "dry_ice": False, "dry_ice_weight": None,
-                                 "fedex_freight": None, "third_party_consignee": False,
-                                 "custom_field1": None, "custom_field2": None, "custom_field3": None,
-                                 "collect_on_delivery": None},
+                                 "third_party_consignee": False,
+                                 "custom_field1": None, "custom_field2": None, "custom_field3": None},
             "insurance_provider": "none", "tags": [], "order_source_code": s.order_source,
             "packages": [{"package_code": "package", "weight": weight, "dimensions": {"unit": "inch", "length": 12.0,
                                                                                      "width": 9.0, "height": 6.0},
                           "insured_value": {"currency": "usd", "amount": 0.0}, "label_messages": {
                               "reference1": None, "reference2": None, "reference3": None},
-                          "external_package_id": None, "content_description": None}],
+                          "content_description": None}],
             "total_weight": weight, "comparison_rate_type": None,
         }
         yield ("shipstation/shipments", "", s.id, t, t, None, payload)
@@ -218,8 +216,8 @@ def _label_versions(s: Shipment, carrier: str, service: str, carrier_id: str, sh
             "external_order_id": s.external_order_id, "ship_date": ship_date, "created_at": iso_ms(lab.created),
             "shipment_cost": {"currency": "usd", "amount": float(lab.cost)},
             "insurance_cost": {"currency": "usd", "amount": 0.0}, "tracking_number": lab.tracking_number,
-            "is_return_label": False, "rma_number": None, "is_international": s.ship_to[4] != "DE",
-            "batch_id": "", "carrier_id": carrier_id, "charge_event": "carrier_default", "service_code": service,
+            "is_return_label": False, "rma_number": None, "is_international": s.ship_to[5] != "DE",
+            "carrier_id": carrier_id, "charge_event": "carrier_default", "service_code": service,
             "package_code": "package", "voided": False, "voided_at": None, "label_format": "pdf",
             "display_scheme": "label", "label_layout": "4x6", "trackable": True, "label_image_id": None,
             "carrier_code": carrier, "tracking_status": "delivered" if delivered else "in_transit",
@@ -229,15 +227,15 @@ def _label_versions(s: Shipment, carrier: str, service: str, carrier_id: str, sh
         yield ("shipstation/labels", "", lab.id, t, t, None, label)
         events = [{"occurred_at": iso_s(lab.created + 3600), "carrier_occurred_at": iso_s(lab.created + 3600),
                    "description": "Shipment picked up", "city_locality": "Berlin", "state_province": "BE",
-                   "postal_code": "10115", "country_code": "DE", "company_name": None, "signer": None,
-                   "event_code": "PU", "carrier_detail_code": None, "status_code": "IT",
+                   "postal_code": "10115", "country_code": "DE", "event_code": "PU", "carrier_detail_code": "PU", "status_code": "IT",
                    "status_detail_code": "COLLECTION_MADE", "status_description": "In Transit",
                    "status_detail_description": "The shipment was collected.", "carrier_status_code": "PU",
-                   "carrier_status_description": "Picked up", "latitude": None, "longitude": None}]
+                   "carrier_status_description": "Picked up"}]
         if delivered:
             events.insert(0, {**events[0], "occurred_at": iso_s(t), "carrier_occurred_at": iso_s(t),
-                              "description": "Delivered", "city_locality": s.ship_to[2], "state_province": "",
-                              "postal_code": s.ship_to[3], "country_code": s.ship_to[4], "event_code": "DL",
+                              "description": "Delivered", "city_locality": s.ship_to[2], "state_province": s.ship_to[3],
+                              "postal_code": s.ship_to[4], "country_code": s.ship_to[5], "event_code": "DL",
+                              "carrier_detail_code": "DL",
                               "status_code": "DE", "status_detail_code": "DELIVERED",
                               "status_description": "Delivered",
                               "status_detail_description": "Your shipment has been delivered.",
@@ -251,12 +249,12 @@ def _label_versions(s: Shipment, carrier: str, service: str, carrier_id: str, sh
             "status_description": "Delivered" if delivered else "In Transit",
             "status_detail_description": "Your shipment has been delivered." if delivered else "The shipment was collected.",
             "carrier_status_code": "D" if delivered else "PU",
-            "carrier_detail_code": None,
             "carrier_status_description": "Delivered" if delivered else "Picked up",
             "ship_date": ship_date, "estimated_delivery_date": iso_s(lab.created + 4 * DAY),
-            "actual_delivery_date": iso_s(t) if delivered else None, "exception_description": None,
             "events": events,
         }
+        if delivered:  # the spec has no null here: the field is absent until delivery
+            track["actual_delivery_date"] = iso_s(t)
         yield ("shipstation/tracking", "", lab.id, t, t, None, track)
 
 
