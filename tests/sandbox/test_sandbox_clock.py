@@ -1,0 +1,117 @@
+"""The clock: the API shows the world as it stood; nothing appears before it exists; days add records."""
+
+import hashlib
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from sandbox.credentials import DOCUSIGN_ACCOUNT_ID, GOOGLE_ADS_CUSTOMERS, META_AD_ACCOUNTS
+from sandbox.server import RunningSandbox
+from sandbox.world.store import generate
+from sandbox_helpers import AUTH, SEED
+
+
+@pytest.fixture
+def clock(server: RunningSandbox) -> Iterator[RunningSandbox]:
+    """The session server; its clock goes back to the default afterwards."""
+    yield server
+    server.set_clock("2026-11-01")
+
+
+def pull(http: httpx.Client) -> dict[str, dict[str, str]]:
+    """Every record of every resource through the API: resource -> id -> its 'exists since' time."""
+    out: dict[str, dict[str, str]] = {}
+    for kind in ("contacts", "companies", "deals", "line_items"):
+        url, got = f"/hubspot/crm/v3/objects/{kind}?limit=100", {}
+        while url:
+            body = http.get(url, headers=AUTH["hubspot"]).json()
+            got.update({r["id"]: r["createdAt"] for r in body["results"]})
+            url = body.get("paging", {}).get("next", {}).get("link")
+        out[kind] = got
+    rows = {}
+    for account in META_AD_ACCOUNTS:
+        url = f"/meta/v21.0/{account}/insights?level=campaign&time_increment=1&limit=500&fields=campaign_id" \
+              '&time_range={"since":"2025-01-01","until":"2027-12-31"}'
+        while url:
+            body = http.get(url, headers=AUTH["meta"]).json()
+            rows.update({f"{r['campaign_id']}:{r['date_start']}": r["date_start"] for r in body["data"]})
+            url = body["paging"].get("next") if body.get("paging") else None
+    out["meta"] = rows
+    rows = {}
+    for customer in GOOGLE_ADS_CUSTOMERS:
+        q = ("SELECT campaign.id, segments.date FROM campaign WHERE segments.date BETWEEN '2025-01-01' AND '2027-12-31'")
+        for batch in http.post(f"/google-ads/v21/customers/{customer}/googleAds:searchStream", json={"query": q},
+                               headers=AUTH["google_ads"]).json():
+            rows.update({f"{r['campaign']['id']}:{r['segments']['date']}": r["segments"]["date"]
+                         for r in batch.get("results", [])})
+    out["google"] = rows
+    envs = http.get(f"/docusign/restapi/v2.1/accounts/{DOCUSIGN_ACCOUNT_ID}/envelopes?from_date=2020-01-01&count=1000",
+                    headers=AUTH["docusign"]).json().get("envelopes", [])
+    out["envelopes"] = {e["envelopeId"]: e["createdDateTime"] for e in envs}
+    for kind in ("shipments", "labels"):
+        body = http.get(f"/shipstation/v2/{kind}?page_size=500", headers=AUTH["shipstation"]).json()
+        out[kind] = {r[f"{kind[:-1]}_id"]: r["created_at"] for r in body[kind]}
+    csv = http.get("/ecb/service/data/EXR/D..EUR.SP00.A?format=csvdata").text.splitlines()[1:]
+    out["ecb"] = {f"{line.split(',')[2]}:{line.split(',')[6]}": line.split(",")[6] for line in csv}
+    return out
+
+
+def test_records_never_appear_before_they_exist(clock: RunningSandbox, http: httpx.Client) -> None:
+    previous: dict[str, dict[str, str]] | None = None
+    for as_of in ("2026-02-10", "2026-06-01", "2026-06-02", "2027-01-31"):
+        clock.set_clock(as_of)
+        now = pull(http)
+        for resource, records in now.items():
+            assert records, f"{resource} is empty at {as_of}"
+            dated = resource in ("meta", "google", "ecb")
+            limit = (date.fromisoformat(as_of) - timedelta(days=1)).isoformat() if dated else as_of
+            late = {k: v for k, v in records.items() if v[:10] >= limit}
+            assert not late, f"{resource} shows records from the future at {as_of}: {list(late.items())[:3]}"
+            if previous is not None:
+                assert set(previous[resource]) <= set(records), f"{resource} lost records moving to {as_of}"
+        previous = now
+
+
+def test_one_day_adds_about_one_percent(clock: RunningSandbox, http: httpx.Client) -> None:
+    clock.set_clock("2026-11-01")
+    before = pull(http)
+    clock.set_clock("2026-11-02")
+    after = pull(http)
+    total_before = sum(len(v) for v in before.values())
+    added = sum(len(set(after[k]) - set(before[k])) for k in before)
+    assert 0.002 * total_before <= added <= 0.03 * total_before
+    assert len(after["meta"]) > len(before["meta"]) and len(after["ecb"]) >= len(before["ecb"])
+
+
+def test_modified_since_queries_see_updates_when_the_clock_moves(clock: RunningSandbox, http: httpx.Client) -> None:
+    def modified_since(as_of: str, since_ms: str) -> set[str]:
+        clock.set_clock(as_of)
+        body = {"filterGroups": [{"filters": [{"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": since_ms}]}],
+                "limit": 200}
+        return {r["id"] for r in http.post("/hubspot/crm/v3/objects/deals/search", json=body,
+                                           headers=AUTH["hubspot"]).json()["results"]}
+    since = "1779753600000"  # 2026-05-26
+    early, late = modified_since("2026-06-01", since), modified_since("2026-07-01", since)
+    assert early < late
+
+
+def test_admin_clock_rejects_dates_outside_the_world(clock: RunningSandbox, http: httpx.Client) -> None:
+    assert http.post("/_admin/clock", json={"as_of": "2030-01-01"}).status_code == 400
+    assert http.post("/_admin/clock", json={"when": "2026-01-01"}).status_code == 400
+    assert http.get("/_admin/clock").json() == {"as_of": "2026-11-01"}
+
+
+def test_same_seed_same_bytes(tmp_path: Path, world_file: Path) -> None:
+    again = generate(SEED, "tiny", tmp_path / "again.sqlite")
+    other = generate(SEED + 1, "tiny", tmp_path / "other.sqlite")
+    digest = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
+    assert digest(again) == digest(world_file)
+    assert digest(other) != digest(world_file)
+
+
+def test_same_request_same_response_bytes(http: httpx.Client) -> None:
+    url = "/shipstation/v2/shipments?page_size=50&sort_by=modified_at&sort_dir=asc"
+    assert http.get(url, headers=AUTH["shipstation"]).content == http.get(url, headers=AUTH["shipstation"]).content
