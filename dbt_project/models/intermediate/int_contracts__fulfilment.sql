@@ -115,6 +115,11 @@ select
     coalesce(per_contract.backlog_value, 0) as backlog_value,
     coalesce(per_contract.over_shipped_lines, 0) > 0 as is_over_shipped,
     coalesce(shipments.shipment_count, 0) as shipment_count,
+    -- CONTRACTS §5 "nothing shipped": no counted shipment item matched any of its lines
+    not exists (
+        select 1 from shipment_lines
+        where shipment_lines.contract_number = contracts.contract_number
+    ) as is_unshipped,
     shipments.first_ship_date,
     per_contract.fully_shipped_date,
     case

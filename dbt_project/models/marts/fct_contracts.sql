@@ -19,6 +19,7 @@ select
     backlog_value,
     is_over_shipped,
     shipment_count,
+    is_unshipped,
     first_ship_date,
     fully_shipped_date,
     is_on_time,

@@ -67,7 +67,7 @@ orphans as (
 unshipped as (
     select {{ month_of('signed_date') }} as report_month, channel, count(*) as unshipped_contracts
     from {{ ref('fct_contracts') }}
-    where shipment_count = 0
+    where is_unshipped
     group by 1, 2
 ),
 
