@@ -49,6 +49,11 @@ class SystemConfig:
     login_customer_id: str | None = None  # Google Ads manager account, when one is used
 
     @property
+    def credential_vars(self) -> tuple[str, ...]:
+        """The environment variables holding this system's credentials (for error messages)."""
+        return tuple(var for _, var, _ in _CREDENTIALS[self.system])
+
+    @property
     def secrets(self) -> tuple[str, ...]:
         """The credential values that must never leave the configured origin or reach a log."""
         return tuple(v for k, v in self.credentials.items() if k not in _NOT_SECRET and v)

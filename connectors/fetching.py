@@ -62,6 +62,8 @@ class FetchContext:
 
     def table_exists(self, name: str) -> bool:
         """Whether `raw.<name>` exists yet."""
+        if not self.config.warehouse_path.exists():
+            return False
         rows = self.query(
             "select 1 from information_schema.tables where table_schema = 'raw' and table_name = ?", [name]
         )

@@ -216,7 +216,7 @@ class VendorClient:
         if status in (401, 403):
             raise AuthError(
                 f"{self.stream}: {self.system.system} rejected the credentials (HTTP {status}) at "
-                f"{where}: check the HUB_{self.system.system.upper()}_* credential variables"
+                f"{where}: check {', '.join(self.system.credential_vars)}"
             )
         if 300 <= status < 400:
             raise UnsafeLinkError(f"{self.stream}: {where} answered a redirect (HTTP {status}); redirects are not followed")

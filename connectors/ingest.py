@@ -84,8 +84,10 @@ def ingest_stream(
     _check_run_id(run_id)
     progress = _progress(on_progress)
     started = time.monotonic()
-    with warehouse.connect(config.warehouse_path) as con:
-        cursor_before = read_cursor(con, name)
+    cursor_before = None
+    if config.warehouse_path.exists():  # a first run creates nothing before its fetch succeeds
+        with warehouse.connect(config.warehouse_path) as con:
+            cursor_before = read_cursor(con, name)
     progress(f"{name}: fetching from cursor {cursor_before or '(none, full load)'}")
     root = stream_dir(config.landing_dir, run_id, spec.system, spec.stream)
     lander = Lander(root, "csv" if spec.shape.page_format == "csv" else "json")

@@ -100,7 +100,7 @@ def test_auth_failure_is_not_retried_and_names_the_variables():
         client.send("GET", client.url("/v21.0/act_1/insights"))
     assert str(err.value) == (
         "meta__insights: meta rejected the credentials (HTTP 401) at GET "
-        "https://graph.example.com/v21.0/act_1/insights: check the HUB_META_* credential variables"
+        "https://graph.example.com/v21.0/act_1/insights: check HUB_META_ACCESS_TOKEN, HUB_META_AD_ACCOUNT_IDS"
     )
     assert client.stats.requests == 1
 

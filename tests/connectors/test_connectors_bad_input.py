@@ -1,0 +1,92 @@
+"""Quarantine of bad records and bad configuration, with the exact messages."""
+
+from __future__ import annotations
+
+import duckdb
+import orjson
+import pytest
+from connector_helpers import sandbox_env
+
+from connectors.config import HubConfig
+from connectors.errors import AuthError, ConfigError
+from connectors.ingest import FETCH_MARKER, ingest_stream, replay_landing
+from connectors.streams import STREAMS
+
+GOOD = {"id": "1", "properties": {"amount": "1250.5", "createdate": "2026-03-01T10:00:00.000Z",
+                                  "hs_lastmodifieddate": "2026-03-02T10:00:00.000Z", "new_vendor_field": "kept"}}
+BAD_AMOUNT = {"id": "2", "properties": {"amount": "12,50 EUR", "createdate": "2026-03-01T10:00:00.000Z",
+                                        "hs_lastmodifieddate": "2026-03-05T10:00:00.000Z"}}
+BAD_DATE = {"id": "3", "properties": {"amount": "10", "createdate": "yesterday",
+                                      "hs_lastmodifieddate": "2026-03-03T10:00:00.000Z"}}
+NO_ID = {"properties": {"amount": "10", "createdate": "2026-03-01", "hs_lastmodifieddate": "2026-03-04T10:00:00.000Z"}}
+
+
+def land_deals_page(config: HubConfig, run_id: str, records: list[dict]) -> None:
+    """A landed HubSpot deals page as a fetch would have written it."""
+    root = config.landing_dir / run_id / "hubspot" / "deals"
+    (root / "_").mkdir(parents=True)
+    (root / "_" / "page-000001.json").write_bytes(orjson.dumps({"results": records}))
+    (root / FETCH_MARKER).write_bytes(orjson.dumps({"cursor_after": None}))
+
+
+def test_bad_records_go_to_quarantine_and_the_rest_loads(tmp_path):
+    config = HubConfig.from_env({"HUB_DATA_DIR": str(tmp_path)})
+    land_deals_page(config, "run-q", [GOOD, BAD_AMOUNT, BAD_DATE, NO_ID])
+    report = replay_landing("hubspot__deals", config, "run-q")
+    assert (report.records, report.inserted, report.quarantined) == (4, 1, 3)
+    # The cursor covers loaded records only: quarantined ones come again next time.
+    assert report.cursor_after == "2026-03-02T10:00:00.000Z"
+    con = duckdb.connect(str(config.warehouse_path), read_only=True)
+    quarantine = con.execute(
+        "select stream, pk, reason, record::varchar, run_id from raw._quarantine order by pk nulls first"
+    ).fetchall()
+    raw = con.execute("select _pk, _record->>'$.properties.new_vendor_field' from raw.hubspot__deals").fetchall()
+    con.close()
+    assert [(stream, pk, reason, run_id) for stream, pk, reason, _, run_id in quarantine] == [
+        ("hubspot__deals", None, "missing id: no value at id", "run-q"),
+        ("hubspot__deals", "2", "unparseable amount at properties.amount: 12,50 EUR", "run-q"),
+        ("hubspot__deals", "3", "unparseable date at properties.createdate: yesterday", "run-q"),
+    ]
+    assert [orjson.loads(record) for *_, record, _ in quarantine] == [NO_ID, BAD_AMOUNT, BAD_DATE]
+    assert raw == [("1", "kept")]  # a field the vendor added is stored, not dropped
+
+    again = replay_landing("hubspot__deals", config, "run-q")
+    assert again.quarantined == 3
+    con = duckdb.connect(str(config.warehouse_path), read_only=True)
+    assert con.execute("select count(*) from raw._quarantine").fetchone() == (3,)  # not duplicated
+    con.close()
+
+
+def test_missing_settings_fail_before_anything_is_written(tmp_path):
+    config = HubConfig.from_env({"HUB_DATA_DIR": str(tmp_path / "data"), "HUB_HUBSPOT_TOKEN": "t"})
+    with pytest.raises(ConfigError) as err:
+        ingest_stream("hubspot__contacts", config, "run-1")
+    assert str(err.value) == (
+        "hubspot is not configured: HUB_HUBSPOT_BASE_URL is not set: set it to the hubspot API base URL"
+    )
+    assert not (tmp_path / "data").exists()
+
+
+def test_unknown_stream_and_bad_run_id(tmp_path):
+    config = HubConfig.from_env({"HUB_DATA_DIR": str(tmp_path)})
+    with pytest.raises(ConfigError) as err:
+        ingest_stream("hubspot__leads", config, "run-1")
+    assert str(err.value) == "unknown stream 'hubspot__leads': expected one of " + ", ".join(sorted(STREAMS))
+    with pytest.raises(ConfigError) as err:
+        replay_landing("ecb__rates", config, "../elsewhere")
+    assert str(err.value) == "run id '../elsewhere' cannot name a landing folder: use letters, digits, '-' or '_'"
+
+
+def test_wrong_credentials_fail_before_anything_is_written(tiny_sandbox, tmp_path):
+    config = HubConfig.from_env(
+        sandbox_env(tiny_sandbox.url, tmp_path / "data", HUB_SHIPSTATION_API_KEY="wrong-key-123")
+    )
+    with pytest.raises(AuthError) as err:
+        ingest_stream("shipstation__shipments", config, "run-1")
+    assert str(err.value) == (
+        f"shipstation__shipments: shipstation rejected the credentials (HTTP 401) at GET "
+        f"{tiny_sandbox.url}/shipstation/v2/shipments?sort_by=modified_at&sort_dir=asc&page_size=100&page=1: "
+        f"check HUB_SHIPSTATION_API_KEY"
+    )
+    assert "wrong-key-123" not in str(err.value)
+    assert not (tmp_path / "data").exists()
