@@ -66,6 +66,11 @@ class Call:
         return orjson.loads(self.body) if self.body else None
 
 
+def burst_status(call: "Call") -> int:
+    """500, 502 or 503, varying with the request count so a burst shows each."""
+    return (500, 502, 503)[call.sandbox.stats[(call.vendor, call.path)] % 3]
+
+
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A JSON response serialised with orjson."""
     return Response(orjson.dumps(payload), status, headers, media_type=JSON)

@@ -62,9 +62,9 @@ def list_status_changes(call: Call) -> Response:
     account = call.request.path_params["account"]
     world = call.world
     total = world.count("docusign/envelopes", account, where, params)
-    offset = max(0, start - 1) if start and call.page_fault() == "shift" else start
-    rows = world.query("docusign/envelopes", account, where, params, order="modified_at, id", limit=count,
-                       offset=offset, columns="payload")
+    shifted = start > 0 and call.page_fault() == "shift"  # see shipstation._paged
+    rows = world.query("docusign/envelopes", account, where, params, order="modified_at, id",
+                       limit=count + shifted, offset=start - shifted, columns="payload")
     envelopes = []
     for (payload,) in rows:
         env = orjson.loads(payload)
@@ -73,7 +73,7 @@ def list_status_changes(call: Call) -> Response:
         if "recipients" not in include:
             env.pop("recipients", None)
         envelopes.append(env)
-    end = start + len(envelopes)
+    end = start + len(envelopes) - shifted
     nxt = ""
     if end < total:
         nxt = f"/accounts/{account}/envelopes?" + urlencode({**dict(p), "start_position": end, "count": count})

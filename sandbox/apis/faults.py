@@ -1,8 +1,8 @@
 """Deterministic fault injection, switchable per vendor: `--faults hubspot:rate_limit,all:5xx@0.2`.
 
 Each (vendor, kind) has its own random stream seeded from the world seed, so the same request
-sequence meets the same faults. A request right after a faulted one on the same vendor path is
-never faulted, so a client that retries always gets through.
+sequence meets the same faults. A 5xx burst fails one to three requests in a row on a vendor path;
+the request after any fault or burst is never faulted, so a client that retries always gets through.
 """
 
 import random
@@ -20,15 +20,16 @@ KINDS = REQUEST_FAULTS + BODY_FAULTS + PAGE_FAULTS
 ALIASES = {"throttle": "rate_limit", "429": "rate_limit", "500": "5xx", "timeout": "slow", "dup": "duplicate",
            "changing": "shift", "google-ads": "google_ads"}
 DEFAULT_RATE = 0.2
+MAX_BURST = 3  # a 5xx burst fails up to three requests in a row, then the path answers again
 
 HELP = (
     "comma-separated VENDOR:KIND[@RATE] (VENDOR in " + ", ".join(VENDORS) + " or all; KIND in "
     + ", ".join(KINDS) + "; RATE is the share of requests hit, default " + str(DEFAULT_RATE) + "). "
-    "rate_limit: the vendor's 429/throttle response with its headers; 5xx: a 500/502/503 burst; drop: the "
+    "rate_limit: the vendor's 429/throttle response with its headers; 5xx: a burst of 1-3 server errors; drop: the "
     "connection closes mid-body; slow: the response waits --slow-seconds first; malformed/truncated: a 200 "
-    "whose JSON does not parse; duplicate: a page repeats the last record of the previous page; shift: a "
-    "record changes while the client pages, so the next page starts one record early. Never two faults in a "
-    "row on the same vendor path."
+    "whose JSON does not parse; duplicate: a cursor page repeats the last record of the previous page; shift: "
+    "a record moves while the client pages an offset API, so the page starts one record early (nothing is "
+    "lost). After a fault (or a 5xx burst) the next request on the same vendor path succeeds."
 )
 
 
@@ -40,6 +41,7 @@ class FaultPlan:
     rates: dict[tuple[str, str], float] = field(default_factory=dict)
     _streams: dict[tuple[str, str], random.Random] = field(default_factory=dict)
     _last_faulted: dict[tuple[str, str], bool] = field(default_factory=dict)
+    _bursts: dict[tuple[str, str], tuple[str, int] | None] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def decide(self, vendor: str, path: str, kinds: tuple[str, ...]) -> str | None:
@@ -48,6 +50,12 @@ class FaultPlan:
             return None
         with self._lock:
             key = (vendor, path)
+            burst = self._bursts.get(key)
+            if burst:  # inside a 5xx burst: keep failing the same way
+                kind, left = burst
+                self._bursts[key] = (kind, left - 1) if left > 1 else None
+                self._last_faulted[key] = True
+                return kind
             chosen = None
             for kind in kinds:
                 rate = self.rates.get((vendor, kind))
@@ -56,8 +64,13 @@ class FaultPlan:
                 stream = self._streams.setdefault((vendor, kind), random.Random(f"{self.seed}:{vendor}:{kind}"))
                 if stream.random() < rate and chosen is None:
                     chosen = kind
+                    if kind == "5xx":
+                        extra = stream.randrange(MAX_BURST)  # 0..2 more failures after this one
+                        if extra:
+                            self._bursts[key] = (kind, extra)
             if chosen and self._last_faulted.get(key):
                 chosen = None
+                self._bursts[key] = None
             self._last_faulted[key] = chosen is not None
             return chosen
 

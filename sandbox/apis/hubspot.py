@@ -8,7 +8,7 @@ import orjson
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.apis.common import Call, Sandbox, endpoint, json_response
+from sandbox.apis.common import Call, Sandbox, burst_status, endpoint, json_response
 from sandbox.credentials import SANDBOX_CREDENTIALS
 
 OBJECT_TYPES = {"contacts": "contacts", "0-1": "contacts", "companies": "companies", "0-2": "companies",
@@ -59,7 +59,7 @@ def fault_response(call: Call, kind: str) -> Response:
                                  "X-HubSpot-RateLimit-Remaining": "0", "X-HubSpot-RateLimit-Secondly": "19",
                                  "X-HubSpot-RateLimit-Secondly-Remaining": "0"})
         return response
-    return error(502, "INTERNAL_ERROR", "internal error") if "5" in kind else error(500, "INTERNAL_ERROR", "internal error")
+    return error(burst_status(call), "INTERNAL_ERROR", "internal error")
 
 
 def _object_type(call: Call) -> str | None:
@@ -177,8 +177,8 @@ def search(call: Call) -> Response:
             order = f"cast(id as integer) {'desc' if desc else 'asc'}"
     resource = f"hubspot/{kind}"
     total = call.world.count(resource, "", where, params)
-    offset = max(0, after - 1) if after and call.page_fault() == "shift" else after
-    rows = call.world.query(resource, "", where, params, order=order, limit=limit, offset=offset)
+    shifted = after > 0 and call.page_fault() == "shift"  # see shipstation._paged
+    rows = call.world.query(resource, "", where, params, order=order, limit=limit + shifted, offset=after - shifted)
     wanted = body.get("properties") or None
     out: dict = {"total": total, "results": [_shape(p, wanted, kind, []) for _, p in rows]}
     if after + limit < total:

@@ -7,7 +7,7 @@ import orjson
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.apis.common import Call, Sandbox, endpoint, json_response, raw_json
+from sandbox.apis.common import Call, Sandbox, burst_status, endpoint, json_response, raw_json
 from sandbox.credentials import SANDBOX_CREDENTIALS
 from sandbox.world.timefmt import iso_ms, parse_iso
 
@@ -37,7 +37,7 @@ def fault_response(call: Call, kind: str) -> Response:
         response.headers.update({"Retry-After": "1", "X-Rate-Limit-Limit": "200", "X-Rate-Limit-Remaining": "0",
                                  "X-Rate-Limit-Reset": "1"})
         return response
-    return error(500, "system", "unspecified", "An unexpected error occurred. Please try again.")
+    return error(burst_status(call), "system", "unspecified", "An unexpected error occurred. Please try again.")
 
 
 def _paged(call: Call, resource: str, key: str, time_filters: dict[str, tuple[str, str]],
@@ -68,10 +68,12 @@ def _paged(call: Call, resource: str, key: str, time_filters: dict[str, tuple[st
     clause = " and ".join(where)
     total = call.world.count(resource, "", clause, params)
     pages = max(1, math.ceil(total / page_size))
-    offset = (page - 1) * page_size
+    offset, limit = (page - 1) * page_size, page_size
     if page > 1 and call.page_fault() == "shift":
-        offset -= 1  # a record ahead of this page changed: everything slid down by one
-    rows = call.world.query(resource, "", clause, params, order=order, limit=page_size, offset=offset,
+        # A record moved while the client paged: this page starts one early, repeating the previous
+        # page's last record (it still ends where it should, so nothing is lost).
+        offset, limit = offset - 1, limit + 1
+    rows = call.world.query(resource, "", clause, params, order=order, limit=limit, offset=offset,
                             columns="payload")
     url = call.request.url
     links = {"first": {"href": str(url.include_query_params(page=1))},

@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sandbox.credentials import DOCUSIGN_ACCOUNT_ID, GOOGLE_ADS_CUSTOMERS, META_AD_ACCOUNTS
 from sandbox.server import RunningSandbox
 from sandbox.world.store import generate
+from pulling import pull
 from sandbox_helpers import AUTH, SEED
 
 
@@ -19,44 +19,6 @@ def clock(server: RunningSandbox) -> Iterator[RunningSandbox]:
     """The session server; its clock goes back to the default afterwards."""
     yield server
     server.set_clock("2026-11-01")
-
-
-def pull(http: httpx.Client) -> dict[str, dict[str, str]]:
-    """Every record of every resource through the API: resource -> id -> its 'exists since' time."""
-    out: dict[str, dict[str, str]] = {}
-    for kind in ("contacts", "companies", "deals", "line_items"):
-        url, got = f"/hubspot/crm/v3/objects/{kind}?limit=100", {}
-        while url:
-            body = http.get(url, headers=AUTH["hubspot"]).json()
-            got.update({r["id"]: r["createdAt"] for r in body["results"]})
-            url = body.get("paging", {}).get("next", {}).get("link")
-        out[kind] = got
-    rows = {}
-    for account in META_AD_ACCOUNTS:
-        url = f"/meta/v21.0/{account}/insights?level=campaign&time_increment=1&limit=500&fields=campaign_id" \
-              '&time_range={"since":"2025-01-01","until":"2027-12-31"}'
-        while url:
-            body = http.get(url, headers=AUTH["meta"]).json()
-            rows.update({f"{r['campaign_id']}:{r['date_start']}": r["date_start"] for r in body["data"]})
-            url = body["paging"].get("next") if body.get("paging") else None
-    out["meta"] = rows
-    rows = {}
-    for customer in GOOGLE_ADS_CUSTOMERS:
-        q = ("SELECT campaign.id, segments.date FROM campaign WHERE segments.date BETWEEN '2025-01-01' AND '2027-12-31'")
-        for batch in http.post(f"/google-ads/v21/customers/{customer}/googleAds:searchStream", json={"query": q},
-                               headers=AUTH["google_ads"]).json():
-            rows.update({f"{r['campaign']['id']}:{r['segments']['date']}": r["segments"]["date"]
-                         for r in batch.get("results", [])})
-    out["google"] = rows
-    envs = http.get(f"/docusign/restapi/v2.1/accounts/{DOCUSIGN_ACCOUNT_ID}/envelopes?from_date=2020-01-01&count=1000",
-                    headers=AUTH["docusign"]).json().get("envelopes", [])
-    out["envelopes"] = {e["envelopeId"]: e["createdDateTime"] for e in envs}
-    for kind in ("shipments", "labels"):
-        body = http.get(f"/shipstation/v2/{kind}?page_size=500", headers=AUTH["shipstation"]).json()
-        out[kind] = {r[f"{kind[:-1]}_id"]: r["created_at"] for r in body[kind]}
-    csv = http.get("/ecb/service/data/EXR/D..EUR.SP00.A?format=csvdata").text.splitlines()[1:]
-    out["ecb"] = {f"{line.split(',')[2]}:{line.split(',')[6]}": line.split(",")[6] for line in csv}
-    return out
 
 
 def test_records_never_appear_before_they_exist(clock: RunningSandbox, http: httpx.Client) -> None:
