@@ -1,0 +1,123 @@
+"""`python -m pipelines nightly|ui|prepare`: the commands behind `make run` and `make ui`."""
+
+import argparse
+import contextlib
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from pipelines.sandbox_env import sandbox_env, systems_without_base_url
+
+log = logging.getLogger("hub")
+REPO_DIR = Path(__file__).resolve().parents[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run one command."""
+    parser = argparse.ArgumentParser(prog="python -m pipelines", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("nightly", help="run the nightly job once, end to end, and print the headline numbers")
+    ui = commands.add_parser("ui", help="start the Dagster UI (with the sandbox behind it when no vendor is configured)")
+    ui.add_argument("--port", type=int, default=int(os.environ.get("HUB_UI_PORT", "3000")))
+    ui.add_argument("--host", default=os.environ.get("HUB_UI_HOST", "127.0.0.1"))
+    commands.add_parser("prepare", help="parse the dbt project into its manifest")
+    args = parser.parse_args(argv)
+    # Dagster's own console logger reports the run; ours says only what happens around it.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
+    log.setLevel(logging.INFO)
+    data_dir = _data_dir()
+
+    if args.command == "prepare":
+        from pipelines.transform.project import prepare_dbt_project
+
+        print(prepare_dbt_project())
+        return 0
+    with sandbox_for_unconfigured_systems(data_dir):
+        if args.command == "nightly":
+            return run_nightly(data_dir)
+        return run_ui(args.host, args.port)
+
+
+def _data_dir() -> Path:
+    """`HUB_DATA_DIR` made absolute and exported with the rest of the run's environment."""
+    data_dir = Path(os.environ.get("HUB_DATA_DIR", "data")).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.environ["HUB_DATA_DIR"] = str(data_dir)
+    # dagster-dbt looks for `dbt` on PATH: this interpreter's environment comes first.
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    os.environ.setdefault("DAGSTER_HOME", str(data_dir / "dagster_home"))
+    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    return data_dir
+
+
+@contextlib.contextmanager
+def sandbox_for_unconfigured_systems(data_dir: Path) -> Iterator[None]:
+    """Start the local sandbox for every system without a base URL, for as long as the command runs."""
+    systems = systems_without_base_url(os.environ)
+    if not systems:
+        yield
+        return
+    from sandbox.server import running_sandbox
+    from sandbox.world import DEFAULT_AS_OF, DEFAULT_SEED
+
+    seed = int(os.environ.get("HUB_SANDBOX_SEED", DEFAULT_SEED))
+    scale = os.environ.get("HUB_SANDBOX_SCALE", "medium")
+    as_of = os.environ.get("HUB_SANDBOX_AS_OF", str(DEFAULT_AS_OF))
+    log.info("starting the sandbox (seed %s, scale %s, as of %s) for: %s", seed, scale, as_of, ", ".join(systems))
+    with running_sandbox(seed=seed, scale=scale, as_of=as_of, data_dir=data_dir / "sandbox") as sandbox:
+        os.environ.update(sandbox_env(sandbox.url, systems))
+        log.info("sandbox listening on %s", sandbox.url)
+        yield
+
+
+def run_nightly(data_dir: Path) -> int:
+    """Execute the `nightly` job in this process and print what it produced."""
+    from dagster import DagsterInstance
+
+    from pipelines.summary import HEADLINE_COLUMNS, format_table, headline_rows
+    from pipelines.transform.project import prepare_dbt_project
+
+    prepare_dbt_project()
+    from pipelines.definitions import defs
+
+    job = defs.resolve_job_def("nightly")
+    with DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        )
+    if not result.success:
+        failed = [event.step_key for event in result.all_events if event.is_step_failure]
+        print(f"\nThe nightly run failed in: {', '.join(failed) or 'the run itself'}. Run id {result.run_id}.")
+        print("The last good marts (if any) are untouched. See the logs above, or `make ui` -> Runs.")
+        return 1
+    marts_file = data_dir / "marts.duckdb"
+    print("\nHeadline numbers (reporting currency, all months; backlog at the latest month end):\n")
+    print(format_table(HEADLINE_COLUMNS, headline_rows(marts_file)))
+    print(
+        f"\nRun {result.run_id} succeeded.\n"
+        f"  marts for BI (read-only): {marts_file}\n"
+        f"  working warehouse:        {data_dir / 'warehouse.duckdb'}\n"
+        f"  landed raw pages:         {data_dir / 'landing'}\n"
+        f"  query:  duckdb -readonly {marts_file} \"select * from mart_sales_vs_fulfilment limit 10\"\n"
+        f"  UI:     make ui   (then open http://127.0.0.1:3000; this run is in Runs)"
+    )
+    return 0
+
+
+def run_ui(host: str, port: int) -> int:
+    """Run `dagster dev` on loopback until interrupted."""
+    from pipelines.transform.project import prepare_dbt_project
+
+    prepare_dbt_project()
+    dagster = Path(sys.executable).parent / "dagster"
+    command = [str(dagster), "dev", "-w", str(REPO_DIR / "workspace.yaml"), "-h", host, "-p", str(port)]
+    log.info("Dagster UI on http://%s:%s (Ctrl-C stops it and the sandbox)", host, port)
+    try:
+        return subprocess.call(command, cwd=REPO_DIR)
+    except KeyboardInterrupt:
+        return 0

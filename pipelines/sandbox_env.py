@@ -1,0 +1,56 @@
+"""Point the connectors at a running sandbox: the environment each system needs.
+
+A system with its own `HUB_<SYSTEM>_BASE_URL` keeps it (and must bring real credentials);
+every other system is served by the sandbox with the sandbox's well-known credentials.
+"""
+
+from collections.abc import Mapping
+
+from sandbox.credentials import (
+    DOCUSIGN_ACCOUNT_ID,
+    GOOGLE_ADS_CUSTOMERS,
+    META_AD_ACCOUNTS,
+    SANDBOX_CREDENTIALS,
+)
+
+SYSTEM_PREFIXES: dict[str, str] = {
+    "HUBSPOT": "/hubspot",
+    "META": "/meta",
+    "GOOGLE_ADS": "/google-ads",
+    "DOCUSIGN": "/docusign",
+    "SHIPSTATION": "/shipstation",
+    "ECB": "/ecb",
+}
+
+
+def systems_without_base_url(env: Mapping[str, str]) -> list[str]:
+    """Systems the user has not pointed anywhere: these run against the sandbox."""
+    return [system for system in SYSTEM_PREFIXES if not env.get(f"HUB_{system}_BASE_URL")]
+
+
+def sandbox_env(sandbox_url: str, systems: list[str]) -> dict[str, str]:
+    """Environment variables that point `systems` at the sandbox listening on `sandbox_url`."""
+    creds = SANDBOX_CREDENTIALS
+    per_system: dict[str, dict[str, str]] = {
+        "HUBSPOT": {"HUB_HUBSPOT_TOKEN": creds["hubspot"]["token"]},
+        "META": {
+            "HUB_META_ACCESS_TOKEN": creds["meta"]["access_token"],
+            "HUB_META_AD_ACCOUNT_IDS": ",".join(META_AD_ACCOUNTS),
+        },
+        "GOOGLE_ADS": {
+            "HUB_GOOGLE_ADS_ACCESS_TOKEN": creds["google_ads"]["access_token"],
+            "HUB_GOOGLE_ADS_DEVELOPER_TOKEN": creds["google_ads"]["developer_token"],
+            "HUB_GOOGLE_ADS_CUSTOMER_IDS": ",".join(GOOGLE_ADS_CUSTOMERS),
+        },
+        "DOCUSIGN": {
+            "HUB_DOCUSIGN_ACCESS_TOKEN": creds["docusign"]["access_token"],
+            "HUB_DOCUSIGN_ACCOUNT_ID": DOCUSIGN_ACCOUNT_ID,
+        },
+        "SHIPSTATION": {"HUB_SHIPSTATION_API_KEY": creds["shipstation"]["api_key"]},
+        "ECB": {},
+    }
+    env: dict[str, str] = {}
+    for system in systems:
+        env[f"HUB_{system}_BASE_URL"] = sandbox_url.rstrip("/") + SYSTEM_PREFIXES[system]
+        env.update(per_system[system])
+    return env
