@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from connector_helpers import sandbox_env
+from connector_helpers import raw_rows, sandbox_env
 
 from connectors.config import HubConfig
 
@@ -23,3 +23,15 @@ def tiny_sandbox() -> Iterator[object]:
 def tiny_config(tiny_sandbox, tmp_path) -> HubConfig:
     """Settings pointing every system at the shared tiny sandbox, with a fresh data dir."""
     return HubConfig.from_env(sandbox_env(tiny_sandbox.url, tmp_path / "data"))
+
+
+@pytest.fixture(scope="session")
+def clean_tiny_tables(tiny_sandbox, tmp_path_factory) -> dict[str, list[tuple]]:
+    """Raw tables of one uninterrupted, sequential, fault-free run of every stream on tiny."""
+    from connectors.ingest import ingest_stream
+    from connectors.streams import STREAMS
+
+    config = HubConfig.from_env(sandbox_env(tiny_sandbox.url, tmp_path_factory.mktemp("clean")))
+    for name in STREAMS:
+        ingest_stream(name, config, "clean")
+    return {name: raw_rows(config, name) for name in STREAMS}

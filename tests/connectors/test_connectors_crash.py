@@ -26,17 +26,8 @@ CRASHES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def clean_tables(tiny_sandbox, tmp_path_factory):
-    """Raw tables of one uninterrupted run of every stream."""
-    config = HubConfig.from_env(sandbox_env(tiny_sandbox.url, tmp_path_factory.mktemp("clean")))
-    for name in STREAMS:
-        ingest_stream(name, config, "clean")
-    return {name: raw_rows(config, name) for name in STREAMS}
-
-
 @pytest.mark.parametrize(("stream", "point", "same_run_id"), CRASHES)
-def test_killed_run_then_rerun_equals_a_clean_run(stream, point, same_run_id, tiny_sandbox, tmp_path, clean_tables):
+def test_killed_run_then_rerun_equals_a_clean_run(stream, point, same_run_id, tiny_sandbox, tmp_path, clean_tiny_tables):
     env = sandbox_env(tiny_sandbox.url, tmp_path / "data")
     child = subprocess.run(
         [sys.executable, str(CHILD), "crashed", stream, point],
@@ -49,4 +40,4 @@ def test_killed_run_then_rerun_equals_a_clean_run(stream, point, same_run_id, ti
     config = HubConfig.from_env(env)
     for name in STREAMS:
         ingest_stream(name, config, "crashed" if same_run_id else "rerun")
-    assert {name: raw_rows(config, name) for name in STREAMS} == clean_tables
+    assert {name: raw_rows(config, name) for name in STREAMS} == clean_tiny_tables
