@@ -48,25 +48,30 @@ def list_status_changes(call: Call) -> Response:
     try:
         start = int(p.get("start_position", 0))
         count = min(int(p.get("count", 100)), MAX_COUNT)
-        where, params = "modified_at >= ?", [iso_ms(parse_iso(p["from_date"]))]
-        if p.get("to_date"):
-            where += " and modified_at < ?"
-            params.append(iso_ms(parse_iso(p["to_date"])))
+        since = iso_ms(parse_iso(p["from_date"]))
+        until = iso_ms(parse_iso(p["to_date"])) if p.get("to_date") else None
     except ValueError as exc:
         return error(400, "INVALID_REQUEST_PARAMETER", f"The request contained at least one invalid parameter. {exc}")
     statuses = [s for s in p.get("status", "").split(",") if s]
-    if statuses:
-        where += f" and json_extract(payload, '$.status') in ({','.join('?' * len(statuses))})"
-        params += statuses
     include = set(p.get("include", "").split(","))
     account = call.request.path_params["account"]
     world = call.world
-    total = world.count("docusign/envelopes", account, where, params)
     shifted = start > 0 and call.page_fault() == "shift"  # see shipstation._paged
-    rows = world.query("docusign/envelopes", account, where, params, order="modified_at, id",
-                       limit=count + shifted, offset=start - shifted, columns="payload")
+    if statuses:
+        where = "modified_at >= ?" + (" and modified_at < ?" if until else "")
+        where += f" and json_extract(payload, '$.status') in ({','.join('?' * len(statuses))})"
+        params = [since, *([until] if until else []), *statuses]
+        total = world.count("docusign/envelopes", account, where, params)
+        rows = [r[0] for r in world.query("docusign/envelopes", account, where, params, order="modified_at, id",
+                                          limit=count + shifted, offset=start - shifted, columns="payload")]
+    else:
+        ordering = world.ordering("docusign/envelopes", account, "modified_at")
+        lo, hi = ordering.bounds(since, until, hi_inclusive=False)
+        total = hi - lo
+        first = lo + start - shifted
+        rows = world.payloads(ordering.rowids[first:min(hi, first + count + shifted)])
     envelopes = []
-    for (payload,) in rows:
+    for payload in rows:
         env = orjson.loads(payload)
         if "custom_fields" not in include:
             env.pop("customFields", None)

@@ -138,22 +138,36 @@ def _filter_sql(kind: str, f: dict) -> tuple[str, list] | Response:
     return f"{column} {OPERATORS[op]} ?", [convert(f.get("value"))]
 
 
-def search(call: Call) -> Response:
-    """POST /crm/v3/objects/{type}/search: filterGroups, sorts, offset `after`, the 10,000 cap."""
-    kind = _object_type(call)
-    if kind is None:
-        return error(400, "VALIDATION_ERROR", "Unknown object type")
-    try:
-        body = call.json_body() or {}
-    except ValueError as exc:
-        return error(400, "VALIDATION_ERROR", f"Invalid input JSON on line 1: {exc}")
-    limit = _limit(call, body.get("limit"), 10, 200)
-    if isinstance(limit, Response):
-        return limit
-    after = int(body.get("after") or 0)
-    if after >= SEARCH_CAP:
-        return error(400, "VALIDATION_ERROR", "/search paging is limited to 10,000 results; narrow the filters "
-                     "(e.g. on the last modified date) and start again")
+def _modified_window(body: dict) -> tuple[str | None, str | None, bool, bool] | None:
+    """(lo, hi, lo inclusive, hi inclusive) when the search is the incremental pattern: one filter group on
+    the modified date only, sorted by it ascending (or unsorted); None otherwise."""
+    groups = body.get("filterGroups") or []
+    sorts = body.get("sorts") or []
+    if len(groups) > 1 or len(sorts) != 1:  # unsorted searches come back in id order: the general path
+        return None
+    s = sorts[0]
+    if not isinstance(s, dict) or s.get("propertyName") not in ("lastmodifieddate", "hs_lastmodifieddate") \
+            or s.get("direction", "ASCENDING") != "ASCENDING":
+        return None
+    lo = hi = None
+    lo_inc = hi_inc = True
+    for f in (groups[0].get("filters") or []) if groups else []:
+        if f.get("propertyName") not in ("lastmodifieddate", "hs_lastmodifieddate"):
+            return None
+        op, value = f.get("operator"), _millis_to_iso(f.get("value"))
+        if op in ("GT", "GTE") and (lo is None or value >= lo):
+            lo, lo_inc = value, op == "GTE"
+        elif op in ("LT", "LTE") and (hi is None or value <= hi):
+            hi, hi_inc = value, op == "LTE"
+        elif op == "BETWEEN":
+            lo, hi = value, _millis_to_iso(f.get("highValue"))
+        else:
+            return None
+    return lo, hi, lo_inc, hi_inc
+
+
+def _where(kind: str, body: dict) -> tuple[str, list, str] | Response:
+    """SQL filter, parameters and order for any supported search body."""
     groups = []
     params: list = []
     for group in body.get("filterGroups") or []:
@@ -172,15 +186,47 @@ def search(call: Call) -> Response:
         prop = s.get("propertyName") if isinstance(s, dict) else str(s).lstrip("-")
         desc = (s.get("direction") == "DESCENDING") if isinstance(s, dict) else str(s).startswith("-")
         if prop in ("lastmodifieddate", "hs_lastmodifieddate"):
-            order = f"modified_at {'desc' if desc else 'asc'}, cast(id as integer)"
+            order = f"modified_at {'desc' if desc else 'asc'}, id"
         elif prop == "hs_object_id":
             order = f"cast(id as integer) {'desc' if desc else 'asc'}"
+    return where, params, order
+
+
+def search(call: Call) -> Response:
+    """POST /crm/v3/objects/{type}/search: filterGroups, sorts, offset `after`, the 10,000 cap."""
+    kind = _object_type(call)
+    if kind is None:
+        return error(400, "VALIDATION_ERROR", "Unknown object type")
+    try:
+        body = call.json_body() or {}
+    except ValueError as exc:
+        return error(400, "VALIDATION_ERROR", f"Invalid input JSON on line 1: {exc}")
+    limit = _limit(call, body.get("limit"), 10, 200)
+    if isinstance(limit, Response):
+        return limit
+    after = int(body.get("after") or 0)
+    if after >= SEARCH_CAP:
+        return error(400, "VALIDATION_ERROR", "/search paging is limited to 10,000 results; narrow the filters "
+                     "(e.g. on the last modified date) and start again")
     resource = f"hubspot/{kind}"
-    total = call.world.count(resource, "", where, params)
     shifted = after > 0 and call.page_fault() == "shift"  # see shipstation._paged
-    rows = call.world.query(resource, "", where, params, order=order, limit=limit + shifted, offset=after - shifted)
+    fast = _modified_window(body)
+    if fast is not None:
+        ordering = call.world.ordering(resource, "", "modified_at")
+        lo, hi = ordering.bounds(*fast)
+        total = hi - lo
+        first = lo + after - shifted
+        payloads = call.world.payloads(ordering.rowids[first:min(hi, first + limit + shifted)])
+    else:
+        made = _where(kind, body)
+        if isinstance(made, Response):
+            return made
+        where, params, order = made
+        total = call.world.count(resource, "", where, params)
+        payloads = [p for _, p in call.world.query(resource, "", where, params, order=order, limit=limit + shifted,
+                                                   offset=after - shifted)]
     wanted = body.get("properties") or None
-    out: dict = {"total": total, "results": [_shape(p, wanted, kind, []) for _, p in rows]}
+    out: dict = {"total": total, "results": [_shape(p, wanted, kind, []) for p in payloads]}
     if after + limit < total:
         out["paging"] = {"next": {"after": str(after + limit)}}
     return json_response(out)

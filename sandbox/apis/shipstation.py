@@ -8,6 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox.apis.common import Call, Sandbox, burst_status, endpoint, json_response, raw_json
+from sandbox.apis.world import SORT_EXPRESSIONS
 from sandbox.credentials import SANDBOX_CREDENTIALS
 from sandbox.world.timefmt import iso_ms, parse_iso
 
@@ -40,66 +41,83 @@ def fault_response(call: Call, kind: str) -> Response:
     return error(burst_status(call), "system", "unspecified", "An unexpected error occurred. Please try again.")
 
 
-def _paged(call: Call, resource: str, key: str, time_filters: dict[str, tuple[str, str]],
-           sort_columns: dict[str, str], default_sort: str) -> Response:
+def _page_rows(call: Call, resource: str, sort_by: str, direction: str, bounds: dict[str, tuple[str | None, str | None]],
+               json_filters: list[tuple[str, str]], offset: int, limit: int) -> tuple[int, list[str]]:
+    """(total, payloads of the page): from the cached ordering when only the sort column is filtered."""
+    world = call.world
+    if not json_filters and set(bounds) <= {sort_by}:
+        ordering = world.ordering(resource, "", sort_by)
+        start, end = ordering.bounds(*bounds.get(sort_by, (None, None)))
+        if direction == "asc":
+            picked = range(start + offset, min(end, start + offset + limit))
+        else:
+            picked = range(end - 1 - offset, max(start - 1, end - 1 - offset - limit), -1)
+        return end - start, world.payloads([ordering.rowids[i] for i in picked])
+    where, params = [], []
+    for column, (lo, hi) in bounds.items():
+        expr = SORT_EXPRESSIONS[column]
+        if lo is not None:
+            where.append(f"{expr} >= ?")
+            params.append(lo)
+        if hi is not None:
+            where.append(f"{expr} <= ?")
+            params.append(hi)
+    for path, value in json_filters:
+        where.append(f"json_extract(payload, '{path}') = ?")
+        params.append(value)
+    clause = " and ".join(where)
+    order = f"{SORT_EXPRESSIONS[sort_by]} {direction}, id {direction}"
+    total = world.count(resource, "", clause, params)
+    rows = world.query(resource, "", clause, params, order=order, limit=limit, offset=offset, columns="payload")
+    return total, [r[0] for r in rows]
+
+
+def _paged(call: Call, resource: str, key: str, filters: tuple[str, ...], json_params: dict[str, str]) -> Response:
     p = call.params
     try:
         page = int(p.get("page", 1))
         page_size = int(p.get("page_size", 25))
         if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page must be >= 1 and page_size in 1..{MAX_PAGE_SIZE}")
-        where, params = [], []
-        for param, (column, op) in time_filters.items():
-            if p.get(param):
-                where.append(f"{column} {op} ?")
-                params.append(iso_ms(parse_iso(p[param])))
+        bounds = {}
+        for column in filters:
+            lo, hi = p.get(f"{column}_start"), p.get(f"{column}_end")
+            if lo or hi:
+                bounds[column] = (iso_ms(parse_iso(lo)) if lo else None, iso_ms(parse_iso(hi)) if hi else None)
     except ValueError as exc:
         return error(400, "validation", "invalid_field_value", str(exc))
-    for param, path in (("shipment_status", "$.shipment_status"), ("label_status", "$.status"),
-                        ("shipment_id", "$.shipment_id")):
-        if p.get(param):
-            where.append(f"json_extract(payload, '{path}') = ?")
-            params.append(p[param])
-    sort_by = p.get("sort_by", default_sort)
-    if sort_by not in sort_columns:
-        return error(400, "validation", "invalid_field_value", f"sort_by must be one of {sorted(sort_columns)}")
+    json_filters = [(path, p[param]) for param, path in json_params.items() if p.get(param)]
+    sort_by = p.get("sort_by", "created_at")
+    if sort_by not in SORT_EXPRESSIONS:
+        return error(400, "validation", "invalid_field_value", f"sort_by must be one of {sorted(SORT_EXPRESSIONS)}")
     direction = "asc" if p.get("sort_dir", "desc").lower() == "asc" else "desc"
-    order = f"{sort_columns[sort_by]} {direction}, id {direction}"
-    clause = " and ".join(where)
-    total = call.world.count(resource, "", clause, params)
-    pages = max(1, math.ceil(total / page_size))
     offset, limit = (page - 1) * page_size, page_size
     if page > 1 and call.page_fault() == "shift":
         # A record moved while the client paged: this page starts one early, repeating the previous
         # page's last record (it still ends where it should, so nothing is lost).
         offset, limit = offset - 1, limit + 1
-    rows = call.world.query(resource, "", clause, params, order=order, limit=limit, offset=offset,
-                            columns="payload")
+    total, payloads = _page_rows(call, resource, sort_by, direction, bounds, json_filters, offset, limit)
+    pages = max(1, math.ceil(total / page_size))
     url = call.request.url
     links = {"first": {"href": str(url.include_query_params(page=1))},
              "last": {"href": str(url.include_query_params(page=pages))},
              "prev": {"href": str(url.include_query_params(page=page - 1))} if page > 1 else {},
              "next": {"href": str(url.include_query_params(page=page + 1))} if page < pages else {}}
     head = orjson.dumps({"total": total, "page": page, "pages": pages, "links": links})
-    body = b'{"' + key.encode() + b'":[' + ",".join(r[0] for r in rows).encode() + b"]," + head[1:]
+    body = b'{"' + key.encode() + b'":[' + ",".join(payloads).encode() + b"]," + head[1:]
     return raw_json(body)
 
 
 def list_shipments(call: Call) -> Response:
     """GET /v2/shipments: filters on created/modified times and status; newest first by default."""
-    return _paged(call, "shipstation/shipments", "shipments",
-                  {"modified_at_start": ("modified_at", ">="), "modified_at_end": ("modified_at", "<="),
-                   "created_at_start": ("json_extract(payload, '$.created_at')", ">="),
-                   "created_at_end": ("json_extract(payload, '$.created_at')", "<=")},
-                  {"modified_at": "modified_at", "created_at": "json_extract(payload, '$.created_at')"}, "created_at")
+    return _paged(call, "shipstation/shipments", "shipments", ("modified_at", "created_at"),
+                  {"shipment_status": "$.shipment_status"})
 
 
 def list_labels(call: Call) -> Response:
-    """GET /v2/labels: labels have no modified time, only created_at filters."""
-    created = "json_extract(payload, '$.created_at')"
-    return _paged(call, "shipstation/labels", "labels",
-                  {"created_at_start": (created, ">="), "created_at_end": (created, "<=")},
-                  {"created_at": created, "modified_at": "modified_at"}, "created_at")
+    """GET /v2/labels: labels have no modified time in v2, only created_at filters."""
+    return _paged(call, "shipstation/labels", "labels", ("created_at",),
+                  {"label_status": "$.status", "shipment_id": "$.shipment_id"})
 
 
 def track(call: Call) -> Response:

@@ -2,11 +2,38 @@
 
 import sqlite3
 import threading
+from bisect import bisect_left, bisect_right
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
 from sandbox.world import WORLD_END, WORLD_START
+
+
+SORT_EXPRESSIONS = {"modified_at": "modified_at", "created_at": "json_extract(payload, '$.created_at')"}
+MAX_ORDERINGS = 12
+
+
+class Ordering:
+    """The visible records of one resource sorted by (key, id), for offset pagination without OFFSET scans."""
+
+    def __init__(self, rows: list[tuple[str, str, int]]) -> None:
+        self.keys = [r[0] for r in rows]
+        self.rowids = [r[2] for r in rows]
+
+    def bounds(self, lo: str | None, hi: str | None, lo_inclusive: bool = True,
+               hi_inclusive: bool = True) -> tuple[int, int]:
+        """Index range of keys between lo and hi (None: unbounded)."""
+        if lo is None:
+            start = 0
+        else:
+            start = bisect_left(self.keys, lo) if lo_inclusive else bisect_right(self.keys, lo)
+        if hi is None:
+            end = len(self.keys)
+        else:
+            end = bisect_right(self.keys, hi) if hi_inclusive else bisect_left(self.keys, hi)
+        return start, max(start, end)
 
 
 class World:
@@ -15,6 +42,8 @@ class World:
     def __init__(self, path: Path, as_of: date) -> None:
         self.path = path
         self._local = threading.local()
+        self._orderings: OrderedDict[tuple, Ordering] = OrderedDict()
+        self._lock = threading.Lock()
         self.set_clock(as_of)
 
     def set_clock(self, as_of: date) -> None:
@@ -30,7 +59,8 @@ class World:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
-            conn.execute("pragma cache_size = -65536")
+            conn.execute("pragma cache_size = -16384")
+            conn.execute("pragma mmap_size = 1073741824")
             self._local.conn = conn
         return conn
 
@@ -53,3 +83,25 @@ class World:
         """The visible payload of one record, or None."""
         rows = self.query(resource, scope, "id = ?", (id_,), columns="payload")
         return rows[0][0] if rows else None
+
+    def ordering(self, resource: str, scope: str, sort: str) -> Ordering:
+        """Visible records sorted by `sort` then id, built once per clock (one scan) and cached."""
+        key = (resource, scope, sort, self.clock)
+        with self._lock:
+            found = self._orderings.get(key)
+            if found is None:
+                rows = self.query(resource, scope, order="1, 2", columns=f"{SORT_EXPRESSIONS[sort]}, id, rowid")
+                found = self._orderings[key] = Ordering(rows)
+                while len(self._orderings) > MAX_ORDERINGS:
+                    self._orderings.popitem(last=False)
+            else:
+                self._orderings.move_to_end(key)
+            return found
+
+    def payloads(self, rowids: Sequence[int]) -> list[str]:
+        """Payloads of the given rows, in the given order."""
+        if not rowids:
+            return []
+        found = dict(self.db.execute(f"select rowid, payload from records where rowid in ({','.join('?' * len(rowids))})",
+                                     list(rowids)))
+        return [found[r] for r in rowids]

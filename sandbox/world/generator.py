@@ -437,17 +437,30 @@ def iter_orphans(seed: int, scale: Scale, ids_start: int, label_start: int) -> I
                              status, source, _ship_to(rng, name_to, country))
 
 
-def iter_world(seed: int, scale: Scale) -> Iterator[WorldItem]:
-    """Every object of the world in a fixed order: FX, campaigns, ad days, contacts, companies, deals, orphans."""
-    yield from iter_fx(seed)
-    campaigns = make_campaigns(seed, scale)
-    yield from campaigns
-    yield from iter_ad_days(seed, campaigns)
-    contact_t = contact_times(seed, scale)
-    yield from iter_contacts(seed, scale, campaigns, contact_t)
+PARTS = ("market", "orders")
+
+
+def iter_part(seed: int, scale: Scale, part: str) -> Iterator[WorldItem]:
+    """One independent half of the world, so two processes can generate them at once.
+
+    'market': FX, campaigns, ad days, contacts, companies. 'orders': deals (with line items,
+    envelopes, shipments) and orphan shipments; it recomputes the contact and company times it needs.
+    """
     company_t = spread_times(_rng(seed, "company-times"), scale.companies, START_DAY, END_DAY)
+    contact_t = contact_times(seed, scale)
+    if part == "market":
+        yield from iter_fx(seed)
+        campaigns = make_campaigns(seed, scale)
+        yield from campaigns
+        yield from iter_ad_days(seed, campaigns)
+        yield from iter_contacts(seed, scale, campaigns, contact_t)
+        yield from iter_companies(seed, scale, company_t, [])
+        return
+    if part != "orders":
+        raise ValueError(f"unknown world part {part!r}: use one of {PARTS}")
     countries: list[str] = []
-    yield from iter_companies(seed, scale, company_t, countries)
+    for _ in iter_companies(seed, scale, company_t, countries):
+        pass  # only the countries: deals are priced in their company's currency
     last_shipment = last_label = 0
     for deal in iter_deals(seed, scale, contact_t, company_t, countries):
         for s in deal.shipments:
@@ -457,3 +470,9 @@ def iter_world(seed: int, scale: Scale) -> Iterator[WorldItem]:
         yield deal
     yield from iter_orphans(seed, scale, max(last_shipment, SHIPMENT_ID_BASE) + 1_000,
                             max(last_label, LABEL_ID_BASE) + 1_000)
+
+
+def iter_world(seed: int, scale: Scale) -> Iterator[WorldItem]:
+    """Every object of the world in a fixed order: the market part, then the orders part."""
+    for part in PARTS:
+        yield from iter_part(seed, scale, part)

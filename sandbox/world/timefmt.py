@@ -26,14 +26,17 @@ def epoch(d: date) -> int:
     return day_number(d) * DAY
 
 
+_HMS = [f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}" for s in range(DAY)]
+
+
 def _hms(t: int) -> str:
-    s = t % DAY
-    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+    return _HMS[t % DAY]
 
 
 def iso_ms(t: int) -> str:
     """'2026-03-01T10:00:00.000Z': HubSpot, the world store, ShipStation created/modified times."""
-    return f"{day_str(t // DAY)}T{_hms(t)}.000Z"
+    d = t // DAY
+    return f"{_day_cache.get(d) or day_str(d)}T{_HMS[t % DAY]}.000Z"
 
 
 def iso_s(t: int) -> str:

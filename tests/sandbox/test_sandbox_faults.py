@@ -13,7 +13,7 @@ from sandbox.server import RunningSandbox, running_sandbox
 from pulling import pull
 from sandbox_helpers import AUTH, SEED
 
-SLOW_S = 3.0  # the "slow" fault's delay; clients below give up reading after a third of it
+SLOW_S = 1.2  # the "slow" fault's delay; clients below give up reading after a third of it
 
 
 class Recorder:
@@ -70,7 +70,7 @@ def faulty(world_dir: Path, spec: str) -> Iterator[tuple[RunningSandbox, httpx.C
 def test_a_retrying_client_gets_the_clean_data_through_every_fault(world_dir: Path, clean: dict) -> None:
     for sb, client in faulty(world_dir, "all:all@0.25"):
         recorder = Recorder(client)
-        assert pull(recorder, page=20) == clean
+        assert pull(recorder, page=40) == clean
         kinds = {k for k, _ in recorder.seen}
         assert kinds == {"rate_limit", "5xx", "drop", "slow", "bad_json"}
 

@@ -174,3 +174,25 @@ def test_validation_rejects_a_field_the_vendor_does_not_have(http: httpx.Client,
     inject(body)
     with pytest.raises(ValidationError):
         validate(vendor, schema, body)
+
+
+@pytest.mark.parametrize("operator", ["GT", "GTE", "BETWEEN"])
+def test_hubspot_search_pages_agree_between_the_indexed_and_the_general_path(http: httpx.Client, operator: str) -> None:
+    # An extra always-true filter on hs_object_id forces the general SQL path; results must not change.
+    window = {"propertyName": "hs_lastmodifieddate", "operator": operator, "value": "1772323200000",
+              "highValue": "1788000000000"}
+    if operator != "BETWEEN":
+        del window["highValue"]
+    sort = [{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}]
+
+    def everything(filters: list[dict]) -> list[tuple[str, str]]:
+        out, after = [], "0"
+        while after is not None:
+            body = http.post("/hubspot/crm/v3/objects/deals/search", headers=AUTH["hubspot"], json={
+                "filterGroups": [{"filters": filters}], "sorts": sort, "limit": 7, "after": after}).json()
+            out += [(r["id"], r["properties"]["hs_lastmodifieddate"]) for r in body["results"]]
+            after = body.get("paging", {}).get("next", {}).get("after")
+        return out
+    fast = everything([window])
+    general = everything([window, {"propertyName": "hs_object_id", "operator": "GT", "value": "0"}])
+    assert fast == general and len(fast) > 7
