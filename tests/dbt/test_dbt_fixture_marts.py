@@ -8,9 +8,11 @@ rows, orphans with and without an order id, a contract with no deal, and backlog
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from dbt_harness import RawRow, dbt, mart_rows, write_raw_tables
@@ -201,3 +203,26 @@ def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_every_month_and_channel_figure_matches_the_hand_computed_one(built_warehouse: Path) -> None:
     assert mart_rows(built_warehouse) == EXPECTED
+
+
+def test_incremental_build_takes_a_late_restatement_outside_the_window(tmp_path: Path) -> None:
+    """A Meta row restated after the first build is rebuilt even though its day is older than the
+    restatement window (the window is 28 days back from the latest ad day, 2026-02-02)."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    write_raw_tables(warehouse, FIXTURE)
+    dbt(["build", "--select", "+mart_sales_vs_fulfilment", "--indirect-selection", "cautious"], tmp_path)
+    with duckdb.connect(str(warehouse)) as con:
+        restated = dict(FIXTURE["meta__insights"][0].record, spend="20.02")  # 2026-01-03, was 10.01
+        con.execute(
+            "update raw.meta__insights set _record = ?, _loaded_at = current_timestamp"
+            " where _pk = 'act_1001:11:2026-01-03'",
+            [json.dumps(restated)],
+        )
+    dbt(["build", "--select", "+mart_sales_vs_fulfilment", "--indirect-selection", "cautious"], tmp_path)
+
+    with duckdb.connect(str(warehouse)) as con:
+        converted = con.execute(
+            "select spend_reporting from main.fct_ad_spend where ad_row_id = 'meta:act_1001:11:2026-01-03'"
+        ).fetchone()
+    assert converted == (Decimal("16.02"),)  # 20.02 / 1.25 = 16.016
+    assert mart_rows(warehouse)[("2026-01", "meta")]["spend"] == Decimal("26.02")

@@ -73,7 +73,7 @@ backlog as (
     select
         *,
         -- over-shipment never turns into negative backlog
-        greatest(quantity - shipped_to_date, 0) as backlog_quantity
+        cast(greatest(quantity - shipped_to_date, 0) as decimal(38, 6)) as backlog_quantity
     from to_date
 )
 

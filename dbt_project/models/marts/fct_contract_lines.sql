@@ -23,11 +23,13 @@ select
     lines.unit_price,
     lines.line_value,
     lines.booked_value,
-    coalesce(shipped.shipped_quantity, 0) as shipped_quantity,
-    coalesce(shipped.shipped_value, 0) as shipped_value,
-    coalesce(shipped.delivered_quantity, 0) as delivered_quantity,
-    coalesce(shipped.delivered_value, 0) as delivered_value,
-    greatest(lines.quantity - coalesce(shipped.shipped_quantity, 0), 0) as backlog_quantity,
+    -- fixed types: the same figures read the same on every warehouse
+    cast(coalesce(shipped.shipped_quantity, 0) as decimal(38, 6)) as shipped_quantity,
+    cast(coalesce(shipped.shipped_value, 0) as decimal(18, 2)) as shipped_value,
+    cast(coalesce(shipped.delivered_quantity, 0) as decimal(38, 6)) as delivered_quantity,
+    cast(coalesce(shipped.delivered_value, 0) as decimal(18, 2)) as delivered_value,
+    cast(greatest(lines.quantity - coalesce(shipped.shipped_quantity, 0), 0) as decimal(38, 6))
+        as backlog_quantity,
     {{ fx_convert(
         'greatest(lines.quantity - coalesce(shipped.shipped_quantity, 0), 0) * lines.unit_price',
         'lines.rate_to_scaled', 'lines.rate_from_scaled') }} as backlog_value,
