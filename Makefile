@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export HUB_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: install run test ui bench clean
+.PHONY: install run test ui bench clean chromium
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,8 +20,20 @@ install: $(BIN)/.installed
 run: install
 	$(BIN)/python -m pipelines nightly
 
-test: install
+test: install chromium
 	$(BIN)/python -m pytest
+
+# The browser tests drive Debian's chromium (Playwright never downloads a browser). Installed
+# with apt-get when missing, as root; otherwise they skip with the reason (and fail under CI).
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	else \
+		echo "warning: $(CHROMIUM) is missing and we are not root: run 'sudo apt-get install chromium'; browser tests will skip" >&2; \
+	fi
 
 ui: install
 	$(BIN)/python -m pipelines ui
