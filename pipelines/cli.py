@@ -103,7 +103,8 @@ def run_nightly(data_dir: Path) -> int:
         f"  marts for BI (read-only): {marts_file}\n"
         f"  working warehouse:        {data_dir / 'warehouse.duckdb'}\n"
         f"  landed raw pages:         {data_dir / 'landing'}\n"
-        f"  query:  duckdb -readonly {marts_file} \"select * from mart_sales_vs_fulfilment limit 10\"\n"
+        f"  query:  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{marts_file}', read_only=True).sql('from mart_sales_vs_fulfilment limit 10'))\"\n"
+        f"  BI:     docs/BI.md (DuckDB CLI, Python, SQLAlchemy, Metabase, Evidence)\n"
         f"  UI:     make ui   (then open http://127.0.0.1:3000; this run is in Runs)"
     )
     return 0
