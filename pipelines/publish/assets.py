@@ -5,8 +5,16 @@ import json
 import dagster as dg
 
 from pipelines.publish.marts_file import Relation, publish_marts
+from pipelines.publish.parquet import export_parquet
+from pipelines.publish.preview import sales_vs_fulfilment_preview
+from pipelines.report.page import write_report
 from pipelines.resources import HubConfigResource
+from pipelines.transform.assets import dbt_vars
 from pipelines.transform.project import dbt_project
+
+MARTS_FILE_NAME = "marts.duckdb"
+PARQUET_DIR_NAME = "parquet"
+REPORT_DIR_NAME = "report"
 
 
 def mart_relations() -> list[tuple[dg.AssetKey, Relation]]:
@@ -33,21 +41,42 @@ def build_publish_asset() -> dg.AssetsDefinition:
     @dg.asset(
         key="published_marts",
         group_name="serving",
-        kinds={"duckdb"},
+        kinds={"duckdb", "parquet"},
         deps=[key for key, _ in relations],
         owners=["team:data"],
         pool="warehouse",
-        description="The marts copied into their own DuckDB file for BI (`marts.duckdb`), swapped in atomically.",
+        description=(
+            "The marts copied into their own DuckDB file for BI (`marts.duckdb`, read-only, swapped in "
+            "atomically), exported to Parquet (`parquet/<table>/data.parquet`), and the nightly HTML "
+            "report (`report/index.html`). Runs only when every upstream model and its blocking checks passed."
+        ),
     )
     def published_marts(context: dg.AssetExecutionContext, hub: HubConfigResource) -> dg.MaterializeResult:
         config = hub.load()
-        marts_file = config.data_dir / "marts.duckdb"
-        counts = publish_marts(config.warehouse_path, marts_file, [relation for _, relation in relations])
-        context.log.info(f"published {len(counts)} marts to {marts_file}")
+        marts_file = config.data_dir / MARTS_FILE_NAME
+        snapshot = publish_marts(
+            config.warehouse_path,
+            marts_file,
+            [relation for _, relation in relations],
+            run_id=context.run_id,
+            reporting_currency=dbt_vars(config.env)["reporting_currency"],
+        )
+        # Parquet and the report come from the published file, so all three show one snapshot.
+        parquet_dir = config.data_dir / PARQUET_DIR_NAME
+        export_parquet(marts_file, parquet_dir)
+        report = write_report(marts_file, config.data_dir / REPORT_DIR_NAME)
+        context.log.info(f"published {len(snapshot.row_counts)} marts of run {snapshot.run_id} to {marts_file}")
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(marts_file)),
-                "row_counts": dg.MetadataValue.json(counts),
+                "parquet_dir": dg.MetadataValue.path(str(parquet_dir)),
+                "report": dg.MetadataValue.url(report.as_uri()),
+                "snapshot_run_id": dg.MetadataValue.text(snapshot.run_id),
+                "published_at": dg.MetadataValue.text(f"{snapshot.published_at.isoformat()}Z"),
+                "reporting_currency": dg.MetadataValue.text(snapshot.reporting_currency),
+                "row_counts": dg.MetadataValue.json(snapshot.row_counts),
+                "total_rows": dg.MetadataValue.int(sum(snapshot.row_counts.values())),
+                "preview": dg.MetadataValue.md(sales_vs_fulfilment_preview(marts_file)),
             }
         )
 

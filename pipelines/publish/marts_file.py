@@ -2,14 +2,22 @@
 
 BI tools hold the marts file open; the warehouse stays free for the next run. The copy is
 written beside the target and renamed over it, so a reader sees the old file or the new
-one, never half of either.
+one, never half of either. The file records which snapshot it is in `_published`.
 """
 
-import os
+import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+
+from pipelines.publish.atomic import remove_stale_staging, staging_path, swap_in
+
+log = logging.getLogger(__name__)
+
+# One row per published table; every row of one file carries the same run id and time.
+PUBLISHED_TABLE = "_published"
 
 
 @dataclass(frozen=True)
@@ -20,11 +28,25 @@ class Relation:
     name: str
 
 
-def publish_marts(warehouse: Path, marts_file: Path, relations: list[Relation]) -> dict[str, int]:
-    """Copy `relations` from `warehouse` into `marts_file`; returns row counts per table."""
+@dataclass(frozen=True)
+class Snapshot:
+    """What one publish produced: the run behind it, when, in which currency, and rows per table."""
+
+    run_id: str
+    published_at: datetime
+    reporting_currency: str
+    row_counts: dict[str, int]
+
+
+def publish_marts(
+    warehouse: Path, marts_file: Path, relations: list[Relation], run_id: str, reporting_currency: str
+) -> Snapshot:
+    """Copy `relations` from `warehouse` into `marts_file` as one new snapshot, swapped in whole."""
     marts_file.parent.mkdir(parents=True, exist_ok=True)
-    staging_file = marts_file.with_name(f".{marts_file.name}.{os.getpid()}.tmp")
+    remove_stale_staging(marts_file)
+    staging_file = staging_path(marts_file)
     staging_file.unlink(missing_ok=True)
+    published_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     row_counts: dict[str, int] = {}
     try:
         with duckdb.connect(str(staging_file)) as con:
@@ -36,8 +58,45 @@ def publish_marts(warehouse: Path, marts_file: Path, relations: list[Relation]) 
                 )
                 row_counts[relation.name] = con.execute(f'select count(*) from main."{relation.name}"').fetchone()[0]
             con.execute("detach warehouse")
+            _record_snapshot(con, Snapshot(run_id, published_at, reporting_currency, row_counts))
+            # Everything into the main file: a reader must never need a WAL we did not ship.
             con.execute("checkpoint")
-        os.replace(staging_file, marts_file)
+        swap_in(staging_file, marts_file)
     finally:
         staging_file.unlink(missing_ok=True)
-    return row_counts
+        staging_file.with_name(staging_file.name + ".wal").unlink(missing_ok=True)
+    log.info("published %d tables of run %s to %s", len(row_counts), run_id, marts_file)
+    return Snapshot(run_id, published_at, reporting_currency, row_counts)
+
+
+def _record_snapshot(con: duckdb.DuckDBPyConnection, snapshot: Snapshot) -> None:
+    """Write `_published`: which run, when (UTC), currency, and the row count of every table."""
+    con.execute(
+        f"create table {PUBLISHED_TABLE} (run_id varchar not null, published_at timestamp not null, "
+        "reporting_currency varchar not null, table_name varchar primary key, row_count bigint not null)"
+    )
+    con.executemany(
+        f"insert into {PUBLISHED_TABLE} values (?, ?, ?, ?, ?)",
+        [
+            [snapshot.run_id, snapshot.published_at, snapshot.reporting_currency, name, count]
+            for name, count in snapshot.row_counts.items()
+        ],
+    )
+
+
+def read_snapshot(marts_file: Path) -> Snapshot:
+    """The snapshot a published marts file holds, opened read-only as a BI reader would."""
+    with duckdb.connect(str(marts_file), read_only=True) as con:
+        return snapshot_of(con)
+
+
+def snapshot_of(con: duckdb.DuckDBPyConnection) -> Snapshot:
+    """The snapshot behind an open connection to a marts file (same connection, same snapshot)."""
+    rows = con.execute(
+        f"select run_id, published_at, reporting_currency, table_name, row_count "
+        f"from {PUBLISHED_TABLE} order by table_name"
+    ).fetchall()
+    if not rows:
+        raise ValueError(f"the marts file has an empty {PUBLISHED_TABLE} table: it was not written by publish_marts")
+    run_id, published_at, currency = rows[0][:3]
+    return Snapshot(run_id, published_at, currency, {row[3]: row[4] for row in rows})
