@@ -27,13 +27,15 @@ class Sandbox:
     world: World
     faults: FaultPlan
     slow_seconds: float = 2.0
-    stats: Counter = field(default_factory=Counter)
+    stats: Counter = field(default_factory=Counter)  # (vendor, concrete path) -> requests
+    calls: Counter = field(default_factory=Counter)  # (vendor, route template) -> requests
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def count(self, vendor: str, path: str) -> None:
-        """Count one request (for GET /_admin/stats)."""
+    def count(self, vendor: str, template: str, path: str) -> None:
+        """Count one request (GET /_admin/stats shows them per concrete path)."""
         with self._lock:
             self.stats[(vendor, path)] += 1
+            self.calls[(vendor, template)] += 1
 
 
 @dataclass
@@ -67,7 +69,7 @@ class Call:
 
 def burst_status(call: "Call") -> int:
     """500, 502 or 503, varying with the request count so a burst shows each."""
-    return (500, 502, 503)[call.sandbox.stats[(call.vendor, call.path)] % 3]
+    return (500, 502, 503)[call.sandbox.calls[(call.vendor, call.path)] % 3]
 
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -108,8 +110,12 @@ def endpoint(sandbox: Sandbox, vendor: str, path: str, methods: list[str], handl
              auth: AuthCheck, fault_response: FaultResponse) -> Route:
     """A route that counts, checks auth in the vendor's shape, injects faults and runs `handler`."""
 
+    # Stats count per concrete path (e.g. /crm/v3/objects/contacts), except per-record paths, which
+    # count under their template so the table stays small.
+    per_record = "{label_id}" in path
+
     async def run(request: Request) -> Response:
-        sandbox.count(vendor, path)
+        sandbox.count(vendor, path, path if per_record else "/" + request.url.path.split("/", 2)[2])
         call = Call(request, sandbox, vendor, path, await request.body())
         denied = auth(call)
         if denied is not None:

@@ -109,6 +109,8 @@ def search_stream(call: Call) -> Response:
         return error(400, "INVALID_ARGUMENT", rng, {"queryError": "EXPECTED_FILTERS_ON_DATE_RANGE"})
     rows = call.world.query("google_ads/campaign_days", call.request.path_params["customer"],
                             "event_date between ? and ?", list(rng), order="event_date, id", columns="payload")
+    if m.group("limit"):
+        rows = rows[: int(m.group("limit"))]
     picked = [(f.split(".")[0], _camel(f.split(".")[1])) for f in fields]
     results = []
     for (payload,) in rows:

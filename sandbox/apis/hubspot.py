@@ -99,6 +99,8 @@ def list_objects(call: Call) -> Response:
     limit = _limit(call, call.params.get("limit"), 10, 100)
     if isinstance(limit, Response):
         return limit
+    if call.params.get("archived", "false").lower() == "true":
+        return json_response({"results": []})  # nothing in the sandbox is ever archived
     after = call.params.get("after", "")
     # Duplicate fault: the page starts at the `after` record itself, repeating it.
     op = ">=" if after and call.page_fault() == "duplicate" else ">"

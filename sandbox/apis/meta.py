@@ -14,6 +14,8 @@ from sandbox.credentials import META_AD_ACCOUNTS, SANDBOX_CREDENTIALS
 
 ALWAYS = ("date_start", "date_stop")
 DEFAULT_FIELDS = ("impressions", "spend")
+PRESET_DAYS = {"yesterday": 1, "last_7d": 7, "last_14d": 14, "last_28d": 28, "last_30d": 30, "last_90d": 90,
+               "maximum": 37 * 31}
 
 
 def error(status: int, code: int, message: str, kind: str = "OAuthException", **extra: object) -> Response:
@@ -43,7 +45,7 @@ def check_auth(call: Call) -> Response | None:
 def fault_response(call: Call, kind: str) -> Response:
     """Throttling is HTTP 400 with code 17 or 613 and X-Business-Use-Case-Usage; else a 5xx."""
     if kind == "rate_limit":
-        n = call.sandbox.stats[(call.vendor, call.path)]
+        n = call.sandbox.calls[(call.vendor, call.path)]
         code, message = (17, "(#17) User request limit reached") if n % 2 else (
             613, "(#613) Calls to this api have exceeded the rate limit.")
         response = error(400, code, message, is_transient=True, error_subcode=2446079)
@@ -76,9 +78,13 @@ def insights(call: Call) -> Response:
         if p.get("time_range"):
             rng = json.loads(p["time_range"])
             since, until = rng["since"], rng["until"]
-        else:  # Meta's default date_preset is last_30d
+        else:
+            preset = p.get("date_preset", "last_30d")  # Meta's default
+            if preset not in PRESET_DAYS:
+                return error(400, 100, f"(#100) sandbox supports date_preset {sorted(PRESET_DAYS)}, not {preset!r}",
+                             kind="OAuthException")
             end = call.world.as_of - timedelta(days=1)
-            since, until = (end - timedelta(days=29)).isoformat(), end.isoformat()
+            since, until = (end - timedelta(days=PRESET_DAYS[preset] - 1)).isoformat(), end.isoformat()
         limit = int(p.get("limit", 25))
         after = _uncursor(p["after"]) if p.get("after") else None
     except (ValueError, KeyError, TypeError) as exc:

@@ -5,7 +5,9 @@ import multiprocessing
 import os
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from queue import Empty
 
 import orjson
 
@@ -77,61 +79,68 @@ def _rows(item_versions: list[Version]) -> list[tuple]:
     return rows
 
 
-def _write(db: sqlite3.Connection, seed: int, scale: Scale, part: str) -> int:
+def _batches(seed: int, scale: Scale, part: str) -> Iterator[list[tuple]]:
+    """Rows of one world part, in lists of about BATCH rows (boundaries fall between world objects)."""
     batch: list[tuple] = []
-    total = 0
     for item in iter_part(seed, scale, part):
         batch.extend(_rows(list(versions_of(item))))
         if len(batch) >= BATCH:
-            db.executemany("insert into records values (?, ?, ?, ?, ?, ?, ?, ?)", batch)
-            total += len(batch)
-            batch.clear()
-    db.executemany("insert into records values (?, ?, ?, ?, ?, ?, ?, ?)", batch)
-    db.commit()
-    return total + len(batch)
+            yield batch
+            batch = []
+    yield batch
 
 
-def _open(path: Path) -> sqlite3.Connection:
-    path.unlink(missing_ok=True)
-    db = sqlite3.connect(path)
-    db.executescript("pragma journal_mode = off; pragma synchronous = off; pragma page_size = 8192;")
-    db.executescript(SCHEMA)
-    return db
+def _produce(seed: int, scale_name: str, part: str, queue: "multiprocessing.Queue") -> None:
+    """Worker process: generate one world part and hand its row batches over, then None."""
+    for batch in _batches(seed, get_scale(scale_name), part):
+        queue.put(batch)
+    queue.put(None)
 
 
-def _write_part_file(seed: int, scale_name: str, part: str, path: str) -> None:
-    """Worker process: write one part of the world to its own SQLite file."""
-    db = _open(Path(path))
-    try:
-        _write(db, seed, get_scale(scale_name), part)
-    finally:
-        db.close()
+def _received(queue: "multiprocessing.Queue", worker: multiprocessing.Process) -> Iterator[list[tuple]]:
+    while True:
+        try:
+            batch = queue.get(timeout=1.0)
+        except Empty:
+            if not worker.is_alive():
+                raise RuntimeError(f"world generation worker died (exit code {worker.exitcode})") from None
+            continue
+        if batch is None:
+            return
+        yield batch
 
 
 def generate(seed: int, scale_name: str, path: Path) -> Path:
     """Write the store of (seed, scale) to `path` atomically (a temp file renamed into place).
 
-    The orders half is generated in a second process while this one writes the market half; the
-    rows are then appended in a fixed order, so the file is byte-identical run after run.
+    A second process generates the orders half while this one generates the market half and
+    writes both; batches are written alternately, one of each, so the file is byte-identical
+    run after run whatever the timing.
     """
     scale = get_scale(scale_name)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    part_file = path.with_name(f".{path.name}.{os.getpid()}.orders.tmp")
+    tmp.unlink(missing_ok=True)
     started = time.monotonic()
-    worker = multiprocessing.get_context("spawn").Process(
-        target=_write_part_file, args=(seed, scale.name, "orders", str(part_file)), daemon=True)
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue(maxsize=4)  # bounded: memory stays at a few batches
+    worker = ctx.Process(target=_produce, args=(seed, scale.name, "orders", queue), daemon=True)
     worker.start()
-    db = _open(tmp)
+    db = sqlite3.connect(tmp)
+    total = 0
     try:
-        total = _write(db, seed, scale, "market")
-        worker.join()
-        if worker.exitcode != 0:
-            raise RuntimeError(f"world generation of the orders part failed (exit code {worker.exitcode})")
-        db.execute("attach database ? as orders", (str(part_file),))
-        total += db.execute("insert into records select * from orders.records order by rowid").rowcount
-        db.commit()
-        db.execute("detach database orders")
+        db.executescript("pragma journal_mode = off; pragma synchronous = off; pragma page_size = 8192;")
+        db.executescript(SCHEMA)
+        sources = [_batches(seed, scale, "market"), _received(queue, worker)]
+        while sources:
+            for source in list(sources):
+                batch = next(source, None)
+                if batch is None:
+                    sources.remove(source)
+                    continue
+                db.executemany("insert into records values (?, ?, ?, ?, ?, ?, ?, ?)", batch)
+                total += len(batch)
+        log.info("rows written after %.1fs", time.monotonic() - started)
         db.executescript(INDEXES)
         meta = {"seed": str(seed), "scale": scale.name, "world_start": WORLD_START.isoformat(),
                 "world_end": WORLD_END.isoformat(), "records": str(total), "complete": "true"}
@@ -139,9 +148,9 @@ def generate(seed: int, scale_name: str, path: Path) -> Path:
         db.commit()
     finally:
         db.close()
+        worker.join(timeout=10)
         if worker.is_alive():
             worker.terminate()
-        part_file.unlink(missing_ok=True)
     os.replace(tmp, path)
     log.info("generated %s: %d records in %.1fs", path, total, time.monotonic() - started)
     return path
