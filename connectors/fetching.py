@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -33,6 +34,7 @@ class FetchContext:
     on_progress: Callable[[str], None]
     records: int = 0
     today: date = field(default_factory=lambda: datetime.now(timezone.utc).date())
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def last_date(self) -> date:
@@ -42,9 +44,11 @@ class FetchContext:
     def land(self, scope: str, response: Response, records: int) -> None:
         """Land one page's bytes and count its records; reports progress now and then."""
         self.lander.write(scope, response.content)
-        self.records += records
-        if self.lander.pages % PROGRESS_EVERY_PAGES == 1:
-            self.on_progress(f"{self.spec.name}: fetched {self.lander.pages} pages, {self.records} records")
+        with self._lock:
+            self.records += records
+            pages, total = self.lander.pages, self.records
+        if pages % PROGRESS_EVERY_PAGES == 1:
+            self.on_progress(f"{self.spec.name}: fetched {pages} pages, {total} records")
 
     def land_pages(
         self, scope: str, first: PageRequest, paginator: Paginator, records_path: tuple[str, ...]

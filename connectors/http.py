@@ -14,9 +14,10 @@ import logging
 import random
 import re
 import ssl
+import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -76,11 +77,19 @@ def origin(url: str) -> tuple[str, str, int | None]:
 
 @dataclass
 class RequestStats:
-    """Counters for one stream's run."""
+    """Counters for one stream's run (updated from every thread the stream fetches with)."""
 
     requests: int = 0
     retries: int = 0
     rate_limit_wait_seconds: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, requests: int = 0, retries: int = 0, waited: float = 0.0) -> None:
+        """Count requests, retries and seconds waited on rate limits."""
+        with self._lock:
+            self.requests += requests
+            self.retries += retries
+            self.rate_limit_wait_seconds += waited
 
 
 @dataclass(frozen=True)
@@ -163,8 +172,7 @@ class VendorClient:
         attempt = 0
         while True:
             attempt += 1
-            self.stats.rate_limit_wait_seconds += self._budget.acquire()
-            self.stats.requests += 1
+            self.stats.add(requests=1, waited=self._budget.acquire())
             status: int | None = None
             body = b""
             reply_headers: httpx.Headers = httpx.Headers()
@@ -202,7 +210,7 @@ class VendorClient:
                 self._budget.pause(wait)
             else:
                 self._sleep(wait)
-            self.stats.retries += 1
+            self.stats.add(retries=1)
             log.info(
                 "%s: retry %d of %s %s in %.2fs (%s, %s)",
                 self.stream, attempt, method, self.redactor.url(final_url), wait, reason, problem,

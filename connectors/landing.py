@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from pathlib import Path
 
 EMPTY_SCOPE_DIR = "_"
@@ -34,6 +35,7 @@ class Lander:
         self.extension = extension
         self.pages = 0
         self._counters: dict[str, int] = {}
+        self._lock = threading.Lock()  # fetches may land from several threads
         # A rerun with the same run id starts the stream's landing afresh: what an interrupted
         # attempt landed was never loaded, or was loaded and is now behind the saved cursor.
         if root.exists():
@@ -42,15 +44,16 @@ class Lander:
     def write(self, scope: str, body: bytes) -> Path:
         """Land one page's bytes under `scope`; returns its path."""
         folder = self.root / scope_dir_name(scope)
-        number = self._counters.get(folder.name, 0) + 1
-        self._counters[folder.name] = number
+        with self._lock:
+            number = self._counters.get(folder.name, 0) + 1
+            self._counters[folder.name] = number
+            self.pages += 1
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"page-{number:06d}.{self.extension}"
         tmp = path.with_name(path.name + ".tmp")
         with open(tmp, "wb") as fh:
             fh.write(body)
         os.replace(tmp, path)
-        self.pages += 1
         return path
 
 

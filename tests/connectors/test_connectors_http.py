@@ -63,6 +63,7 @@ def test_retries_429_5xx_dropped_and_truncated_then_succeeds():
             httpx.Response(429, headers={"Retry-After": "3"}),
             httpx.Response(503),
             httpx.ReadError("connection reset"),
+            httpx.ReadTimeout("timed out"),
             httpx.Response(200, content=b'{"data": [1, 2'),  # truncated body
             httpx.Response(400, json={"error": {"code": 17}}),
             httpx.Response(200, json={"data": [1]}),
@@ -78,7 +79,7 @@ def test_retries_429_5xx_dropped_and_truncated_then_succeeds():
     client, clock = make_client(handler)
     response = client.send("GET", client.url("/v21.0/act_1/insights"))
     assert response.data == {"data": [1]}
-    assert (client.stats.requests, client.stats.retries) == (6, 5)
+    assert (client.stats.requests, client.stats.retries) == (7, 6)
     assert client.stats.rate_limit_wait_seconds >= 3
     assert clock.now >= 3
 
