@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 
 # One row per published table; every row of one file carries the same run id and time.
 PUBLISHED_TABLE = "_published"
+# Written in the storage format of DuckDB 1.0, so BI tools that bundle an older DuckDB
+# (the Metabase driver, Evidence, a system CLI) can open the file.
+MARTS_STORAGE_VERSION = "v1.0.0"
 
 
 @dataclass(frozen=True)
@@ -49,18 +52,23 @@ def publish_marts(
     published_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     row_counts: dict[str, int] = {}
     try:
-        with duckdb.connect(str(staging_file)) as con:
+        with duckdb.connect() as con:
             con.execute("attach ? as warehouse (read_only)", [str(warehouse)])
+            con.execute(f"attach ? as marts (storage_version '{MARTS_STORAGE_VERSION}')", [str(staging_file)])
             for relation in relations:
                 con.execute(
-                    f'create table main."{relation.name}" as '
+                    f'create table marts.main."{relation.name}" as '
                     f'select * from warehouse."{relation.schema}"."{relation.name}"'
                 )
-                row_counts[relation.name] = con.execute(f'select count(*) from main."{relation.name}"').fetchone()[0]
-            con.execute("detach warehouse")
+                row_counts[relation.name] = con.execute(
+                    f'select count(*) from marts.main."{relation.name}"'
+                ).fetchone()[0]
+            con.execute("use marts")
             _record_snapshot(con, Snapshot(run_id, published_at, reporting_currency, row_counts))
             # Everything into the main file: a reader must never need a WAL we did not ship.
-            con.execute("checkpoint")
+            con.execute("checkpoint marts")
+            con.execute("use memory")
+            con.execute("detach marts")
         swap_in(staging_file, marts_file)
     finally:
         staging_file.unlink(missing_ok=True)

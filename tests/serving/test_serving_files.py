@@ -1,0 +1,98 @@
+"""The publish mechanics on a small hand-made warehouse: swap under a reader, stale staging, Parquet.
+
+No Dagster, no dbt: these pin the file-level behaviour the end-to-end serving tests rely on.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.publish.atomic import remove_stale_staging, staging_path
+from pipelines.publish.marts_file import Relation, publish_marts, read_snapshot
+from pipelines.publish.parquet import export_parquet
+
+RELATIONS = [Relation("main", "mart_a"), Relation("main", "mart_b")]
+
+
+def make_warehouse(path: Path, rows: int) -> Path:
+    """A warehouse with two mart tables of `rows` rows each."""
+    with duckdb.connect(str(path)) as con:
+        con.execute("create or replace table main.mart_a as select range as id from range(?)", [rows])
+        con.execute("create or replace table main.mart_b as select range as id, 'x' as label from range(?)", [rows])
+    return path
+
+
+def dead_pid() -> int:
+    """The pid of a process that has exited (and been reaped)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_publish_records_the_snapshot(tmp_path: Path) -> None:
+    marts = tmp_path / "out" / "marts.duckdb"
+    snapshot = publish_marts(make_warehouse(tmp_path / "wh.duckdb", 3), marts, RELATIONS, "run-1", "EUR")
+    assert snapshot.row_counts == {"mart_a": 3, "mart_b": 3}
+    assert read_snapshot(marts) == snapshot
+    assert sorted(path.name for path in marts.parent.iterdir()) == ["marts.duckdb"]
+
+
+def test_reader_holding_the_old_file_keeps_its_snapshot_across_a_swap(tmp_path: Path) -> None:
+    warehouse, marts = tmp_path / "wh.duckdb", tmp_path / "marts.duckdb"
+    publish_marts(make_warehouse(warehouse, 3), marts, RELATIONS, "run-1", "EUR")
+    with duckdb.connect(str(marts), read_only=True) as old_reader:
+        publish_marts(make_warehouse(warehouse, 5), marts, RELATIONS, "run-2", "EUR")
+        assert old_reader.execute("select distinct run_id from _published").fetchall() == [("run-1",)]
+        assert old_reader.execute("select count(*) from mart_a").fetchone()[0] == 3
+    assert read_snapshot(marts).run_id == "run-2"
+    assert read_snapshot(marts).row_counts["mart_a"] == 5
+
+
+def test_failed_copy_leaves_the_published_file_and_no_staging(tmp_path: Path) -> None:
+    warehouse, marts = tmp_path / "wh.duckdb", tmp_path / "marts.duckdb"
+    publish_marts(make_warehouse(warehouse, 3), marts, RELATIONS, "run-1", "EUR")
+    before = marts.read_bytes()
+    with pytest.raises(duckdb.CatalogException, match="missing"):
+        publish_marts(warehouse, marts, [*RELATIONS, Relation("main", "missing")], "run-2", "EUR")
+    assert marts.read_bytes() == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["marts.duckdb", "wh.duckdb"]
+
+
+def test_staging_left_by_a_killed_publish_is_removed_and_a_live_one_kept(tmp_path: Path) -> None:
+    marts = tmp_path / "marts.duckdb"
+    stale = marts.with_name(f".marts.duckdb.{dead_pid()}.tmp")
+    stale_wal = stale.with_name(stale.name + ".wal")
+    live = marts.with_name(f".marts.duckdb.{1}.tmp")  # pid 1 always runs: another writer, mid-publish
+    for path in (stale, stale_wal, live):
+        path.write_bytes(b"half a database")
+    assert staging_path(marts).parent == marts.parent, "staging must be beside the target for an atomic rename"
+
+    publish_marts(make_warehouse(tmp_path / "wh.duckdb", 2), marts, RELATIONS, "run-1", "EUR")
+
+    assert not stale.exists() and not stale_wal.exists()
+    assert live.exists()
+    assert remove_stale_staging(marts) == []
+
+
+def test_parquet_per_table_and_dropped_tables_removed(tmp_path: Path) -> None:
+    warehouse, marts, parquet = tmp_path / "wh.duckdb", tmp_path / "marts.duckdb", tmp_path / "parquet"
+    publish_marts(make_warehouse(warehouse, 4), marts, RELATIONS, "run-1", "EUR")
+    assert sorted(export_parquet(marts, parquet)) == ["_published", "mart_a", "mart_b"]
+    publish_marts(warehouse, marts, RELATIONS[:1], "run-2", "EUR")
+    export_parquet(marts, parquet)
+    assert sorted(path.parent.name for path in parquet.glob("*/data.parquet")) == ["_published", "mart_a"]
+    with duckdb.connect() as con:
+        run_id = con.execute("select distinct run_id from read_parquet(?)", [str(parquet / "_published" / "data.parquet")])
+        assert run_id.fetchall() == [("run-2",)]
+
+
+def test_marts_file_is_in_the_storage_format_older_bi_drivers_read(tmp_path: Path) -> None:
+    """DuckDB 1.0's format: the Metabase driver and Evidence bundle their own, older DuckDB."""
+    marts = tmp_path / "marts.duckdb"
+    publish_marts(make_warehouse(tmp_path / "wh.duckdb", 2), marts, RELATIONS, "run-1", "EUR")
+    with duckdb.connect(str(marts), read_only=True) as con:
+        (tags,) = con.execute("select tags from duckdb_databases() where database_name = 'marts'").fetchone()
+    assert tags["storage_version"] == "v1.0.0+"
