@@ -7,37 +7,14 @@ from pathlib import Path
 import duckdb
 
 from connectors.config import HubConfig
-
-PREFIXES = {
-    "hubspot": "/hubspot",
-    "meta": "/meta",
-    "google_ads": "/google-ads",
-    "docusign": "/docusign",
-    "shipstation": "/shipstation",
-    "ecb": "/ecb",
-}
+from pipelines.sandbox_env import SYSTEM_PREFIXES
+from pipelines.sandbox_env import sandbox_env as pipelines_sandbox_env
 
 
 def sandbox_env(url: str, data_dir: Path, **extra: str) -> dict[str, str]:
-    """The HUB_* variables that point every system at a sandbox at `url` (what pipelines does)."""
-    from sandbox.credentials import DOCUSIGN_ACCOUNT_ID, GOOGLE_ADS_CUSTOMERS, META_AD_ACCOUNTS, SANDBOX_CREDENTIALS
-
-    creds = SANDBOX_CREDENTIALS
-    env = {f"HUB_{system.upper()}_BASE_URL": url + prefix for system, prefix in PREFIXES.items()}
-    env.update(
-        HUB_DATA_DIR=str(data_dir),
-        HUB_HUBSPOT_TOKEN=creds["hubspot"]["token"],
-        HUB_META_ACCESS_TOKEN=creds["meta"]["access_token"],
-        HUB_META_AD_ACCOUNT_IDS=",".join(META_AD_ACCOUNTS),
-        HUB_GOOGLE_ADS_ACCESS_TOKEN=creds["google_ads"]["access_token"],
-        HUB_GOOGLE_ADS_DEVELOPER_TOKEN=creds["google_ads"]["developer_token"],
-        HUB_GOOGLE_ADS_CUSTOMER_IDS=",".join(GOOGLE_ADS_CUSTOMERS),
-        HUB_DOCUSIGN_ACCESS_TOKEN=creds["docusign"]["access_token"],
-        HUB_DOCUSIGN_ACCOUNT_ID=DOCUSIGN_ACCOUNT_ID,
-        HUB_SHIPSTATION_API_KEY=creds["shipstation"]["api_key"],
-        HUB_START_DATE="2025-10-01",
-        HUB_HTTP_READ_TIMEOUT_SECONDS="10",
-    )
+    """The HUB_* variables pointing every system at a sandbox at `url`, as the pipelines set them."""
+    env = pipelines_sandbox_env(url, list(SYSTEM_PREFIXES))
+    env.update(HUB_DATA_DIR=str(data_dir), HUB_START_DATE="2025-10-01", HUB_HTTP_READ_TIMEOUT_SECONDS="10")
     env.update(extra)
     return env
 

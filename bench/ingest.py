@@ -1,0 +1,148 @@
+"""Connector throughput: records/s per stream end to end, next to a fetch-only loop of the same pages.
+
+    python -m bench.ingest [--scale small|medium|large] [--seed 1] [--streams a,b] [--world-dir DIR]
+
+For each stream, in one run against the sandbox (a subprocess, so its memory is not counted):
+1. a warm-up ingest that records every request the connector made (same pages, warm caches);
+2. fetch only: a plain httpx loop replaying those requests one after the other, bodies downloaded
+   and nothing else (no parsing, no landing, no loading);
+3. end to end: `ingest_stream` into a fresh warehouse (fetch, land, load, cursor).
+The ratio is end-to-end records/s over fetch-only records/s (target >= 0.6). Peak RSS is this
+process's resident memory while the stream ran (the connectors only; the sandbox is excluded).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench.memory import RssSampler
+from connectors.config import HubConfig
+from connectors.ingest import ingest_stream
+from connectors.streams import STREAMS
+from pipelines.sandbox_env import SYSTEM_PREFIXES, sandbox_env
+from sandbox.server import running_sandbox
+from sandbox.world import DEFAULT_SEED
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One request as the connector sent it."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    content: bytes
+
+
+class RecordingTransport(httpx.HTTPTransport):
+    """An HTTP transport that remembers every request it sends."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[Recorded] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(Recorded(request.method, str(request.url), dict(request.headers), request.read()))
+        return super().handle_request(request)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One stream's figures."""
+
+    stream: str
+    records: int
+    pages: int
+    requests: int
+    e2e_seconds: float
+    fetch_seconds: float
+    peak_rss: int
+
+    @property
+    def e2e_rate(self) -> float:
+        return self.records / self.e2e_seconds if self.e2e_seconds else 0.0
+
+    @property
+    def fetch_rate(self) -> float:
+        return self.records / self.fetch_seconds if self.fetch_seconds else 0.0
+
+
+def fetch_only(requests: list[Recorded]) -> float:
+    """Seconds a plain loop takes to download the bodies of `requests`, one after the other."""
+    with httpx.Client(timeout=60) as client:
+        started = time.perf_counter()
+        for r in requests:
+            client.request(r.method, r.url, headers=r.headers, content=r.content or None).read()
+        return time.perf_counter() - started
+
+
+def measure(name: str, env: dict[str, str], work: Path, sampler: RssSampler) -> Row:
+    """Warm-up with recording, then fetch-only and end-to-end runs of one stream."""
+    warm = HubConfig.from_env({**env, "HUB_DATA_DIR": str(work / "warm")})
+    for dependency in STREAMS[name].depends_on:  # tracking needs labels, associations need deals
+        ingest_stream(dependency, warm, "warm")
+    recorder = RecordingTransport()
+    ingest_stream(name, warm, "warm", transport=recorder)
+    fetch_seconds = fetch_only(recorder.requests)
+
+    measured = HubConfig.from_env({**env, "HUB_DATA_DIR": str(work / "measured")})
+    for dependency in STREAMS[name].depends_on:
+        ingest_stream(dependency, measured, "measured")
+    started = time.time()
+    report = ingest_stream(name, measured, "measured")
+    peak = sampler.peak_between(started, time.time())
+    return Row(name, report.records, report.pages, report.requests, report.seconds, fetch_seconds, peak)
+
+
+def print_table(rows: list[Row], scale: str, total_peak: int) -> None:
+    """The figures as a fixed-width table."""
+    header = f"{'stream':<28}{'records':>9}{'pages':>7}{'reqs':>6}{'e2e s':>8}{'e2e rec/s':>11}{'fetch s':>9}{'fetch rec/s':>13}{'ratio':>7}{'peak RSS MB':>13}"
+    print(f"\nconnectors on the {scale} world")
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        ratio = r.e2e_rate / r.fetch_rate if r.fetch_rate else 0.0
+        print(
+            f"{r.stream:<28}{r.records:>9}{r.pages:>7}{r.requests:>6}{r.e2e_seconds:>8.2f}{r.e2e_rate:>11,.0f}"
+            f"{r.fetch_seconds:>9.2f}{r.fetch_rate:>13,.0f}{ratio:>7.2f}{r.peak_rss / MB:>13.0f}"
+        )
+    records = sum(r.records for r in rows)
+    e2e = sum(r.e2e_seconds for r in rows)
+    fetch = sum(r.fetch_seconds for r in rows)
+    print("-" * len(header))
+    print(
+        f"{'all streams':<28}{records:>9}{sum(r.pages for r in rows):>7}{sum(r.requests for r in rows):>6}"
+        f"{e2e:>8.2f}{records / e2e:>11,.0f}{fetch:>9.2f}{records / fetch:>13,.0f}{(fetch / e2e):>7.2f}"
+        f"{total_peak / MB:>13.0f}"
+    )
+
+
+def main() -> None:
+    """Run the benchmark and print its table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", default="small")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--streams", default=",".join(STREAMS))
+    parser.add_argument("--world-dir", default=None, help="where the sandbox keeps its worlds (reuses a complete one)")
+    args = parser.parse_args()
+    names = [n for n in args.streams.split(",") if n]
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp, running_sandbox(
+        seed=args.seed, scale=args.scale, data_dir=args.world_dir
+    ) as sb:
+        env = {**os.environ, **sandbox_env(sb.url, list(SYSTEM_PREFIXES)), "HUB_START_DATE": "2025-10-01"}
+        with RssSampler(os.getpid(), interval=0.02) as sampler:
+            rows = [measure(name, env, Path(tmp) / name, sampler) for name in names]
+        print_table(rows, args.scale, sampler.peak())
+
+
+if __name__ == "__main__":
+    main()
