@@ -58,7 +58,7 @@ def build_publish_asset() -> dg.AssetsDefinition:
             config.warehouse_path,
             marts_file,
             [relation for _, relation in relations],
-            run_id=context.run_id,
+            run_id=context.run.run_id,
             reporting_currency=dbt_vars(config.env)["reporting_currency"],
         )
         # Parquet and the report come from the published file, so all three show one snapshot.

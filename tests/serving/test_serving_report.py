@@ -1,0 +1,41 @@
+"""The nightly report renders in headless Chromium with its four charts drawn, offline."""
+
+from pathlib import Path
+
+import duckdb
+
+from serving_helpers import ServedNight
+from support.browser import browser, page, save_screenshot  # noqa: F401  (fixtures by name)
+
+CHARTS = ("chart-value-by-month", "chart-backlog", "chart-rates-by-channel", "chart-funnel")
+
+
+def test_report_draws_every_chart_from_the_published_marts(served: ServedNight, page) -> None:  # noqa: F811
+    report = served.data_dir / "report" / "index.html"
+    requests: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.goto(report.as_uri())
+    page.wait_for_function("window.Plotly !== undefined")
+    for chart in CHARTS:
+        page.wait_for_selector(f"#{chart} .main-svg")
+    drawn = {chart: page.locator(f"#{chart} g.trace").count() for chart in CHARTS}
+    booked = page.evaluate("document.getElementById('chart-value-by-month').data[0].y")
+    save_screenshot(page, "nightly-report")
+
+    assert errors == []
+    assert [url for url in requests if not url.startswith("file://")] == [], "the report fetched from the network"
+    assert all(count > 0 for count in drawn.values()), drawn
+    assert booked == published_booked_by_month(served.marts_file)
+    assert served.republished.run_id in page.locator("#snapshot").inner_text()
+
+
+def published_booked_by_month(marts_file: Path) -> list[float]:
+    """Booked value per month as the report should draw it, read from the marts file."""
+    with duckdb.connect(str(marts_file), read_only=True) as con:
+        rows = con.execute(
+            "select sum(booked_value) from mart_sales_vs_fulfilment group by month order by month"
+        ).fetchall()
+    return [float(value) for (value,) in rows]
