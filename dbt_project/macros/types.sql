@@ -28,3 +28,12 @@
 {% macro safe_ratio(numerator, denominator) -%}
   cast({{ numerator }} as double precision) / nullif(cast({{ denominator }} as double precision), 0)
 {%- endmacro %}
+
+{#- In an incremental staging model: only the raw rows the connectors wrote since the last build.
+    The raw tables are merged on their key and stamp `_loaded_at` on every write, so a restated
+    or updated record is always re-read. -#}
+{% macro loaded_since_last_build() -%}
+  {%- if is_incremental() %}
+  where _loaded_at > (select max(_loaded_at) from {{ this }})
+  {%- endif %}
+{%- endmacro %}

@@ -1,6 +1,9 @@
+{{ config(unique_key='envelope_id') }}
+
 -- One row per envelope, with the text custom fields the hub joins on pivoted into columns.
 with source as (
     select * from {{ source('docusign', 'envelopes') }}
+    {{ loaded_since_last_build() }}
 ),
 
 custom_fields as (

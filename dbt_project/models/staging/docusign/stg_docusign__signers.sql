@@ -1,6 +1,9 @@
+{{ config(unique_key='envelope_id') }}
+
 -- One row per envelope signer (recipients.signers[]), for customer identity matching.
 with source as (
     select * from {{ source('docusign', 'envelopes') }}
+    {{ loaded_since_last_build() }}
 ),
 
 renamed as (
@@ -11,7 +14,8 @@ renamed as (
         {{ json_text('signer.value', ['name']) }} as signer_name,
         lower({{ json_text('signer.value', ['status']) }}) as signer_status,
         cast({{ json_text('signer.value', ['routingOrder']) }} as integer) as routing_order,
-        signer.position as signer_position
+        signer.position as signer_position,
+        source._loaded_at
     from source
     {{ json_elements('source._record', ['recipients', 'signers'], 'signer') }}
 )

@@ -1,6 +1,9 @@
+{{ config(unique_key=['currency_code', 'rate_date']) }}
+
 -- One row per currency and publication day: units of the currency per 1 EUR.
 with source as (
     select * from {{ source('ecb', 'rates') }}
+    {{ loaded_since_last_build() }}
 ),
 
 renamed as (

@@ -1,6 +1,9 @@
+{{ config(unique_key='campaign_day_id') }}
+
 -- One row per customer x campaign x day (latest conversion restatement); cost from micros.
 with source as (
     select * from {{ source('google_ads', 'campaign_days') }}
+    {{ loaded_since_last_build() }}
 ),
 
 renamed as (

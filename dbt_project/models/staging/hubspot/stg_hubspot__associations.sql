@@ -1,7 +1,10 @@
+{{ config(unique_key=['association_type', 'from_id']) }}
+
 -- One row per (from object, to object) pair; the raw row is one v4 batch-read result whose
 -- _scope names the pair of object types, e.g. 'deals_contacts'.
 with source as (
     select * from {{ source('hubspot', 'associations') }}
+    {{ loaded_since_last_build() }}
 ),
 
 pairs as (

@@ -1,5 +1,8 @@
+{{ config(unique_key='company_id') }}
+
 with source as (
     select * from {{ source('hubspot', 'companies') }}
+    {{ loaded_since_last_build() }}
 ),
 
 renamed as (

@@ -1,5 +1,8 @@
+{{ config(unique_key='contact_id') }}
+
 with source as (
     select * from {{ source('hubspot', 'contacts') }}
+    {{ loaded_since_last_build() }}
 ),
 
 renamed as (

@@ -1,5 +1,8 @@
+{{ config(unique_key='deal_id') }}
+
 with source as (
     select * from {{ source('hubspot', 'deals') }}
+    {{ loaded_since_last_build() }}
 ),
 
 renamed as (

@@ -1,5 +1,8 @@
+{{ config(unique_key='line_item_id') }}
+
 with source as (
     select * from {{ source('hubspot', 'line_items') }}
+    {{ loaded_since_last_build() }}
 ),
 
 renamed as (

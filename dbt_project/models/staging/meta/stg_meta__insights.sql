@@ -1,6 +1,9 @@
+{{ config(unique_key='insight_id') }}
+
 -- One row per ad account x campaign x day; the raw table keeps only the latest restatement.
 with source as (
     select * from {{ source('meta', 'insights') }}
+    {{ loaded_since_last_build() }}
 ),
 
 renamed as (

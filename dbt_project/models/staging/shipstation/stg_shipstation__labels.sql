@@ -1,5 +1,8 @@
+{{ config(unique_key='label_id') }}
+
 with source as (
     select * from {{ source('shipstation', 'labels') }}
+    {{ loaded_since_last_build() }}
 ),
 
 renamed as (

@@ -1,6 +1,9 @@
+{{ config(unique_key='shipment_id') }}
+
 -- One row per item of a shipment (items[]).
 with source as (
     select * from {{ source('shipstation', 'shipments') }}
+    {{ loaded_since_last_build() }}
 ),
 
 renamed as (
@@ -10,7 +13,8 @@ renamed as (
         item.position as item_position,
         {{ json_text('item.value', ['sku']) }} as sku,
         {{ json_text('item.value', ['name']) }} as item_name,
-        cast({{ json_text('item.value', ['quantity']) }} as decimal(18, 6)) as quantity
+        cast({{ json_text('item.value', ['quantity']) }} as decimal(18, 6)) as quantity,
+        source._loaded_at
     from source
     {{ json_elements('source._record', ['items'], 'item') }}
 )

@@ -1,5 +1,8 @@
+{{ config(unique_key='shipment_id') }}
+
 with source as (
     select * from {{ source('shipstation', 'shipments') }}
+    {{ loaded_since_last_build() }}
 ),
 
 renamed as (

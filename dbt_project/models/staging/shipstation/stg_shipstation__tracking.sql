@@ -1,6 +1,9 @@
+{{ config(unique_key='label_id') }}
+
 -- One row per tracked label: the /v2/labels/{label_id}/track body keyed by the label it answers.
 with source as (
     select * from {{ source('shipstation', 'tracking') }}
+    {{ loaded_since_last_build() }}
 ),
 
 renamed as (
