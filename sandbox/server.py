@@ -28,14 +28,17 @@ READY_TIMEOUT_S = 120.0  # generous: a first run may generate a medium world bef
 def make_sandbox(seed: int, scale: str, as_of: date | None = None, faults: str | None = None,
                  data_dir: Path | str | None = None, slow_seconds: float = 2.0) -> Sandbox:
     """The sandbox state for (seed, scale), generating the world store when missing."""
+    plan = parse_faults(faults, seed)  # before generating: a typo should not cost a world build
     path = ensure_world(seed, scale, data_dir)
-    return Sandbox(World(path, as_of or DEFAULT_AS_OF), parse_faults(faults, seed), slow_seconds)
+    return Sandbox(World(path, as_of or DEFAULT_AS_OF), plan, slow_seconds)
 
 
 def serve(host: str, port: int, sandbox: Sandbox) -> None:
     """Run the app with uvicorn until interrupted."""
     import uvicorn
 
+    log.info("serving %s at http://%s:%d (clock %s)", sandbox.world.path.name, host, port,
+             sandbox.world.as_of)
     uvicorn.run(build_app(sandbox), host=host, port=port, log_level="warning", access_log=False)
 
 

@@ -1,10 +1,9 @@
 """What every vendor endpoint shares: request counting, fault injection, auth checks, JSON bodies."""
 
 import asyncio
-import logging
 import threading
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +15,6 @@ from starlette.routing import Route
 from sandbox.apis.faults import BODY_FAULTS, PAGE_FAULTS, REQUEST_FAULTS, FaultPlan
 from sandbox.apis.world import World
 
-log = logging.getLogger(__name__)
 JSON = "application/json"
 
 
@@ -58,9 +56,9 @@ class Call:
         """Query parameters."""
         return self.request.query_params
 
-    def page_fault(self) -> str | None:
-        """'duplicate', 'shift' or None for this page (deterministic per vendor and path)."""
-        return self.sandbox.faults.decide(self.vendor, f"page:{self.path}", PAGE_FAULTS)
+    def page_fault(self) -> bool:
+        """Whether this page repeats the previous page's last record ('duplicate' or 'shift' is on)."""
+        return self.sandbox.faults.decide(self.vendor, f"page:{self.path}", PAGE_FAULTS) is not None
 
     def json_body(self) -> Any:
         """The request body as JSON (None when empty); ValueError when it does not parse."""

@@ -56,7 +56,7 @@ def list_status_changes(call: Call) -> Response:
     include = set(p.get("include", "").split(","))
     account = call.request.path_params["account"]
     world = call.world
-    shifted = start > 0 and call.page_fault() == "shift"  # see shipstation._paged
+    shifted = start > 0 and call.page_fault()  # see shipstation._paged
     if statuses:
         where = "modified_at >= ?" + (" and modified_at < ?" if until else "")
         where += f" and json_extract(payload, '$.status') in ({','.join('?' * len(statuses))})"

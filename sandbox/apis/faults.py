@@ -27,9 +27,10 @@ HELP = (
     + ", ".join(KINDS) + "; RATE is the share of requests hit, default " + str(DEFAULT_RATE) + "). "
     "rate_limit: the vendor's 429/throttle response with its headers; 5xx: a burst of 1-3 server errors; drop: the "
     "connection closes mid-body; slow: the response waits --slow-seconds first; malformed/truncated: a 200 "
-    "whose JSON does not parse; duplicate: a cursor page repeats the last record of the previous page; shift: "
-    "a record moves while the client pages an offset API, so the page starts one record early (nothing is "
-    "lost). After a fault (or a 5xx burst) the next request on the same vendor path succeeds."
+    "whose JSON does not parse; duplicate (records repeated across pages) and shift (a record moves while the "
+    "client pages): the page starts one record early, repeating the previous page's last record (cursor APIs: "
+    "HubSpot lists, Meta; offset APIs: HubSpot search, DocuSign, ShipStation; nothing is ever lost). After a "
+    "fault (or a 5xx burst) the next request on the same vendor path succeeds."
 )
 
 

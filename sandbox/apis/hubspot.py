@@ -103,7 +103,7 @@ def list_objects(call: Call) -> Response:
         return json_response({"results": []})  # nothing in the sandbox is ever archived
     after = call.params.get("after", "")
     # Duplicate fault: the page starts at the `after` record itself, repeating it.
-    op = ">=" if after and call.page_fault() == "duplicate" else ">"
+    op = ">=" if after and call.page_fault() else ">"
     rows = call.world.query(f"hubspot/{kind}", "", f"id {op} ?", (after,), order="id", limit=limit + 1)
     wanted = _list_param(call, "properties") or None
     assoc = _list_param(call, "associations")
@@ -211,7 +211,7 @@ def search(call: Call) -> Response:
         return error(400, "VALIDATION_ERROR", "/search paging is limited to 10,000 results; narrow the filters "
                      "(e.g. on the last modified date) and start again")
     resource = f"hubspot/{kind}"
-    shifted = after > 0 and call.page_fault() == "shift"  # see shipstation._paged
+    shifted = after > 0 and call.page_fault()  # see shipstation._paged
     fast = _modified_window(body)
     if fast is not None:
         ordering = call.world.ordering(resource, "", "modified_at")

@@ -92,7 +92,7 @@ def insights(call: Call) -> Response:
     fields = [f for f in p.get("fields", ",".join(DEFAULT_FIELDS)).split(",") if f]
     where, params = "event_date between ? and ?", [since, until]
     if after:
-        op = ">=" if call.page_fault() == "duplicate" else ">"
+        op = ">=" if call.page_fault() else ">"
         where += f" and (event_date, id) {op} (?, ?)"
         params += list(after)
     scope = f"act_{call.request.path_params['account']}"

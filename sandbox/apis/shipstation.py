@@ -92,7 +92,7 @@ def _paged(call: Call, resource: str, key: str, filters: tuple[str, ...], json_p
         return error(400, "validation", "invalid_field_value", f"sort_by must be one of {sorted(SORT_EXPRESSIONS)}")
     direction = "asc" if p.get("sort_dir", "desc").lower() == "asc" else "desc"
     offset, limit = (page - 1) * page_size, page_size
-    if page > 1 and call.page_fault() == "shift":
+    if page > 1 and call.page_fault():
         # A record moved while the client paged: this page starts one early, repeating the previous
         # page's last record (it still ends where it should, so nothing is lost).
         offset, limit = offset - 1, limit + 1
