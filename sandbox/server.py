@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from sandbox.apis.app import build_app
-from sandbox.apis.common import Sandbox
+from sandbox.apis.common import DroppedConnection, Sandbox
 from sandbox.apis.faults import parse_faults
 from sandbox.apis.world import World
 from sandbox.world import DEFAULT_AS_OF
@@ -33,10 +33,19 @@ def make_sandbox(seed: int, scale: str, as_of: date | None = None, faults: str |
     return Sandbox(World(path, as_of or DEFAULT_AS_OF), plan, slow_seconds)
 
 
+class _QuietDrops(logging.Filter):
+    """Hide uvicorn's traceback for the connections the 'drop' fault cuts on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, DroppedConnection)
+
+
 def serve(host: str, port: int, sandbox: Sandbox) -> None:
     """Run the app with uvicorn until interrupted."""
     import uvicorn
 
+    logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
     log.info("serving %s at http://%s:%d (clock %s)", sandbox.world.path.name, host, port,
              sandbox.world.as_of)
     uvicorn.run(build_app(sandbox), host=host, port=port, log_level="warning", access_log=False)

@@ -85,13 +85,17 @@ AuthCheck = Callable[[Call], Response | None]
 FaultResponse = Callable[[Call, str], Response]
 
 
+class DroppedConnection(ConnectionAbortedError):
+    """Raised on purpose by the 'drop' fault so the server cuts the connection mid-body."""
+
+
 class _Dropped(Response):
     """Declares a full body, sends half of it and ends: the client sees the connection cut."""
 
     async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001 - ASGI signature
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
         await send({"type": "http.response.body", "body": self.body[: len(self.body) // 2], "more_body": True})
-        raise ConnectionAbortedError("sandbox fault: connection dropped mid-body")
+        raise DroppedConnection("sandbox fault: connection dropped mid-body")
 
 
 def _damage(response: Response, kind: str) -> Response:

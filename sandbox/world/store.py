@@ -1,13 +1,16 @@
 """The world store (CONTRACTS §2): one SQLite file per (seed, scale), written once, then read only."""
 
 import logging
-import multiprocessing
 import os
+import pickle
 import sqlite3
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from queue import Empty
+from queue import Queue
 
 import orjson
 
@@ -90,24 +93,45 @@ def _batches(seed: int, scale: Scale, part: str) -> Iterator[list[tuple]]:
     yield batch
 
 
-def _produce(seed: int, scale_name: str, part: str, queue: "multiprocessing.Queue") -> None:
-    """Worker process: generate one world part and hand its row batches over, then None."""
-    for batch in _batches(seed, get_scale(scale_name), part):
-        queue.put(batch)
-    queue.put(None)
+_END = object()
 
 
-def _received(queue: "multiprocessing.Queue", worker: multiprocessing.Process) -> Iterator[list[tuple]]:
-    while True:
+def _spawn_orders(seed: int, scale: Scale) -> subprocess.Popen:
+    # A plain subprocess, not multiprocessing: spawn would re-run the caller's __main__ module.
+    return subprocess.Popen([sys.executable, "-m", "sandbox.world.store", str(seed), scale.name],
+                            stdout=subprocess.PIPE)
+
+
+def _received(worker: subprocess.Popen) -> Iterator[list[tuple]]:
+    """The orders batches the worker streams (length-prefixed pickles); a reader thread keeps a few ahead."""
+    ready: Queue = Queue(maxsize=4)  # bounded: memory stays at a few batches
+    stream = worker.stdout
+    assert stream is not None
+
+    def read() -> None:
         try:
-            batch = queue.get(timeout=1.0)
-        except Empty:
-            if not worker.is_alive():
-                raise RuntimeError(f"world generation worker died (exit code {worker.exitcode})") from None
-            continue
-        if batch is None:
-            return
+            while (header := stream.read(8)) and (size := int.from_bytes(header, "big")):
+                ready.put(pickle.loads(stream.read(size)))
+            ready.put(_END if header else None)
+        except Exception as exc:  # noqa: BLE001 - handed to the consumer, which raises it
+            ready.put(exc)
+
+    threading.Thread(target=read, name="world-orders-reader", daemon=True).start()
+    while (batch := ready.get()) is not _END:
+        if not isinstance(batch, list):
+            raise RuntimeError(f"world generation worker failed (exit code {worker.wait()}): {batch}")
         yield batch
+
+
+def _stream_orders(seed: int, scale_name: str) -> None:
+    """Worker entry point: write the orders half's batches to stdout, then a zero length."""
+    out = sys.stdout.buffer
+    for batch in _batches(seed, get_scale(scale_name), "orders"):
+        data = pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
+        out.write(len(data).to_bytes(8, "big"))
+        out.write(data)
+    out.write((0).to_bytes(8, "big"))
+    out.flush()
 
 
 def generate(seed: int, scale_name: str, path: Path) -> Path:
@@ -122,16 +146,13 @@ def generate(seed: int, scale_name: str, path: Path) -> Path:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     started = time.monotonic()
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue(maxsize=4)  # bounded: memory stays at a few batches
-    worker = ctx.Process(target=_produce, args=(seed, scale.name, "orders", queue), daemon=True)
-    worker.start()
+    worker = _spawn_orders(seed, scale)
     db = sqlite3.connect(tmp)
     total = 0
     try:
         db.executescript("pragma journal_mode = off; pragma synchronous = off; pragma page_size = 8192;")
         db.executescript(SCHEMA)
-        sources = [_batches(seed, scale, "market"), _received(queue, worker)]
+        sources = [_batches(seed, scale, "market"), _received(worker)]
         while sources:
             for source in list(sources):
                 batch = next(source, None)
@@ -148,9 +169,13 @@ def generate(seed: int, scale_name: str, path: Path) -> Path:
         db.commit()
     finally:
         db.close()
-        worker.join(timeout=10)
-        if worker.is_alive():
-            worker.terminate()
+        if worker.poll() is None:
+            worker.kill()
+        worker.wait()
     os.replace(tmp, path)
     log.info("generated %s: %d records in %.1fs", path, total, time.monotonic() - started)
     return path
+
+
+if __name__ == "__main__":
+    _stream_orders(int(sys.argv[1]), sys.argv[2])
