@@ -108,31 +108,14 @@ def mart_rows(warehouse: Path, mart: str = "mart_sales_vs_fulfilment") -> dict[t
 
 
 def sandbox_connector_env(sandbox_url: str, data_dir: Path, as_of: date) -> dict[str, str]:
-    """HUB_* variables pointing every system's connector at a running sandbox."""
-    from sandbox.credentials import (
-        DOCUSIGN_ACCOUNT_ID, GOOGLE_ADS_CUSTOMERS, META_AD_ACCOUNTS, SANDBOX_CREDENTIALS,
-    )
+    """HUB_* variables pointing every system's connector at a running sandbox at clock `as_of`."""
+    from pipelines.sandbox_env import SYSTEM_PREFIXES, sandbox_env
 
-    creds = SANDBOX_CREDENTIALS
     return {
+        **sandbox_env(sandbox_url, list(SYSTEM_PREFIXES)),
         "HUB_DATA_DIR": str(data_dir),
         # the last whole day the sandbox clock shows, as a nightly run at that clock would ask
         "HUB_END_DATE": (as_of - timedelta(days=1)).isoformat(),
-        "HUB_HUBSPOT_BASE_URL": f"{sandbox_url}/hubspot",
-        "HUB_HUBSPOT_TOKEN": creds["hubspot"]["token"],
-        "HUB_META_BASE_URL": f"{sandbox_url}/meta",
-        "HUB_META_ACCESS_TOKEN": creds["meta"]["access_token"],
-        "HUB_META_AD_ACCOUNT_IDS": ",".join(META_AD_ACCOUNTS),
-        "HUB_GOOGLE_ADS_BASE_URL": f"{sandbox_url}/google-ads",
-        "HUB_GOOGLE_ADS_ACCESS_TOKEN": creds["google_ads"]["access_token"],
-        "HUB_GOOGLE_ADS_DEVELOPER_TOKEN": creds["google_ads"]["developer_token"],
-        "HUB_GOOGLE_ADS_CUSTOMER_IDS": ",".join(GOOGLE_ADS_CUSTOMERS),
-        "HUB_DOCUSIGN_BASE_URL": f"{sandbox_url}/docusign",
-        "HUB_DOCUSIGN_ACCESS_TOKEN": creds["docusign"]["access_token"],
-        "HUB_DOCUSIGN_ACCOUNT_ID": DOCUSIGN_ACCOUNT_ID,
-        "HUB_SHIPSTATION_BASE_URL": f"{sandbox_url}/shipstation",
-        "HUB_SHIPSTATION_API_KEY": creds["shipstation"]["api_key"],
-        "HUB_ECB_BASE_URL": f"{sandbox_url}/ecb",
     }
 
 
