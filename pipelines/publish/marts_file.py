@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from connectors import warehouse as warehouse_db
 from pipelines.publish.atomic import remove_stale_staging, staging_path, swap_in
 
 log = logging.getLogger(__name__)
@@ -52,13 +53,16 @@ def publish_marts(
     published_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     row_counts: dict[str, int] = {}
     try:
-        with duckdb.connect() as con:
-            con.execute("attach ? as warehouse (read_only)", [str(warehouse)])
-            con.execute(f"attach ? as marts (storage_version '{MARTS_STORAGE_VERSION}')", [str(staging_file)])
+        # The connectors' way in: their lock, so a concurrent run's load waits for the copy.
+        with warehouse_db.connect(warehouse, read_only=True) as con:
+            (source,) = con.execute("select current_database()").fetchone()
+            con.execute(
+                f"attach ? as marts (read_only false, storage_version '{MARTS_STORAGE_VERSION}')", [str(staging_file)]
+            )
             for relation in relations:
                 con.execute(
                     f'create table marts.main."{relation.name}" as '
-                    f'select * from warehouse."{relation.schema}"."{relation.name}"'
+                    f'select * from "{source}"."{relation.schema}"."{relation.name}"'
                 )
                 row_counts[relation.name] = con.execute(
                     f'select count(*) from marts.main."{relation.name}"'
@@ -67,7 +71,7 @@ def publish_marts(
             _record_snapshot(con, Snapshot(run_id, published_at, reporting_currency, row_counts))
             # Everything into the main file: a reader must never need a WAL we did not ship.
             con.execute("checkpoint marts")
-            con.execute("use memory")
+            con.execute(f'use "{source}"')
             con.execute("detach marts")
         swap_in(staging_file, marts_file)
     finally:

@@ -3,8 +3,10 @@
 No Dagster, no dbt: these pin the file-level behaviour the end-to-end serving tests rely on.
 """
 
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -38,6 +40,7 @@ def test_publish_records_the_snapshot(tmp_path: Path) -> None:
     assert snapshot.row_counts == {"mart_a": 3, "mart_b": 3}
     assert read_snapshot(marts) == snapshot
     assert sorted(path.name for path in marts.parent.iterdir()) == ["marts.duckdb"]
+    assert not (marts.stat().st_mode & 0o222), "the published file must be read-only on disk"
 
 
 def test_reader_holding_the_old_file_keeps_its_snapshot_across_a_swap(tmp_path: Path) -> None:
@@ -58,7 +61,7 @@ def test_failed_copy_leaves_the_published_file_and_no_staging(tmp_path: Path) ->
     with pytest.raises(duckdb.CatalogException, match="missing"):
         publish_marts(warehouse, marts, [*RELATIONS, Relation("main", "missing")], "run-2", "EUR")
     assert marts.read_bytes() == before
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["marts.duckdb", "wh.duckdb"]
+    assert list(tmp_path.glob(".marts.duckdb.*")) == []
 
 
 def test_staging_left_by_a_killed_publish_is_removed_and_a_live_one_kept(tmp_path: Path) -> None:
@@ -75,6 +78,30 @@ def test_staging_left_by_a_killed_publish_is_removed_and_a_live_one_kept(tmp_pat
     assert not stale.exists() and not stale_wal.exists()
     assert live.exists()
     assert remove_stale_staging(marts) == []
+
+
+def test_publish_killed_before_its_swap_leaves_the_old_snapshot_and_its_staging_is_cleaned(tmp_path: Path) -> None:
+    warehouse, marts, flag = tmp_path / "wh.duckdb", tmp_path / "marts.duckdb", tmp_path / "about-to-swap"
+    publish_marts(make_warehouse(warehouse, 3), marts, RELATIONS, "run-1", "EUR")
+    before = marts.read_bytes()
+    make_warehouse(warehouse, 7)
+    child = subprocess.Popen([sys.executable, str(Path(__file__).with_name("killed_publish_child.py")), str(warehouse), str(marts), str(flag)])
+    try:
+        deadline = time.monotonic() + 60
+        while not flag.exists():
+            assert child.poll() is None, f"the publishing child exited with {child.returncode}"
+            assert time.monotonic() < deadline, "the publishing child never reached its swap"
+            time.sleep(0.02)  # polling for the child's flag file, not waiting out a race
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.wait()
+    left = [path.name for path in tmp_path.glob(".marts.duckdb.*.tmp")]
+    assert left == [f".marts.duckdb.{child.pid}.tmp"], "the killed publish should leave its complete staging file"
+    assert marts.read_bytes() == before
+
+    publish_marts(warehouse, marts, RELATIONS, "run-2", "EUR")
+    assert list(tmp_path.glob(".marts.duckdb.*")) == []
+    assert read_snapshot(marts).row_counts["mart_a"] == 7
 
 
 def test_parquet_per_table_and_dropped_tables_removed(tmp_path: Path) -> None:
