@@ -19,7 +19,7 @@ from connectors.spec import DIR, RecordShape, StreamSpec
 
 log = logging.getLogger(__name__)
 
-MAX_PAGE_BYTES = 1 << 30  # one Google Ads searchStream answer can be large
+MAX_PAGE_BYTES = 16 << 20  # DuckDB holds two such buffers per thread: keep it small (Google pages span 45 days)
 
 
 @dataclass(frozen=True)

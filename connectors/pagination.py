@@ -73,15 +73,21 @@ class PageNumberPaginator:
 
 @dataclass(frozen=True)
 class OffsetPaginator:
-    """Offset and count (`start_position`), stopping when the offset reaches the total size."""
+    """Offset and count (`start_position`), stopping when the offset reaches the total size.
+
+    The next offset follows the page's own end position when it reports one (DocuSign's
+    `endPosition`): a page may hold more or fewer records than asked when the data moved.
+    """
 
     records_key: str
     total_key: str
+    end_key: str | None = None
     param: str = "start_position"
 
     def next_request(self, request: PageRequest, response: Response) -> PageRequest | None:
         got = len(response.data.get(self.records_key) or ())
-        offset = int(request.params.get(self.param, 0)) + got
+        end = response.data.get(self.end_key) if self.end_key else None
+        offset = int(end) + 1 if end not in (None, "") else int(request.params.get(self.param, 0)) + got
         total = response.data.get(self.total_key)
         if got == 0 or (total is not None and offset >= int(total)):
             return None

@@ -41,8 +41,8 @@ class StreamSpec:
     name: str  # raw table name, `<system>__<stream>`
     system: str
     description: str
-    primary_key: str  # a sentence, for people
-    cursor_field: str  # a sentence, for people
+    primary_key: str  # for people, no final period (shown inside other sentences)
+    cursor_field: str  # for people, no final period
     shape: RecordShape
     fetch: Callable[[FetchContext], str | None] = field(repr=False)
     depends_on: tuple[str, ...] = ()

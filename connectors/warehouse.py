@@ -23,6 +23,8 @@ from connectors.errors import LoadError
 log = logging.getLogger(__name__)
 
 LOCK_RETRY_SECONDS = 120.0
+# DuckDB spills to disk past this; keeps a load's memory flat whatever the volume.
+MEMORY_LIMIT = "256MB"
 _THREAD_LOCK = threading.Lock()  # flock is per open file description, threads need their own
 
 BOOKKEEPING_DDL = """
@@ -74,7 +76,7 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     delay = 0.05
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": MEMORY_LIMIT})
             if not read_only:
                 con.execute(BOOKKEEPING_DDL)
             return con

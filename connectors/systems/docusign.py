@@ -25,7 +25,7 @@ def fetch_envelopes(ctx: FetchContext) -> None:
             "order": "asc",
         },
     )
-    paginator = OffsetPaginator(records_key="envelopes", total_key="totalSetSize")
+    paginator = OffsetPaginator(records_key="envelopes", total_key="totalSetSize", end_key="endPosition")
     for _ in ctx.land_pages(account, first, paginator, ("envelopes",)):
         pass
     return None
@@ -36,8 +36,8 @@ STREAMS = (
         name="docusign__envelopes",
         system="docusign",
         description="DocuSign envelopes (contracts) with custom fields (deal id, contract number) and recipients.",
-        primary_key="`envelopeId`.",
-        cursor_field="`lastModifiedDateTime`: the next run asks from_date = highest loaded minus the overlap.",
+        primary_key="`envelopeId`",
+        cursor_field="`lastModifiedDateTime`: the next run asks from_date = highest loaded minus the overlap",
         shape=RecordShape(
             records_path="$.envelopes[*]",
             pk_parts=("envelopeId",),

@@ -7,7 +7,7 @@ from connectors.spec import Check, RecordShape, StreamSpec
 from connectors.windows import date_chunks, restatement_window
 
 API_VERSION = "v21"
-CHUNK_DAYS = 92  # one searchStream answer per quarter keeps each landed page a few MB at most
+CHUNK_DAYS = 45  # a nightly window (30 days + lag) in one answer, yet each landed page only a few MB
 QUERY = (
     "SELECT customer.id, customer.currency_code, campaign.id, campaign.name, segments.date, "
     "metrics.cost_micros, metrics.impressions, metrics.clicks, metrics.conversions "
@@ -38,8 +38,8 @@ STREAMS = (
         name="google_ads__campaign_days",
         system="google_ads",
         description="Google Ads cost, impressions, clicks and conversions per campaign and day, per customer.",
-        primary_key="`<customer.id>:<campaign.id>:<segments.date>`.",
-        cursor_field="`segments.date`: the next run re-pulls from the highest day loaded minus the restatement window (HUB_GOOGLE_ADS_RESTATEMENT_DAYS, default 30).",
+        primary_key="`<customer.id>:<campaign.id>:<segments.date>`",
+        cursor_field="`segments.date`: the next run re-pulls from the highest day loaded minus the restatement window (HUB_GOOGLE_ADS_RESTATEMENT_DAYS, default 30)",
         shape=RecordShape(
             records_path="$[*].results[*]",
             pk_parts=("customer.id", "campaign.id", "segments.date"),

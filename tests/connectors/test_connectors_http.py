@@ -133,8 +133,18 @@ def test_credentials_only_go_to_the_configured_origin():
     assert [auth for _, auth in seen] == [f"Bearer {TOKEN}"] * 2
 
 
-def _page(request_params, data):
-    return httpx.Response(200, content=orjson.dumps(data))
+def test_offset_paginator_follows_the_reported_end_position():
+    paginator = OffsetPaginator("envelopes", "totalSetSize", end_key="endPosition")
+    request = PageRequest("GET", "https://x/envelopes", {"start_position": 100, "count": 100})
+
+    def page(data):
+        return type("R", (), {"data": data})()
+
+    # A page that starts one early (a record moved) and so holds 101 records ending at 199.
+    moved = page({"envelopes": [{}] * 101, "endPosition": "199", "totalSetSize": "300"})
+    assert paginator.next_request(request, moved).params["start_position"] == 200
+    last = page({"envelopes": [{}] * 100, "endPosition": "299", "totalSetSize": "300"})
+    assert paginator.next_request(request, last) is None
 
 
 @pytest.mark.parametrize(
