@@ -196,3 +196,14 @@ def test_hubspot_search_pages_agree_between_the_indexed_and_the_general_path(htt
     fast = everything([window])
     general = everything([window, {"propertyName": "hs_object_id", "operator": "GT", "value": "0"}])
     assert fast == general and len(fast) > 7
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("", pytest.skip.Exception), ("true", pytest.fail.Exception)])
+def test_missing_specs_skip_locally_and_fail_in_ci(monkeypatch: pytest.MonkeyPatch, tmp_path, ci: str,  # noqa: ANN001
+                                                   outcome: type) -> None:
+    import spec_schemas
+
+    monkeypatch.setattr(spec_schemas, "SPECS", tmp_path / "no-specs-here")
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="vendor specs not found"):
+        spec_schemas.specs_dir()
