@@ -38,11 +38,17 @@ def _json_path(path: str) -> str:
     return "$." + ".".join(f'"{part}"' for part in path.split("."))
 
 
-def _value(path: str) -> str:
-    """SQL for a record path as text; empty strings count as absent."""
+def _record_paths(shape: RecordShape) -> list[str]:
+    """Every record path the stage reads, each once (they are extracted in one JSON parse)."""
+    paths = [*shape.pk_parts, shape.cursor_path, shape.scope_path, *(c.path for c in shape.checks)]
+    return list(dict.fromkeys(p for p in paths if p and p != DIR))
+
+
+def _value(path: str, paths: list[str]) -> str:
+    """SQL for a record path as text, from the extracted list `_v`; empty strings count as absent."""
     if path == DIR:
         return "_dir"
-    return f"nullif(json_extract_string(r, '{_json_path(path)}'), '')"
+    return f"nullif(_v[{paths.index(path) + 1}], '')"
 
 
 def _quote(value: str) -> str:
@@ -74,28 +80,31 @@ def records_sql(shape: RecordShape, glob: str) -> str:
 
 def stage_sql(shape: RecordShape, glob: str) -> str:
     """SQL yielding the staged rows: `_pk`, `_scope`, `_cursor`, `_record`, `_reason`, order."""
-    pk = " || ':' || ".join(_value(p) for p in shape.pk_parts)
-    reasons = [
-        f"when {_value(p)} is null then {_quote('missing id: no value at ' + p)}" for p in shape.pk_parts
-    ]
+    paths = _record_paths(shape)
+
+    def value(path: str) -> str:
+        return _value(path, paths)
+
+    pk = " || ':' || ".join(value(p) for p in shape.pk_parts)
+    reasons = [f"when {value(p)} is null then {_quote('missing id: no value at ' + p)}" for p in shape.pk_parts]
     for check in shape.checks:
-        value = _value(check.path)
         target = "decimal(38, 9)" if check.kind == "amount" else "timestamptz"
         reasons.append(
-            f"when {value} is not null and try_cast({value} as {target}) is null then "
-            f"{_quote(f'unparseable {check.kind} at {check.path}: ')} || {value}"
+            f"when {value(check.path)} is not null and try_cast({value(check.path)} as {target}) is null then "
+            f"{_quote(f'unparseable {check.kind} at {check.path}: ')} || {value(check.path)}"
         )
     if shape.scope_path is None:
         scope = "''"
     elif shape.scope_path == DIR:
         scope = f"case when _dir = '{EMPTY_SCOPE_DIR}' then '' else _dir end"
     else:
-        scope = f"coalesce({_value(shape.scope_path)}, '')"
-    cursor = f"coalesce({_value(shape.cursor_path)}, '')" if shape.cursor_path else "''"
+        scope = f"coalesce({value(shape.scope_path)}, '')"
+    cursor = f"coalesce({value(shape.cursor_path)}, '')" if shape.cursor_path else "''"
+    json_paths = ", ".join(_quote(_json_path(p)) for p in paths)
     return (
         f"select {pk} as _pk, {scope} as _scope, {cursor} as _cursor, r::json as _record, "
         f"case {' '.join(reasons)} else null end as _reason, _file, _idx "
-        f"from ({records_sql(shape, glob)})"
+        f"from (select *, json_extract_string(r, [{json_paths}]) as _v from ({records_sql(shape, glob)}))"
     )
 
 
