@@ -8,13 +8,15 @@ For each stream, in one run against the sandbox (a subprocess, so its memory is 
    and nothing else (no parsing, no landing, no loading);
 3. end to end: `ingest_stream` into a fresh warehouse (fetch, land, load, cursor).
 The ratio is end-to-end records/s over fetch-only records/s (target >= 0.6). Peak RSS is this
-process's resident memory while the stream ran (the connectors only; the sandbox is excluded).
+process's resident high-water mark when the stream finished (`ru_maxrss` of this process only: the
+sandbox server runs in a child process and is not counted).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import tempfile
 import time
 from dataclasses import dataclass
@@ -22,7 +24,6 @@ from pathlib import Path
 
 import httpx
 
-from bench.memory import RssSampler
 from connectors.config import HubConfig
 from connectors.ingest import ingest_stream
 from connectors.streams import STREAMS
@@ -85,7 +86,12 @@ def fetch_only(requests: list[Recorded]) -> float:
         return time.perf_counter() - started
 
 
-def measure(name: str, env: dict[str, str], work: Path, sampler: RssSampler) -> Row:
+def peak_rss() -> int:
+    """This process's peak resident set size so far, in bytes (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def measure(name: str, env: dict[str, str], work: Path) -> Row:
     """Warm-up with recording, then fetch-only and end-to-end runs of one stream."""
     warm = HubConfig.from_env({**env, "HUB_DATA_DIR": str(work / "warm")})
     for dependency in STREAMS[name].depends_on:  # tracking needs labels, associations need deals
@@ -97,10 +103,8 @@ def measure(name: str, env: dict[str, str], work: Path, sampler: RssSampler) -> 
     measured = HubConfig.from_env({**env, "HUB_DATA_DIR": str(work / "measured")})
     for dependency in STREAMS[name].depends_on:
         ingest_stream(dependency, measured, "measured")
-    started = time.time()
     report = ingest_stream(name, measured, "measured")
-    peak = sampler.peak_between(started, time.time())
-    return Row(name, report.records, report.pages, report.requests, report.seconds, fetch_seconds, peak)
+    return Row(name, report.records, report.pages, report.requests, report.seconds, fetch_seconds, peak_rss())
 
 
 def print_table(rows: list[Row], scale: str, total_peak: int) -> None:
@@ -139,9 +143,8 @@ def main() -> None:
         seed=args.seed, scale=args.scale, data_dir=args.world_dir
     ) as sb:
         env = {**os.environ, **sandbox_env(sb.url, list(SYSTEM_PREFIXES)), "HUB_START_DATE": "2025-10-01"}
-        with RssSampler(os.getpid(), interval=0.02) as sampler:
-            rows = [measure(name, env, Path(tmp) / name, sampler) for name in names]
-        print_table(rows, args.scale, sampler.peak())
+        rows = [measure(name, env, Path(tmp) / name) for name in names]
+        print_table(rows, args.scale, peak_rss())
 
 
 if __name__ == "__main__":

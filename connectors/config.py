@@ -7,12 +7,15 @@ shell) points a system at a server by setting its `HUB_<SYSTEM>_BASE_URL` and cr
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 from connectors.errors import ConfigError
+
+N = TypeVar("N", int, float)
 
 SYSTEMS: tuple[str, ...] = ("hubspot", "meta", "google_ads", "docusign", "shipstation", "ecb")
 
@@ -153,26 +156,21 @@ def _date(env: Mapping[str, str], var: str, default: str) -> date:
 
 
 def _int(env: Mapping[str, str], var: str, default: int) -> int:
-    raw = env.get(var)
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{var}={raw!r} is not a whole number") from None
-    if value < 0:
-        raise ConfigError(f"{var}={raw!r} must not be negative")
-    return value
+    return _number(env, var, default, int, "a whole number")
 
 
 def _float(env: Mapping[str, str], var: str, default: float) -> float:
+    return _number(env, var, default, float, "a number")
+
+
+def _number(env: Mapping[str, str], var: str, default: N, parse: Callable[[str], N], kind: str) -> N:
     raw = env.get(var)
     if not raw:
         return default
     try:
-        value = float(raw)
+        value = parse(raw)
     except ValueError:
-        raise ConfigError(f"{var}={raw!r} is not a number") from None
+        raise ConfigError(f"{var}={raw!r} is not {kind}") from None
     if value < 0:
         raise ConfigError(f"{var}={raw!r} must not be negative")
     return value
