@@ -70,7 +70,9 @@ def build_publish_asset() -> dg.AssetsDefinition:
             metadata={
                 "path": dg.MetadataValue.path(str(marts_file)),
                 "parquet_dir": dg.MetadataValue.path(str(parquet_dir)),
+                # A link for the UI, and the plain path for browsers that refuse file:// links from http pages.
                 "report": dg.MetadataValue.url(report.as_uri()),
+                "report_path": dg.MetadataValue.path(str(report)),
                 "snapshot_run_id": dg.MetadataValue.text(snapshot.run_id),
                 "published_at": dg.MetadataValue.text(f"{snapshot.published_at.isoformat()}Z"),
                 "reporting_currency": dg.MetadataValue.text(snapshot.reporting_currency),

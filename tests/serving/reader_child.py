@@ -10,6 +10,7 @@ appears and then writes what it saw to `reader.json`.
 
 import json
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -78,6 +79,8 @@ def main(marts_file: Path, work_dir: Path) -> None:
     while not stop_file.exists():
         if not marts_file.exists():
             counts["absent"] += 1
+            # Nothing to query yet: poll gently rather than spin a core the nightly run needs.
+            time.sleep(0.01)
             continue
         try:
             with duckdb.connect(str(marts_file), read_only=True) as con:

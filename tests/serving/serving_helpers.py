@@ -27,6 +27,7 @@ import pytest
 from pipelines.publish.marts_file import read_snapshot
 from pipelines.sandbox_env import SYSTEM_PREFIXES, sandbox_env
 from sandbox.server import running_sandbox
+from support.browser import ARTIFACTS_DIR
 
 SEED, SCALE, AS_OF = 6, "small", date(2026, 10, 1)
 READER = Path(__file__).with_name("reader_child.py")
@@ -133,8 +134,11 @@ def serve_night(tmp_path_factory: pytest.TempPathFactory) -> ServedNight:
         from pipelines.definitions import build_definitions
 
         job = build_definitions({}).resolve_job_def("nightly")
+        seconds: dict[str, float] = {}
         with dg.instance_for_test() as instance, bi_reader(data_dir / "marts.duckdb", work_dir) as reader:
+            started = time.monotonic()
             nightly = job.execute_in_process(instance=instance, raise_on_error=False)
+            seconds["nightly"] = time.monotonic() - started
             before = fingerprints(data_dir)
             with channel_missing_from_dim_channel(data_dir / "warehouse.duckdb", "meta"):
                 failed = job.execute_in_process(
@@ -142,6 +146,7 @@ def serve_night(tmp_path_factory: pytest.TempPathFactory) -> ServedNight:
                     raise_on_error=False,
                     asset_selection=[dg.AssetKey("mart_sales_vs_fulfilment"), dg.AssetKey("published_marts")],
                 )
+            seconds["failed_night"] = time.monotonic() - started - seconds["nightly"]
             after = fingerprints(data_dir)
             run_id_after_failed = read_snapshot(data_dir / "marts.duckdb").run_id
             republished = job.execute_in_process(
@@ -149,8 +154,16 @@ def serve_night(tmp_path_factory: pytest.TempPathFactory) -> ServedNight:
             )
             if republished.success:
                 reader.wait_until_seen(republished.run_id)
+            seconds["republish"] = time.monotonic() - started - seconds["nightly"] - seconds["failed_night"]
+    record_for_review(seconds, reader.findings)
     return ServedNight(data_dir, nightly, failed, republished, before, after, run_id_after_failed, reader.findings)
 
+
+def record_for_review(seconds: dict[str, float], findings: dict) -> None:
+    """Keep the phase durations and the reader's counts as an artefact (measured, never asserted)."""
+    ARTIFACTS_DIR.mkdir(exist_ok=True)
+    summary = {"world": f"seed {SEED}, {SCALE}, as of {AS_OF}", "seconds": seconds, "reader": findings.get("counts")}
+    (ARTIFACTS_DIR / "serving-night.json").write_text(json.dumps(summary, indent=2) + "\n")
 
 
 def failed_steps(result: dg.ExecuteInProcessResult) -> list[str]:

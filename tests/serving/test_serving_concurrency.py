@@ -4,7 +4,11 @@ The reader (reader_child.py) queried the published marts read-only in a tight lo
 the nightly run of the `small` world until a second snapshot was swapped in (conftest.py).
 """
 
+import pytest
+
 from serving_helpers import ServedNight, failed_steps
+
+pytestmark = pytest.mark.slow  # one served night of the small world (conftest.py), shared by the module
 
 
 def test_the_nightly_run_succeeded(served: ServedNight) -> None:

@@ -1,6 +1,10 @@
 """A night whose blocking dbt test fails publishes nothing: the last good marts stay byte for byte."""
 
+import pytest
+
 from serving_helpers import PUBLISHED_FILES, ServedNight, failed_steps
+
+pytestmark = pytest.mark.slow  # one served night of the small world (conftest.py), shared by the module
 
 
 def test_forced_dbt_test_failure_fails_the_build_step_only(served: ServedNight) -> None:

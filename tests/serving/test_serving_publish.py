@@ -3,9 +3,12 @@
 import stat
 
 import duckdb
+import pytest
 
-from serving_helpers import ServedNight, materialization_metadata
 from pipelines.publish.marts_file import read_snapshot
+from serving_helpers import ServedNight, materialization_metadata
+
+pytestmark = pytest.mark.slow  # one served night of the small world (conftest.py), shared by the module
 
 
 def test_published_snapshot_names_the_run_and_counts_every_table(served: ServedNight) -> None:
@@ -36,7 +39,10 @@ def test_asset_metadata_shows_path_counts_preview_and_report(served: ServedNight
     preview = metadata["preview"].value
     assert preview.startswith("| month | channel | booked_value |")
     assert len(preview.splitlines()) > 2, "the preview has no rows"
-    assert metadata["report"].value == (served.data_dir / "report" / "index.html").as_uri()
+    report = served.data_dir / "report" / "index.html"
+    assert metadata["report"].value == report.as_uri()
+    assert metadata["report_path"].value == str(report)
+    assert report.exists()
 
 
 def test_parquet_holds_the_same_snapshot_as_the_marts_file(served: ServedNight) -> None:

@@ -3,9 +3,12 @@
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from serving_helpers import ServedNight
 from support.browser import browser, page, save_screenshot  # noqa: F401  (fixtures by name)
+
+pytestmark = pytest.mark.slow  # one served night of the small world (conftest.py), shared by the module
 
 CHARTS = ("chart-value-by-month", "chart-backlog", "chart-rates-by-channel", "chart-funnel")
 

@@ -1,9 +1,12 @@
 """SQLAlchemy with duckdb-engine reads the published marts as Superset does (docs/BI.md)."""
 
+import pytest
 import sqlalchemy as sa
 
-from serving_helpers import ServedNight
 from pipelines.publish.marts_file import read_snapshot
+from serving_helpers import ServedNight
+
+pytestmark = pytest.mark.slow  # one served night of the small world (conftest.py), shared by the module
 
 
 def test_sqlalchemy_reads_the_marts_read_only(served: ServedNight) -> None:
