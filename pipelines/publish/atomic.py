@@ -48,6 +48,7 @@ def swap_in(staging: Path, target: Path, read_only: bool = True) -> None:
 def write_atomically(target: Path, content: bytes | str, read_only: bool = False) -> None:
     """Write `content` to `target` through a staging file and one rename."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_staging(target)
     staging = staging_path(target)
     try:
         if isinstance(content, str):

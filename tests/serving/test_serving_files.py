@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.publish.atomic import remove_stale_staging, staging_path
+from pipelines.publish.atomic import remove_stale_staging, staging_path, write_atomically
 from pipelines.publish.marts_file import Relation, publish_marts, read_snapshot
 from pipelines.publish.parquet import export_parquet
 
@@ -123,3 +123,13 @@ def test_marts_file_is_in_the_storage_format_older_bi_drivers_read(tmp_path: Pat
     with duckdb.connect(str(marts), read_only=True) as con:
         (tags,) = con.execute("select tags from duckdb_databases() where database_name = 'marts'").fetchone()
     assert tags["storage_version"] == "v1.0.0+"
+
+
+def test_report_files_are_written_whole_and_stale_staging_removed(tmp_path: Path) -> None:
+    page = tmp_path / "report" / "index.html"
+    stale = page.with_name(f".index.html.{dead_pid()}.tmp")
+    stale.parent.mkdir()
+    stale.write_text("<html>half")
+    write_atomically(page, "<html>whole</html>")
+    assert page.read_text() == "<html>whole</html>"
+    assert sorted(path.name for path in page.parent.iterdir()) == ["index.html"]
