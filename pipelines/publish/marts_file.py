@@ -73,12 +73,21 @@ def publish_marts(
             con.execute("checkpoint marts")
             con.execute(f'use "{source}"')
             con.execute("detach marts")
+        _remove_stray_wal(marts_file)
         swap_in(staging_file, marts_file)
     finally:
         staging_file.unlink(missing_ok=True)
         staging_file.with_name(staging_file.name + ".wal").unlink(missing_ok=True)
     log.info("published %d tables of run %s to %s", len(row_counts), run_id, marts_file)
     return Snapshot(run_id, published_at, reporting_currency, row_counts)
+
+
+def _remove_stray_wal(marts_file: Path) -> None:
+    """Delete a WAL someone left by opening the published file read-write: it belongs to no new file."""
+    wal = marts_file.with_name(marts_file.name + ".wal")
+    if wal.exists():
+        log.warning("removing %s: a reader opened the published marts read-write; open them read-only", wal)
+        wal.unlink()
 
 
 def _record_snapshot(con: duckdb.DuckDBPyConnection, snapshot: Snapshot) -> None:

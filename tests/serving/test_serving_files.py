@@ -54,6 +54,15 @@ def test_reader_holding_the_old_file_keeps_its_snapshot_across_a_swap(tmp_path: 
     assert read_snapshot(marts).row_counts["mart_a"] == 5
 
 
+def test_a_wal_left_by_a_read_write_reader_does_not_survive_the_next_publish(tmp_path: Path) -> None:
+    warehouse, marts = tmp_path / "wh.duckdb", tmp_path / "marts.duckdb"
+    publish_marts(make_warehouse(warehouse, 3), marts, RELATIONS, "run-1", "EUR")
+    marts.with_name("marts.duckdb.wal").write_bytes(b"not this file's log")
+    publish_marts(warehouse, marts, RELATIONS, "run-2", "EUR")
+    assert not marts.with_name("marts.duckdb.wal").exists()
+    assert read_snapshot(marts).run_id == "run-2"
+
+
 def test_failed_copy_leaves_the_published_file_and_no_staging(tmp_path: Path) -> None:
     warehouse, marts = tmp_path / "wh.duckdb", tmp_path / "marts.duckdb"
     publish_marts(make_warehouse(warehouse, 3), marts, RELATIONS, "run-1", "EUR")
