@@ -61,20 +61,17 @@ def _money(value: float | Decimal) -> Decimal:
 
 
 def spread_times(rng: random.Random, n: int, first_day: int, end_day: int) -> array:
-    """`n` sorted epoch-second times over [first_day, end_day), density growing by GROWTH a day."""
-    days = end_day - first_day
-    weights = [math.exp(GROWTH * d) for d in range(days)]
-    total = sum(weights)
+    """`n` sorted epoch-second times over [first_day, end_day), density growing by GROWTH a day.
+
+    Each time is an independent draw (inverse CDF of the exponential density), so daily counts
+    vary with the seed like real arrivals do; the fraction of the day maps onto 07:00-20:00 UTC.
+    """
+    span = math.expm1(GROWTH * (end_day - first_day))
     times = array("q")
-    cumulative = 0.0
-    placed = 0
-    for d, w in enumerate(weights):
-        cumulative += w
-        upto = round(n * cumulative / total)
-        base = (first_day + d) * DAY
-        # Business hours, 07:00-20:00 UTC.
-        times.extend(sorted(base + 7 * HOUR + rng.randrange(13 * HOUR) for _ in range(upto - placed)))
-        placed = upto
+    for u in sorted(rng.random() for _ in range(n)):
+        t = math.log1p(u * span) / GROWTH
+        day = int(t)
+        times.append((first_day + day) * DAY + 7 * HOUR + int((t - day) * 13 * HOUR))
     return times
 
 
@@ -236,11 +233,20 @@ def _after(t: int, rng: random.Random, lo_hours: float, hi_hours: float) -> int:
     return t + int(rng.uniform(lo_hours, hi_hours) * HOUR)
 
 
-def _scenario(rng: random.Random, scale: Scale, contract_index: int) -> str:
-    if contract_index < len(SCENARIO_CYCLE):
-        return SCENARIO_CYCLE[contract_index]
+def _feasible(scenario: str, lines: list[LineItem]) -> bool:
+    # Splitting or shipping part of an order needs more than a single unit to divide.
+    return scenario not in ("split", "partial") or any(li.quantity >= 2 for li in lines)
+
+
+def _scenario(rng: random.Random, scale: Scale, lines: list[LineItem], forced: list[str]) -> str:
+    """The fulfilment scenario of a contract: every scenario once first (`forced`), then by weight."""
+    for scenario in forced:
+        if _feasible(scenario, lines):
+            forced.remove(scenario)
+            return scenario
     weights = [0.45, 0.08 * scale.split_weight, 0.07, 0.1, 0.05, 0.04, 0.04, 0.05]
-    return rng.choices(SCENARIO_CYCLE, weights)[0]
+    scenario = rng.choices(SCENARIO_CYCLE, weights)[0]
+    return scenario if _feasible(scenario, lines) else "full"
 
 
 def _envelope_outcome(rng: random.Random, won_index: int) -> str:
@@ -267,18 +273,17 @@ def _plan_shipments(rng: random.Random, scenario: str, lines: list[LineItem], si
     if scenario == "over":
         sku, name, qty = everything[0]
         return [([(sku, name, qty + rng.randint(1, 2))] + everything[1:], on_time(), "label_purchased")]
-    if scenario == "partial":
-        sku, name, qty = everything[-1]
-        if qty >= 2:
-            items = everything[:-1] + [(sku, name, qty // 2)]
-        else:
-            items = everything[:-1] or everything
+    if scenario == "partial":  # one line ships half its quantity; the rest never ships
+        k = max(range(len(everything)), key=lambda n: everything[n][2])
+        sku, name, qty = everything[k]
+        items = everything[:k] + [(sku, name, qty // 2)] + everything[k + 1:]
         return [(items, on_time(), "label_purchased")]
-    if scenario == "split":
+    if scenario == "split":  # a shipment per line, and the largest line in two parts
         plan = []
         day = 0
-        for sku, name, qty in everything:
-            parts = [qty // 2, qty - qty // 2] if qty >= 2 and rng.random() < 0.6 else [qty]
+        largest = max(range(len(everything)), key=lambda n: everything[n][2])
+        for n, (sku, name, qty) in enumerate(everything):
+            parts = [qty // 2, qty - qty // 2] if qty >= 2 and (n == largest or rng.random() < 0.6) else [qty]
             for part in parts:
                 day += rng.randint(1, max(1, lead // 3))
                 plan.append(([(sku, name, part)], day, "label_purchased"))
@@ -321,14 +326,14 @@ def _ship_to(rng: random.Random, name: str, country: str) -> tuple[str, str, str
 
 def _make_shipment(rng: random.Random, ids: _Ids, order_id: str, items: list[tuple[str, str, int]],
                    created: int, ship_day: int, status: str, order_source: str,
-                   ship_to: tuple[str, str, str, str, str, str]) -> Shipment:
+                   ship_to: tuple[str, str, str, str, str, str], lost: bool = False) -> Shipment:
     versions = [(created, "pending")]
     label = None
     if status == "label_purchased":
         ship_day = max(ship_day, (created + HOUR) // DAY)
         bought = max(ship_day * DAY + 9 * HOUR + rng.randrange(8 * HOUR), created + HOUR)
         versions.append((bought, "label_purchased"))
-        delivered = bought + rng.randrange(DAY, 7 * DAY) if rng.random() < 0.92 else None
+        delivered = bought + rng.randrange(DAY, 7 * DAY) if rng.random() < 0.92 and not lost else None
         label = Label(ids.next_label(), bought, _money(rng.uniform(6, 60)),
                       f"1Z{rng.getrandbits(64):016X}", delivered)
     elif status == "cancelled":
@@ -345,7 +350,8 @@ def iter_deals(seed: int, scale: Scale, contact_t: array, company_t: array,
     deal_t = spread_times(_rng(seed, "deal-times"), scale.deals, START_DAY + 3, END_DAY)
     window = max(3, scale.contacts * 60 // (END_DAY - START_DAY))
     ids = _Ids()
-    won_seen = contracts_seen = 0
+    won_seen = 0
+    scenario_queue = list(SCENARIO_CYCLE)  # each scenario once, as early as a contract allows it
     for i, t in enumerate(deal_t):
         hi = bisect_left(contact_t, t - HOUR)
         if hi == 0:
@@ -382,14 +388,13 @@ def iter_deals(seed: int, scale: Scale, contact_t: array, company_t: array,
                     [str(CONTACT_ID_BASE + p) for p in picked], versions, lines)
         deal.name = f"{LAST_NAMES[rng.randrange(len(LAST_NAMES))]} - {lines[0].name} x{len(lines)}"
         if outcome == "won":
-            _add_contract(rng, scale, ids, deal, cursor, won_seen, contracts_seen, company_country, company)
+            _add_contract(rng, scale, ids, deal, cursor, won_seen, scenario_queue, company_country, company)
             won_seen += 1
-            contracts_seen += bool(deal.envelopes and deal.envelopes[0].versions[-1][1] == "completed")
         yield deal
 
 
 def _add_contract(rng: random.Random, scale: Scale, ids: _Ids, deal: Deal, won: int, won_index: int,
-                  contract_index: int, company_country: list[str], company: int | None) -> None:
+                  scenario_queue: list[str], company_country: list[str], company: int | None) -> None:
     outcome = _envelope_outcome(rng, won_index)
     sent = _after(won, rng, 1, 48)
     delivered = _after(sent, rng, 1, 48)
@@ -411,10 +416,13 @@ def _add_contract(rng: random.Random, scale: Scale, ids: _Ids, deal: Deal, won: 
     country = company_country[company] if company is not None else "DE"
     ship_to = _ship_to(rng, signer, country)
     created = _after(final, rng, 2, 36)
-    for items, offset, status in _plan_shipments(rng, _scenario(rng, scale, contract_index), deal.lines,
-                                                 final, promised_day):
+    first_late = scenario_queue and "late" in scenario_queue
+    scenario = _scenario(rng, scale, deal.lines, scenario_queue)
+    # The first late contract's parcel never arrives, so every world has a label stuck in transit.
+    lost = bool(first_late) and scenario == "late"
+    for items, offset, status in _plan_shipments(rng, scenario, deal.lines, final, promised_day):
         ship_day = final // DAY + offset
-        shipment = _make_shipment(rng, ids, number, items, created, ship_day, status, "shopify", ship_to)
+        shipment = _make_shipment(rng, ids, number, items, created, ship_day, status, "shopify", ship_to, lost)
         deal.shipments.append(shipment)
         if status == "cancelled":
             created = shipment.versions[-1][0] + HOUR
