@@ -76,7 +76,10 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     delay = 0.05
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": MEMORY_LIMIT})
+            con = duckdb.connect(str(path), read_only=read_only)
+            # A setting, not a connect() config: a connection another part of this process holds
+            # open on the same file (default config) must not make ours fail.
+            con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
             if not read_only:
                 con.execute(BOOKKEEPING_DDL)
             return con
