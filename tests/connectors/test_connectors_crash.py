@@ -22,7 +22,6 @@ CRASHES = [
     ("meta__insights", "fetched", True),
     ("docusign__envelopes", "in-load", False),
     ("shipstation__labels", "loaded", True),
-    ("shipstation__tracking", "in-load", True),
 ]
 
 
