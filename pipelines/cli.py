@@ -4,11 +4,13 @@ import argparse
 import contextlib
 import logging
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from pipelines.instance import ensure_instance_config
 from pipelines.sandbox_env import sandbox_env, systems_without_base_url
 
 log = logging.getLogger("hub")
@@ -49,7 +51,7 @@ def _data_dir() -> Path:
     # dagster-dbt looks for `dbt` on PATH: this interpreter's environment comes first.
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     os.environ.setdefault("DAGSTER_HOME", str(data_dir / "dagster_home"))
-    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    ensure_instance_config(Path(os.environ["DAGSTER_HOME"]))
     return data_dir
 
 
@@ -111,14 +113,18 @@ def run_nightly(data_dir: Path) -> int:
 
 
 def run_ui(host: str, port: int) -> int:
-    """Run `dagster dev` on loopback until interrupted."""
+    """Run `dagster dev` on loopback until interrupted (Ctrl-C or SIGTERM), then stop it cleanly."""
     from pipelines.transform.project import prepare_dbt_project
 
     prepare_dbt_project()
     dagster = Path(sys.executable).parent / "dagster"
     command = [str(dagster), "dev", "-w", str(REPO_DIR / "workspace.yaml"), "-h", host, "-p", str(port)]
     log.info("Dagster UI on http://%s:%s (Ctrl-C stops it and the sandbox)", host, port)
+    process = subprocess.Popen(command, cwd=REPO_DIR)
+    # `dagster dev` shuts its webserver, daemon and code servers down on SIGINT only: a SIGTERM
+    # to us (a service manager, a test) is passed on as SIGINT, so nothing is left orphaned.
+    signal.signal(signal.SIGTERM, lambda *_: process.send_signal(signal.SIGINT))
     try:
-        return subprocess.call(command, cwd=REPO_DIR)
-    except KeyboardInterrupt:
-        return 0
+        return process.wait()
+    except KeyboardInterrupt:  # Ctrl-C reached `dagster dev` too (same process group)
+        return process.wait()

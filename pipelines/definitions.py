@@ -5,8 +5,10 @@ from collections.abc import Mapping
 
 import dagster as dg
 
+from pipelines.alerts import alert_on_run_failure
+from pipelines.checks.marts import MART_CHECKS
 from pipelines.ingest.assets import build_ingest_assets
-from pipelines.jobs import nightly_job
+from pipelines.jobs import ad_spend_backfill_job, nightly_job
 from pipelines.publish.assets import build_publish_asset
 from pipelines.resources import hub_resources
 from pipelines.schedules import nightly_schedule
@@ -18,8 +20,10 @@ def build_definitions(env: Mapping[str, str] | None = None) -> dg.Definitions:
     env = os.environ if env is None else env
     return dg.Definitions(
         assets=[*build_ingest_assets(), hub_dbt_models, build_publish_asset()],
-        jobs=[nightly_job],
+        asset_checks=MART_CHECKS,
+        jobs=[nightly_job, ad_spend_backfill_job],
         schedules=[nightly_schedule(env)],
+        sensors=[alert_on_run_failure],
         resources=hub_resources(),
     )
 

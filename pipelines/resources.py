@@ -3,6 +3,7 @@
 import dagster as dg
 
 from connectors.config import HubConfig
+from pipelines.checks.thresholds import ThresholdsResource
 from pipelines.transform.project import dbt_cli
 
 
@@ -16,4 +17,4 @@ class HubConfigResource(dg.ConfigurableResource):
 
 def hub_resources() -> dict[str, object]:
     """Every resource the hub's assets ask for, by name."""
-    return {"hub": HubConfigResource(), "dbt": dbt_cli()}
+    return {"hub": HubConfigResource(), "thresholds": ThresholdsResource(), "dbt": dbt_cli()}

@@ -6,10 +6,14 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from pipelines.resources import HubConfigResource
+from pipelines.transform.metadata import table_metadata
 from pipelines.transform.project import dbt_project
 from pipelines.transform.translator import HubDbtTranslator
+from pipelines.warehouse_lock import exclusive_warehouse
 
 
 def dbt_vars(env: Mapping[str, str]) -> dict[str, str]:
@@ -25,12 +29,45 @@ def dbt_build_args(variables: dict[str, str]) -> list[str]:
     return ["build", "--vars", json.dumps(variables, sort_keys=True)]
 
 
+def is_mart(node: Mapping[str, Any]) -> bool:
+    """A `mart_` model under models/marts: the tables BI reads, worth a preview."""
+    return node.get("fqn", [None, None])[1:2] == ["marts"] and node["name"].startswith("mart_")
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     dagster_dbt_translator=HubDbtTranslator(),
     pool="warehouse",
 )
-def hub_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    """Build and test the selected models: staging -> intermediate -> marts."""
-    yield from dbt.cli(dbt_build_args(dbt_vars(os.environ)), context=context).stream()
+def hub_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, hub: HubConfigResource) -> Iterator[Any]:
+    """Build and test the selected models: staging -> intermediate -> marts, with row counts."""
+    warehouse_path = hub.load().warehouse_path
+    # dbt knows nothing of the connectors' lock: hold it for the whole build, so a load from
+    # another run queues behind dbt instead of meeting DuckDB's "file is locked".
+    with exclusive_warehouse(warehouse_path):
+        invocation = dbt.cli(dbt_build_args(dbt_vars(os.environ)), context=context)
+        events: list[Any] = []
+        failure: BaseException | None = None
+        try:
+            events.extend(invocation.stream())
+        except Exception as exc:  # a failed model: still report what was built, then fail
+            failure = exc
+        yield from _with_table_metadata(events, warehouse_path, invocation.manifest)
+    if failure is not None:
+        raise failure
+
+
+def _with_table_metadata(events: list[Any], warehouse_path: Any, manifest: Mapping[str, Any]) -> Iterator[Any]:
+    """The dbt events in order, each model's Output with its row count (and marts' preview)."""
+    if not warehouse_path.exists():
+        yield from events
+        return
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        for event in events:
+            unique_id = (event.metadata or {}).get("unique_id") if isinstance(event, dg.Output) else None
+            node = manifest["nodes"].get(getattr(unique_id, "value", unique_id)) if unique_id else None
+            if node is None:
+                yield event
+                continue
+            yield event.with_metadata({**event.metadata, **table_metadata(con, node, preview=is_mart(node))})

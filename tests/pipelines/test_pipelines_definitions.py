@@ -11,12 +11,19 @@ SNAPSHOT = Path(__file__).with_name("definitions_snapshot.json")
 
 
 def definitions_shape(defs: dg.Definitions) -> dict[str, object]:
-    """What a reviewer should notice changing: asset keys by group, checks, jobs, schedules."""
+    """What a reviewer should notice changing: asset keys by group, our checks, jobs, schedules, sensors.
+
+    dbt tests become checks too, but their list belongs to the dbt project and changes with it;
+    `test_every_dbt_test_is_an_asset_check` holds them instead.
+    """
+    from pipelines.transform.assets import hub_dbt_models
+
     groups: dict[str, list[str]] = {}
     for spec in defs.resolve_all_asset_specs():
         groups.setdefault(spec.group_name or "default", []).append(spec.key.to_user_string())
     checks = sorted(
-        f"{key.asset_key.to_user_string()}:{key.name}" for key in defs.resolve_asset_graph().asset_check_keys
+        f"{key.asset_key.to_user_string()}:{key.name}"
+        for key in set(defs.resolve_asset_graph().asset_check_keys) - set(hub_dbt_models.check_keys)
     )
     schedules = [
         {"name": s.name, "job": s.job_name, "cron": s.cron_schedule, "timezone": s.execution_timezone}
@@ -24,9 +31,10 @@ def definitions_shape(defs: dg.Definitions) -> dict[str, object]:
     ]
     return {
         "groups": {group: sorted(keys) for group, keys in sorted(groups.items())},
-        "asset_check_count": len(checks),
+        "checks": checks,
         "jobs": sorted(job.name for job in defs.resolve_all_job_defs() if not job.name.startswith("__")),
         "schedules": schedules,
+        "sensors": sorted(sensor.name for sensor in defs.sensors or []),
     }
 
 
@@ -57,6 +65,47 @@ def test_every_dbt_source_is_an_ingest_asset(defs: dg.Definitions) -> None:
     dangling = {key for key in dbt_upstream if not graph.has(key) or graph.get(key).is_external}
     assert not dangling, f"dbt sources with no ingest asset: {dangling}"
     assert ingest_keys <= set(graph.get_all_asset_keys())
+
+
+def test_every_dbt_test_is_an_asset_check(defs: dg.Definitions) -> None:
+    """Each dbt data test on a model shows as a check on that model's asset."""
+    from pipelines.transform.assets import hub_dbt_models
+    from pipelines.transform.project import dbt_project
+
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    tests = {
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test" and (node.get("attached_node") or "").startswith("model.")
+    }
+    assert tests, "the dbt project has no tests: the comparison would prove nothing"
+    assert {key.name for key in hub_dbt_models.check_keys} == tests
+
+
+def test_assets_have_owners_kinds_descriptions_and_code_versions(defs: dg.Definitions) -> None:
+    """What the UI shows beside every asset: nothing left blank."""
+    specs = list(defs.resolve_all_asset_specs())
+    assert [s.key for s in specs if not s.owners] == []
+    assert [s.key for s in specs if not s.kinds] == []
+    assert [s.key for s in specs if not s.description] == []
+    ingest = [s for s in specs if s.group_name in {"hubspot", "meta", "google_ads", "docusign", "shipstation", "ecb"}]
+    assert len(ingest) == 12
+    assert [s.key for s in ingest if not s.code_version] == []
+    assert [s.key for s in ingest if s.freshness_policy is None] == []
+    by_key = {s.key.to_user_string(): s for s in specs}
+    assert by_key["meta/insights"].kinds == {"meta", "python", "duckdb"}
+    assert by_key["google_ads/campaign_days"].kinds == {"google", "python", "duckdb"}
+    assert "dbt" in by_key["mart_sales_vs_fulfilment"].kinds
+
+
+def test_ingest_code_version_follows_the_connector_source() -> None:
+    """Two streams of one connector module share a version; different modules differ."""
+    from connectors.streams import STREAMS
+    from pipelines.ingest.assets import connector_code_version
+
+    versions = {name: connector_code_version(spec) for name, spec in STREAMS.items()}
+    assert versions["hubspot__contacts"] == versions["hubspot__deals"]
+    assert versions["hubspot__contacts"] != versions["meta__insights"]
 
 
 def test_definitions_match_snapshot(defs: dg.Definitions) -> None:

@@ -1,76 +1,86 @@
 """The nightly job end to end through Dagster on the tiny world, against the generator's truth.
 
-sandbox (real HTTP on loopback) -> ingest assets -> dbt assets (real dbt build) ->
+sandbox (real HTTP on loopback) -> ingest assets -> dbt assets (real dbt build) -> our checks ->
 published marts file; the mart's figures must equal `compute_truth`, computed in plain Python.
 """
 
-from datetime import date
-from pathlib import Path
-
-import dagster as dg
 import duckdb
-import pytest
 
+from conftest import AS_OF, SCALE, SEED, NightlyRun
 from dbt_harness import differences, mart_rows, truth_rows
-from pipelines.sandbox_env import SYSTEM_PREFIXES, sandbox_env
+from pipeline_runs import check_evaluations, materializations
 from sandbox.credentials import SANDBOX_CREDENTIALS
-from sandbox.server import running_sandbox
 from sandbox.truth import compute_truth
 
-SEED, SCALE, AS_OF = 4, "tiny", date(2026, 11, 1)
+
+def test_nightly_run_succeeds(nightly: NightlyRun) -> None:
+    failures = [event.step_key for event in nightly.result.all_events if event.is_step_failure]
+    assert nightly.result.success, f"failed steps: {failures}"
 
 
-@pytest.fixture(scope="module")
-def nightly(dbt_manifest: object, tmp_path_factory: pytest.TempPathFactory) -> tuple[dg.ExecuteInProcessResult, Path]:
-    """One nightly run, shared by the assertions below."""
-    data_dir = tmp_path_factory.mktemp("nightly")
-    with pytest.MonkeyPatch.context() as env, running_sandbox(
-        seed=SEED, scale=SCALE, as_of=AS_OF, data_dir=tmp_path_factory.mktemp("world")
-    ) as sandbox:
-        env.setenv("HUB_DATA_DIR", str(data_dir))
-        for name, value in sandbox_env(sandbox.url, list(SYSTEM_PREFIXES)).items():
-            env.setenv(name, value)
-        from pipelines.definitions import build_definitions
-
-        job = build_definitions({}).resolve_job_def("nightly")
-        with dg.instance_for_test() as instance:
-            result = job.execute_in_process(instance=instance, raise_on_error=False)
-    return result, data_dir
-
-
-def test_nightly_run_succeeds(nightly: tuple[dg.ExecuteInProcessResult, Path]) -> None:
-    result, _ = nightly
-    failures = [event.step_key for event in result.all_events if event.is_step_failure]
-    assert result.success, f"failed steps: {failures}"
-
-
-def test_published_marts_equal_ground_truth(nightly: tuple[dg.ExecuteInProcessResult, Path]) -> None:
-    _, data_dir = nightly
-    got = mart_rows(data_dir / "marts.duckdb")
+def test_published_marts_equal_ground_truth(nightly: NightlyRun) -> None:
+    got = mart_rows(nightly.data_dir / "marts.duckdb")
     want = truth_rows(compute_truth(SEED, SCALE, AS_OF))
     assert want, "the truth has no rows: the comparison would prove nothing"
     assert differences(got, want) == []
 
 
-def test_published_marts_are_readable_while_the_warehouse_is_locked(
-    nightly: tuple[dg.ExecuteInProcessResult, Path],
-) -> None:
+def test_published_marts_are_readable_while_the_warehouse_is_locked(nightly: NightlyRun) -> None:
     """BI reads its own file: a writer holding the warehouse does not stop it."""
-    _, data_dir = nightly
-    with duckdb.connect(str(data_dir / "warehouse.duckdb")):
-        with duckdb.connect(str(data_dir / "marts.duckdb"), read_only=True) as bi:
+    with duckdb.connect(str(nightly.data_dir / "warehouse.duckdb")):
+        with duckdb.connect(str(nightly.data_dir / "marts.duckdb"), read_only=True) as bi:
             assert bi.execute("select count(*) from mart_sales_vs_fulfilment").fetchone()[0] > 0
 
 
-def test_ingest_metadata_reports_counts_and_no_secret(nightly: tuple[dg.ExecuteInProcessResult, Path]) -> None:
-    result, _ = nightly
-    materializations = {
-        event.asset_key.to_user_string(): event.step_materialization_data.materialization.metadata
-        for event in result.all_events
-        if event.is_step_materialization
+def test_ingest_metadata_reports_the_load_typed(nightly: NightlyRun) -> None:
+    """Each stream's materialisation carries the connector's report, equal to its `raw._loads` row."""
+    contacts = materializations(nightly.result)["hubspot/contacts"]
+    with duckdb.connect(str(nightly.data_dir / "warehouse.duckdb"), read_only=True) as con:
+        loads = con.execute(
+            "select records, inserted, updated, pages, requests, retries, cursor_after "
+            "from raw._loads where stream = 'hubspot__contacts' and run_id = ?",
+            [nightly.result.run_id],
+        ).fetchone()
+    shown = tuple(contacts[name].value for name in ("records", "inserted", "updated", "pages", "requests", "retries"))
+    assert loads[0] > 0
+    assert shown == loads[:6]
+    assert contacts["cursor_after"].value == loads[6]
+    assert contacts["cursor_before"].value == "(none)"  # the first run starts with no cursor
+    assert isinstance(contacts["rate_limit_wait_seconds"].value, float)
+    assert isinstance(contacts["seconds"].value, float)
+
+
+def test_marts_carry_row_counts_and_a_preview(nightly: NightlyRun) -> None:
+    mart = materializations(nightly.result)["mart_sales_vs_fulfilment"]
+    with duckdb.connect(str(nightly.data_dir / "marts.duckdb"), read_only=True) as con:
+        rows = con.execute("select count(*) from mart_sales_vs_fulfilment").fetchone()[0]
+    assert mart["dagster/row_count"].value == rows > 0
+    preview = mart["preview"].value
+    assert len(preview.records) == min(rows, 10)
+    assert "booked_value" in preview.records[0].data
+
+
+def test_our_checks_pass_on_a_clean_world(nightly: NightlyRun) -> None:
+    evaluations = check_evaluations(nightly.result)
+    ours = {
+        "mart_sales_vs_fulfilment:totals_reconcile_with_facts",
+        "fct_shipments:orphan_shipment_rate_under_threshold",
+        "fct_leads:unattributed_lead_rate_under_threshold",
+        "hubspot/contacts:quarantine_under_threshold",
+        "meta/insights:quarantine_under_threshold",
     }
-    contacts = materializations["hubspot/contacts"]
-    assert contacts["records"].value > 0
-    secrets = [value for creds in SANDBOX_CREDENTIALS.values() for value in creds.values()]
-    leaked = [s for s in secrets for metadata in materializations.values() if s in str(metadata)]
+    assert ours <= set(evaluations)
+    failed = {key: e.description for key, e in evaluations.items() if key in ours and not e.passed}
+    assert failed == {}
+    # The rates were measured, not skipped: the tiny world has leads and shipments.
+    assert evaluations["fct_leads:unattributed_lead_rate_under_threshold"].metadata["total"].value > 0
+    assert evaluations["fct_shipments:orphan_shipment_rate_under_threshold"].metadata["total"].value > 0
+
+
+def test_no_secret_in_any_metadata(nightly: NightlyRun) -> None:
+    """No credential reaches the event log: materialisations, check results or log messages."""
+    secrets = [value for creds in SANDBOX_CREDENTIALS.values() for value in creds.values() if len(value) >= 8]
+    assert secrets
+    shown = [str(event.event_specific_data) + (event.message or "") for event in nightly.result.all_events]
+    leaked = [s for s in secrets for text in shown if s in text]
     assert leaked == []

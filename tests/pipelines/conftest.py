@@ -1,0 +1,49 @@
+"""One nightly run on the tiny world, shared by every pipelines test that reads its results."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipelines.sandbox_env import SYSTEM_PREFIXES, sandbox_env
+from sandbox.server import running_sandbox
+
+SEED, SCALE, AS_OF = 4, "tiny", date(2026, 11, 1)
+
+
+@dataclass(frozen=True)
+class NightlyRun:
+    """A finished nightly run: its result, its data folder and the environment it ran with."""
+
+    result: dg.ExecuteInProcessResult
+    data_dir: Path
+    env: dict[str, str]
+
+
+@pytest.fixture(scope="session")
+def tiny_sandbox_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The environment that points every system at a tiny sandbox, running for the session."""
+    with running_sandbox(seed=SEED, scale=SCALE, as_of=AS_OF, data_dir=tmp_path_factory.mktemp("world")) as sandbox:
+        yield sandbox_env(sandbox.url, list(SYSTEM_PREFIXES))
+
+
+@pytest.fixture(scope="session")
+def nightly(
+    dbt_manifest: object, tiny_sandbox_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> NightlyRun:
+    """One clean nightly run, in process, into its own data folder."""
+    data_dir = tmp_path_factory.mktemp("nightly")
+    env = {**tiny_sandbox_env, "HUB_DATA_DIR": str(data_dir)}
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        from pipelines.definitions import build_definitions
+
+        job = build_definitions({}).resolve_job_def("nightly")
+        with dg.instance_for_test() as instance:
+            result = job.execute_in_process(instance=instance, raise_on_error=False)
+    return NightlyRun(result, data_dir, env)
+

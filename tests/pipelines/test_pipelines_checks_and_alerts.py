@@ -1,0 +1,112 @@
+"""A failing blocking check keeps the marts from being published, and the run failure is alerted.
+
+Runs only our mart checks and the publish step against a copy of the nightly run's warehouse,
+with a threshold the tiny world cannot meet; the alert goes to a local HTTP receiver.
+"""
+
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from conftest import NightlyRun
+from pipeline_runs import check_evaluations
+
+CHECK = "unattributed_lead_rate_under_threshold"
+
+
+@pytest.fixture
+def webhook() -> Iterator[tuple[str, list[dict]]]:
+    """A Slack-like receiver on loopback: its URL and the JSON bodies it was sent."""
+    received: list[dict] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/services/T000/B000/hook", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_failing_blocking_check_stops_publish_and_fires_the_alert(
+    nightly: NightlyRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, webhook: tuple[str, list[dict]]
+) -> None:
+    measured = check_evaluations(nightly.result)[f"fct_leads:{CHECK}"].metadata["count"].value
+    assert measured > 0, "the tiny world has no unattributed lead: a zero threshold would prove nothing"
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    for name in ("warehouse.duckdb", "marts.duckdb"):
+        shutil.copy(nightly.data_dir / name, data_dir / name)
+    published_before = (data_dir / "marts.duckdb").read_bytes()
+    for name, value in {**nightly.env, "HUB_DATA_DIR": str(data_dir)}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("HUB_MAX_UNATTRIBUTED_LEAD_RATE", "0")
+    url, received = webhook
+    monkeypatch.setenv("HUB_ALERT_WEBHOOK_URL", url)
+    monkeypatch.setenv("HUB_UI_URL", "http://127.0.0.1:3999")
+
+    from pipelines.alerts import alert_on_run_failure
+    from pipelines.checks.marts import MART_CHECKS
+    from pipelines.definitions import build_definitions
+
+    job = dg.define_asset_job(
+        "recheck_and_publish",
+        selection=dg.AssetSelection.checks(*MART_CHECKS) | dg.AssetSelection.assets("published_marts"),
+    )
+    defs = dg.Definitions.merge(build_definitions({}), dg.Definitions(jobs=[job]))
+    with dg.instance_for_test() as instance:
+        result = defs.resolve_job_def("recheck_and_publish").execute_in_process(instance=instance, raise_on_error=False)
+        assert not result.success
+        evaluation = check_evaluations(result)[f"fct_leads:{CHECK}"]
+        assert not evaluation.passed
+        assert "HUB_MAX_UNATTRIBUTED_LEAD_RATE" in evaluation.description
+        materialized = {e.asset_key.to_user_string() for e in result.all_events if e.is_step_materialization}
+        assert "published_marts" not in materialized
+        assert (data_dir / "marts.duckdb").read_bytes() == published_before  # BI keeps the last good marts
+
+        context = dg.build_run_status_sensor_context(
+            sensor_name="alert_on_run_failure",
+            dagster_event=result.get_run_failure_event(),
+            dagster_instance=instance,
+            dagster_run=result.dagster_run,
+        ).for_run_failure()
+        alert_on_run_failure(context)
+
+    assert len(received) == 1
+    text = received[0]["text"]
+    failed_step = next(e.step_key for e in result.all_events if e.is_step_failure)
+    assert CHECK in failed_step
+    assert "`recheck_and_publish`" in text
+    assert failed_step in text
+    assert "failed" in text.lower() and "check" in text.lower()
+    assert f"http://127.0.0.1:3999/runs/{result.run_id}" in text
+
+
+def test_alert_is_short_and_a_dead_webhook_is_logged_without_its_url(caplog: pytest.LogCaptureFixture) -> None:
+    from pipelines.alerts import failure_message, post_alert
+
+    body = failure_message("nightly", "abcdef0123456789", ["dbt_models"], "x" * 2000, "http://127.0.0.1:3000/")
+    assert body["text"].count("x") <= 500
+    assert "<http://127.0.0.1:3000/runs/abcdef0123456789|" in body["text"]
+    secret_url = "http://127.0.0.1:9/services/T000/B000/secret-part"  # port 9 (discard): refused
+    with caplog.at_level("WARNING"):
+        post_alert(secret_url, body)
+    assert "alert webhook failed" in caplog.text
+    assert "secret-part" not in caplog.text

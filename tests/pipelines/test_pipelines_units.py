@@ -1,0 +1,107 @@
+"""The pipelines layer's pure pieces: metadata typing, thresholds, backfill windows, instance config."""
+
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from connectors.config import HubConfig
+from connectors.errors import ConfigError
+from connectors.windows import restatement_window
+from pipelines.checks.thresholds import Thresholds, quarantine_check_result
+from pipelines.ingest.backfill import AdSpendWindow, config_for_window
+from pipelines.ingest.metadata import report_metadata
+from pipelines.instance import ensure_instance_config
+
+REPORT = {
+    "stream": "meta__insights", "pages": 3, "records": 250, "inserted": 200, "updated": 40, "unchanged": 10,
+    "quarantined": 0, "requests": 4, "retries": 1, "rate_limit_wait_seconds": 1.5, "cursor_before": None,
+    "cursor_after": "2026-10-31", "seconds": 2.25, "landing_dir": "/data/landing/r1/meta/insights",
+}
+
+
+def test_report_metadata_is_typed_and_ordered() -> None:
+    metadata = report_metadata(REPORT)
+    assert list(metadata)[:5] == ["records", "inserted", "updated", "unchanged", "quarantined"]
+    assert "stream" not in metadata
+    assert metadata["records"] == dg.MetadataValue.int(250)
+    assert metadata["rate_limit_wait_seconds"] == dg.MetadataValue.float(1.5)
+    assert metadata["cursor_before"] == dg.MetadataValue.text("(none)")
+    assert metadata["landing_dir"] == dg.MetadataValue.path("/data/landing/r1/meta/insights")
+
+
+def test_report_metadata_shows_fields_the_connectors_add_later() -> None:
+    assert report_metadata({**REPORT, "bytes": 1024})["bytes"] == dg.MetadataValue.int(1024)
+
+
+def test_thresholds_from_env_and_bad_values() -> None:
+    assert Thresholds.from_env({}) == Thresholds()
+    assert Thresholds.from_env({"HUB_MAX_QUARANTINE_RATE": "0.2"}).max_quarantine_rate == 0.2
+    with pytest.raises(ConfigError, match=r"HUB_MAX_ORPHAN_SHIPMENT_RATE='5' is outside 0..1"):
+        Thresholds.from_env({"HUB_MAX_ORPHAN_SHIPMENT_RATE": "5"})
+    with pytest.raises(ConfigError, match=r"HUB_MAX_QUARANTINE_RATE='lots' is not a number"):
+        Thresholds.from_env({"HUB_MAX_QUARANTINE_RATE": "lots"})
+
+
+@pytest.mark.parametrize(
+    ("records", "quarantined", "limit", "passed"),
+    [(100, 1, 0.01, True), (100, 2, 0.01, False), (0, 0, 0.0, True), (10, 0, 0.0, True)],
+)
+def test_quarantine_check_passes_at_the_limit_and_fails_above(
+    records: int, quarantined: int, limit: float, passed: bool
+) -> None:
+    result = quarantine_check_result("q", records, quarantined, Thresholds(max_quarantine_rate=limit))
+    assert result.passed is passed
+    assert result.metadata["count"] == dg.MetadataValue.int(quarantined)
+
+
+def test_backfill_window_asks_the_connectors_for_exactly_those_days() -> None:
+    config = HubConfig.from_env({"HUB_DATA_DIR": "/tmp/x"})
+    narrowed = config_for_window(config, AdSpendWindow(since="2026-03-01", until="2026-03-31"))
+    assert (narrowed.start_date, narrowed.end_date) == (date(2026, 3, 1), date(2026, 3, 31))
+    # Whatever the cursor, the connectors' window is then exactly the backfill's days.
+    for cursor in (None, "2026-03-15", "2026-10-31"):
+        window = restatement_window(cursor, narrowed.meta_restatement_days, narrowed.start_date, narrowed.end_date)
+        assert window == (date(2026, 3, 1), date(2026, 3, 31))
+        window = restatement_window(
+            cursor, narrowed.google_ads_restatement_days, narrowed.start_date, narrowed.end_date
+        )
+        assert window == (date(2026, 3, 1), date(2026, 3, 31))
+    assert config_for_window(config, AdSpendWindow()) is config
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "message"),
+    [
+        ("2026-03-01", "", "needs both since and until"),
+        ("2026-03-31", "2026-03-01", "is after until"),
+        ("March", "2026-03-31", "since='March' is not a date: use YYYY-MM-DD"),
+    ],
+)
+def test_bad_backfill_windows_name_the_fix(since: str, until: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        config_for_window(HubConfig.from_env({}), AdSpendWindow(since=since, until=until))
+
+
+def test_instance_config_sets_the_pool_limit_once(tmp_path: Path) -> None:
+    path = ensure_instance_config(tmp_path / "home")
+    assert "default_limit: 1" in path.read_text()
+    path.write_text("# mine\nconcurrency:\n  pools:\n    default_limit: 2\n")
+    ensure_instance_config(tmp_path / "home")
+    assert "default_limit: 2" in path.read_text()  # a hand-edited instance is left alone
+
+
+def test_instance_config_is_what_dagster_reads(tmp_path: Path) -> None:
+    ensure_instance_config(tmp_path)
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
+
+
+def test_instance_config_retries_dead_runs_and_stays_quiet(tmp_path: Path) -> None:
+    ensure_instance_config(tmp_path)
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert instance.run_retries_enabled
+        assert not instance.run_retries_retry_on_asset_or_op_failure
+        assert not instance.telemetry_enabled
+        assert not instance.nux_enabled
