@@ -104,10 +104,13 @@ def compute_truth(seed: int, scale: str, as_of: date | str, currency: str = "EUR
             rows[(_month(item.created // DAY), channel)]["deals"] += 1
             for env in item.envelopes:
                 done = [t for t, status in env.versions if status == "completed" and t < clock]
-                if done and state_at(env.versions, clock) == "completed":
+                if not done or state_at(env.versions, clock) != "completed":
+                    continue
+                if env.deal_id == item.id:
                     contracts[env.contract_number] = _Contract(
-                        done[0] // DAY, channel, item.currency,
-                        {li.sku: (li.quantity, li.price) for li in item.lines})
+                        done[0] // DAY, channel, item.currency, {li.sku: (li.quantity, li.price) for li in item.lines})
+                else:  # its hubspot_deal_id names no deal: no channel, no lines
+                    contracts[env.contract_number] = _Contract(done[0] // DAY, "unattributed", "EUR", {})
             for s in item.shipments:
                 take_shipment(s)
         elif isinstance(item, Shipment):

@@ -46,6 +46,7 @@ LABEL_ID_BASE = 8_000_000
 STAGES = ["appointmentscheduled", "qualifiedtobuy", "presentationscheduled", "decisionmakerboughtin",
           "contractsent"]
 ENVELOPE_CYCLE = ["completed", "declined", "completed", "voided", "completed", "sent", "completed", "delivered"]
+ORPHANED_CONTRACT = 2  # index among won deals (a completed one in ENVELOPE_CYCLE)
 SCENARIO_CYCLE = ["full", "split", "partial", "late", "cancelled", "over", "pending", "unshipped"]
 ECB_HOLIDAYS = {date(2025, 12, 25), date(2025, 12, 26), date(2026, 1, 1), date(2026, 4, 3), date(2026, 4, 6),
                 date(2026, 5, 1), date(2026, 12, 25), date(2026, 12, 26), date(2027, 1, 1)}
@@ -408,10 +409,13 @@ def _add_contract(rng: random.Random, scale: Scale, ids: _Ids, deal: Deal, won: 
     promised_day = final // DAY + rng.randint(14, 45)
     signer = f"{FIRST_NAMES[rng.randrange(len(FIRST_NAMES))]} {LAST_NAMES[rng.randrange(len(LAST_NAMES))]}"
     number = f"CN-{day_str(final // DAY)[:4]}-{ids.envelope:06d}"
-    env = Envelope(_uuid(rng), deal.id, number, promised_day, signer,
-                   f"{signer.lower().replace(' ', '.')}@example.com", versions)
+    # One early contract names a deal id that does not exist (a deal merged away in HubSpot):
+    # its channel is unattributed and it has no lines, so nothing ships against it.
+    orphaned = won_index == ORPHANED_CONTRACT
+    env = Envelope(_uuid(rng), str(DEAL_ID_BASE - 1 - won_index) if orphaned else deal.id, number, promised_day,
+                   signer, f"{signer.lower().replace(' ', '.')}@example.com", versions)
     deal.envelopes.append(env)
-    if outcome != "completed":
+    if outcome != "completed" or orphaned:
         return
     country = company_country[company] if company is not None else "DE"
     ship_to = _ship_to(rng, signer, country)
