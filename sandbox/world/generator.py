@@ -199,8 +199,8 @@ def iter_contacts(seed: int, scale: Scale, campaigns: list[Campaign], times: arr
             source, campaign = _utm(rng, day, meta_active, google_active)
             if campaign and rng.random() < 0.03:
                 # Cross-platform name: a Google source naming a Meta campaign (or vice versa).
-                campaign = (meta_names if source == "google" else google_names)[rng.randrange(
-                    len(meta_names if source == "google" else google_names))]
+                others = meta_names if source == "google" else google_names
+                campaign = others[rng.randrange(len(others))]
         first = FIRST_NAMES[rng.randrange(len(FIRST_NAMES))]
         last = LAST_NAMES[rng.randrange(len(LAST_NAMES))]
         cid = CONTACT_ID_BASE + i
@@ -261,7 +261,10 @@ def _plan_shipments(rng: random.Random, scenario: str, lines: list[LineItem], si
     """(items, ship day offset from signing in days, final status) per shipment of one contract."""
     everything = [(li.sku, li.name, li.quantity) for li in lines]
     lead = max(2, promised_day - signed // DAY - 1)
-    on_time = lambda: rng.randint(1, lead)  # noqa: E731 - tiny local helper
+
+    def on_time() -> int:
+        return rng.randint(1, lead)
+
     if scenario == "unshipped":
         return []
     if scenario == "pending":
