@@ -14,7 +14,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -31,7 +31,7 @@ from support.browser import ARTIFACTS_DIR
 
 SEED, SCALE, AS_OF = 6, "small", date(2026, 10, 1)
 READER = Path(__file__).with_name("reader_child.py")
-READER_START_TIMEOUT_S = 60
+CHILD_TIMEOUT_S = 60
 # The files a failed night must leave exactly as they were.
 PUBLISHED_FILES = (
     "marts.duckdb",
@@ -94,11 +94,16 @@ class Reader:
     def wait_until_seen(self, run_id: str) -> None:
         """Block until the reader has queried snapshot `run_id` (it writes each new one it sees)."""
         latest = self.work_dir / "reader.latest"
-        deadline = time.monotonic() + READER_START_TIMEOUT_S
-        while not (latest.exists() and latest.read_text() == run_id):
-            assert self.process.poll() is None, f"the reader exited early with {self.process.returncode}"
-            assert time.monotonic() < deadline, f"the reader never saw snapshot {run_id}"
-            time.sleep(0.05)  # polling for a file the child writes, not waiting out a race
+        wait_for_child(self.process, lambda: latest.exists() and latest.read_text() == run_id, f"seeing {run_id}")
+
+
+def wait_for_child(process: subprocess.Popen, condition: Callable[[], bool], what: str) -> None:
+    """Block until `condition` holds (a file the child writes); fail if the child dies or a minute passes."""
+    deadline = time.monotonic() + CHILD_TIMEOUT_S
+    while not condition():
+        assert process.poll() is None, f"the child exited with {process.returncode} before {what}"
+        assert time.monotonic() < deadline, f"the child never got to {what}"
+        time.sleep(0.02)  # polling for a file the child writes, not waiting out a race
 
 
 @contextmanager
@@ -108,17 +113,14 @@ def bi_reader(marts_file: Path, work_dir: Path) -> Iterator[Reader]:
     process = subprocess.Popen([sys.executable, str(READER), str(marts_file), str(work_dir)])
     reader = Reader(process, work_dir, {})
     try:
-        deadline = time.monotonic() + READER_START_TIMEOUT_S
-        while not (work_dir / "reader.ready").exists():
-            assert process.poll() is None, f"the reader exited early with {process.returncode}"
-            assert time.monotonic() < deadline, "the reader did not start"
-            time.sleep(0.05)  # polling for a file the child writes, not waiting out a race
+        wait_for_child(process, (work_dir / "reader.ready").exists, "starting")
         yield reader
     finally:
         stop.touch()
         process.wait(timeout=120)
     assert process.returncode == 0, f"the reader crashed with exit code {process.returncode}"
     reader.findings.update(json.loads(result.read_text()))
+
 
 def serve_night(tmp_path_factory: pytest.TempPathFactory) -> ServedNight:
     """The three runs of the module docstring, with the reader watching throughout."""

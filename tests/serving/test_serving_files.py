@@ -6,7 +6,6 @@ No Dagster, no dbt: these pin the file-level behaviour the end-to-end serving te
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
@@ -15,6 +14,7 @@ import pytest
 from pipelines.publish.atomic import remove_stale_staging, staging_path, write_atomically
 from pipelines.publish.marts_file import Relation, publish_marts, read_snapshot
 from pipelines.publish.parquet import export_parquet
+from serving_helpers import wait_for_child
 
 RELATIONS = [Relation("main", "mart_a"), Relation("main", "mart_b")]
 
@@ -96,11 +96,7 @@ def test_publish_killed_before_its_swap_leaves_the_old_snapshot_and_its_staging_
     make_warehouse(warehouse, 7)
     child = subprocess.Popen([sys.executable, str(Path(__file__).with_name("killed_publish_child.py")), str(warehouse), str(marts), str(flag)])
     try:
-        deadline = time.monotonic() + 60
-        while not flag.exists():
-            assert child.poll() is None, f"the publishing child exited with {child.returncode}"
-            assert time.monotonic() < deadline, "the publishing child never reached its swap"
-            time.sleep(0.02)  # polling for the child's flag file, not waiting out a race
+        wait_for_child(child, flag.exists, "its swap")
         child.send_signal(signal.SIGKILL)
     finally:
         child.wait()
