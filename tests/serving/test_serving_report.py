@@ -13,7 +13,8 @@ pytestmark = pytest.mark.slow  # one served night of the small world (conftest.p
 CHARTS = ("chart-value-by-month", "chart-backlog", "chart-rates-by-channel", "chart-funnel")
 
 
-def test_report_draws_every_chart_from_the_published_marts(served: ServedNight, page) -> None:  # noqa: F811
+def test_report_draws_every_chart_from_the_published_marts(page, served: ServedNight) -> None:  # noqa: F811
+    """`page` first: without chromium the test skips before the night is run for it."""
     report = served.data_dir / "report" / "index.html"
     requests: list[str] = []
     errors: list[str] = []
