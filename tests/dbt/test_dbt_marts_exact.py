@@ -45,3 +45,19 @@ def test_mart_equals_ground_truth(seed: int, scale: str, as_of: date, world_dir:
     want = truth_rows(compute_truth(seed, scale, as_of))
     assert want, "the truth has no rows: the comparison would prove nothing"
     assert differences(got, want) == []
+
+
+def test_mart_in_another_reporting_currency_equals_ground_truth(world_dir: Path, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """EUR first, then USD on the same warehouse: the incremental spend fact converts every row again."""
+    seed, scale, as_of = 17, "tiny", date(2026, 7, 1)
+    with running_sandbox(seed=seed, scale=scale, as_of=as_of, data_dir=world_dir) as sandbox:
+        env = sandbox_connector_env(sandbox.url, tmp_path, as_of)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        ingest_everything(env, run_id=f"currency-{seed}")
+    for currency in ("EUR", "USD"):
+        dbt(["build", "--vars", f"{{as_of: '{as_of.isoformat()}', reporting_currency: {currency}}}"],
+            tmp_path)
+        want = truth_rows(compute_truth(seed, scale, as_of, currency=currency))
+        assert differences(mart_rows(tmp_path / "warehouse.duckdb"), want) == [], currency

@@ -17,6 +17,7 @@ select
     currency_code,
     spend,
     spend_reporting,
+    cast('{{ var("reporting_currency") }}' as varchar) as reporting_currency,
     impressions,
     clicks,
     _loaded_at
@@ -26,5 +27,9 @@ where _loaded_at > (select max(_loaded_at) from {{ this }})
     or ad_date >= (
         select {{ dbt.dateadd('day', -var('restatement_window_days'), 'max(ad_date)') }}
         from {{ this }}
+    )
+    -- a new reporting currency converts every row again
+    or exists (
+        select 1 from {{ this }} where reporting_currency <> '{{ var("reporting_currency") }}'
     )
 {% endif %}
