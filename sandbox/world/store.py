@@ -152,7 +152,7 @@ def generate(seed: int, scale_name: str, path: Path) -> Path:
     try:
         # threads: CREATE INDEX sorts with a helper thread; the cache holds its sort runs.
         db.executescript("pragma journal_mode = off; pragma synchronous = off; pragma page_size = 8192; "
-                         "pragma threads = 2; pragma cache_size = -131072;")
+                         "pragma threads = 2; pragma cache_size = -32768;")
         db.executescript(SCHEMA)
         sources = [_batches(seed, scale, "market"), _received(worker)]
         while sources:
