@@ -1,5 +1,6 @@
 """The world store (CONTRACTS §2): one SQLite file per (seed, scale), written once, then read only."""
 
+import hashlib
 import logging
 import os
 import pickle
@@ -9,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from queue import Queue
 
@@ -48,16 +50,29 @@ def world_path(seed: int, scale: str, data_dir: Path | str | None = None) -> Pat
     return Path(data_dir or default_data_dir()) / f"world-{seed}-{scale}.sqlite"
 
 
+@cache
+def generator_fingerprint() -> str:
+    """Hash of the code that decides the world: a store written by other code is stale."""
+    digest = hashlib.sha256()
+    here = Path(__file__).parent
+    for source in [*sorted(here.glob("*.py")), here.parent / "credentials.py"]:
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def is_complete(path: Path) -> bool:
-    """True when `path` is a store the generator finished (it writes `complete` last)."""
+    """True when `path` is a finished store (`complete` is written last) from the current generator code."""
     if not path.exists():
         return False
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-            row = db.execute("select value from meta where key = 'complete'").fetchone()
-        return row is not None and row[0] == "true"
+            meta = dict(db.execute("select key, value from meta"))
     except sqlite3.DatabaseError:
         return False
+    if meta.get("complete") == "true" and meta.get("generator") != generator_fingerprint():
+        log.info("%s was written by other generator code: generating it again", path)
+        return False
+    return meta.get("complete") == "true"
 
 
 def ensure_world(seed: int, scale: str, data_dir: Path | str | None = None) -> Path:
@@ -166,7 +181,8 @@ def generate(seed: int, scale_name: str, path: Path) -> Path:
         log.info("rows written after %.1fs", time.monotonic() - started)
         db.executescript(INDEXES)
         meta = {"seed": str(seed), "scale": scale.name, "world_start": WORLD_START.isoformat(),
-                "world_end": WORLD_END.isoformat(), "records": str(total), "complete": "true"}
+                "world_end": WORLD_END.isoformat(), "records": str(total), "generator": generator_fingerprint(),
+                "complete": "true"}
         db.executemany("insert into meta values (?, ?)", sorted(meta.items()))
         db.commit()
     finally:

@@ -1,6 +1,7 @@
 """The clock: the API shows the world as it stood; nothing appears before it exists; days add records."""
 
 import hashlib
+import sqlite3
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -77,3 +78,17 @@ def test_same_seed_same_bytes(tmp_path: Path, world_file: Path) -> None:
 def test_same_request_same_response_bytes(http: httpx.Client) -> None:
     url = "/shipstation/v2/shipments?page_size=50&sort_by=modified_at&sort_dir=asc"
     assert http.get(url, headers=AUTH["shipstation"]).content == http.get(url, headers=AUTH["shipstation"]).content
+
+
+def test_a_store_from_other_generator_code_is_generated_again(tmp_path: Path, world_file: Path) -> None:
+    from sandbox.world.store import ensure_world, is_complete
+
+    copy = tmp_path / world_file.name
+    copy.write_bytes(world_file.read_bytes())
+    assert is_complete(copy)
+    with sqlite3.connect(copy) as db:
+        db.execute("update meta set value = 'older-code' where key = 'generator'")
+    db.close()
+    assert not is_complete(copy)
+    assert ensure_world(SEED, "tiny", tmp_path) == copy and is_complete(copy)
+    assert hashlib.sha256(copy.read_bytes()).digest() == hashlib.sha256(world_file.read_bytes()).digest()
