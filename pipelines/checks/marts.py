@@ -4,6 +4,7 @@ All are blocking: a mart that fails one is not published, and BI keeps the last 
 They read the warehouse through a read-only connection that queues behind any writer.
 """
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 import dagster as dg
@@ -58,44 +59,54 @@ def totals_reconcile_with_facts(hub: HubConfigResource) -> dg.AssetCheckResult:
     )
 
 
-@dg.asset_check(
-    asset=dg.AssetKey(["fct_shipments"]),
-    name="orphan_shipment_rate_under_threshold",
-    blocking=True,
-    description="Counted shipments that match no contract stay at or under HUB_MAX_ORPHAN_SHIPMENT_RATE.",
+@dataclass(frozen=True)
+class RateCheck:
+    """A share of rows that signals broken joins, held under a `HUB_MAX_*` threshold."""
+
+    name: str
+    model: str
+    what: str  # "<count> of <total> {what}"
+    sql: str  # selects (count, total)
+    threshold: str  # the Thresholds field, read when the check runs
+    variable: str
+    description: str
+
+
+RATE_CHECKS = (
+    RateCheck(
+        name="orphan_shipment_rate_under_threshold",
+        model="fct_shipments",
+        what="counted shipments are orphans",
+        sql="select count(*) filter (where is_orphan), count(*) filter (where is_counted) from fct_shipments",
+        threshold="max_orphan_shipment_rate",
+        variable="HUB_MAX_ORPHAN_SHIPMENT_RATE",
+        description="Counted shipments that match no contract (a broken join, or a missing source) "
+        "stay at or under HUB_MAX_ORPHAN_SHIPMENT_RATE.",
+    ),
+    RateCheck(
+        name="unattributed_lead_rate_under_threshold",
+        model="fct_leads",
+        what="leads are unattributed",
+        sql="select count(*) filter (where channel = 'unattributed'), count(*) from fct_leads",
+        threshold="max_unattributed_lead_rate",
+        variable="HUB_MAX_UNATTRIBUTED_LEAD_RATE",
+        description="Leads with channel `unattributed` (UTM tags or campaign names broke) "
+        "stay at or under HUB_MAX_UNATTRIBUTED_LEAD_RATE.",
+    ),
 )
-def orphan_shipment_rate_under_threshold(hub: HubConfigResource, thresholds: ThresholdsResource) -> dg.AssetCheckResult:
-    """Fail when too many shipments have no contract behind them (a broken join, or a missing source)."""
-    with warehouse.connect(hub.load().warehouse_path, read_only=True) as con:
-        orphans, counted = con.execute(
-            "select count(*) filter (where is_orphan), count(*) filter (where is_counted) from fct_shipments"
-        ).fetchone()
-    limit = thresholds.load().max_orphan_shipment_rate
-    return rate_check_result(
-        "orphan_shipment_rate_under_threshold", "counted shipments are orphans", orphans, counted, limit,
-        "HUB_MAX_ORPHAN_SHIPMENT_RATE",
-    )
 
 
-@dg.asset_check(
-    asset=dg.AssetKey(["fct_leads"]),
-    name="unattributed_lead_rate_under_threshold",
-    blocking=True,
-    description="Leads with channel `unattributed` stay at or under HUB_MAX_UNATTRIBUTED_LEAD_RATE.",
-)
-def unattributed_lead_rate_under_threshold(
-    hub: HubConfigResource, thresholds: ThresholdsResource
-) -> dg.AssetCheckResult:
-    """Fail when too many leads cannot be tied to a channel (UTM tags or campaign names broke)."""
-    with warehouse.connect(hub.load().warehouse_path, read_only=True) as con:
-        unattributed, leads = con.execute(
-            "select count(*) filter (where channel = 'unattributed'), count(*) from fct_leads"
-        ).fetchone()
-    limit = thresholds.load().max_unattributed_lead_rate
-    return rate_check_result(
-        "unattributed_lead_rate_under_threshold", "leads are unattributed", unattributed, leads, limit,
-        "HUB_MAX_UNATTRIBUTED_LEAD_RATE",
-    )
+def build_rate_check(spec: RateCheck) -> dg.AssetChecksDefinition:
+    """The blocking asset check for one rate, on its model's asset."""
+
+    @dg.asset_check(asset=dg.AssetKey([spec.model]), name=spec.name, blocking=True, description=spec.description)
+    def rate_check(hub: HubConfigResource, thresholds: ThresholdsResource) -> dg.AssetCheckResult:
+        with warehouse.connect(hub.load().warehouse_path, read_only=True) as con:
+            count, total = con.execute(spec.sql).fetchone()
+        limit = getattr(thresholds.load(), spec.threshold)
+        return rate_check_result(spec.name, spec.what, count, total, limit, spec.variable)
+
+    return rate_check
 
 
-MART_CHECKS = [totals_reconcile_with_facts, orphan_shipment_rate_under_threshold, unattributed_lead_rate_under_threshold]
+MART_CHECKS = [totals_reconcile_with_facts, *(build_rate_check(spec) for spec in RATE_CHECKS)]

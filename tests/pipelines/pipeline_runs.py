@@ -1,6 +1,10 @@
 """Reading a finished Dagster run: what it materialised and which checks it evaluated."""
 
+from collections.abc import Iterable
+from pathlib import Path
+
 import dagster as dg
+import duckdb
 
 
 def materializations(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, dg.MetadataValue]]:
@@ -18,3 +22,14 @@ def check_evaluations(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCh
         f"{e.asset_check_key.asset_key.to_user_string()}:{e.asset_check_key.name}": e
         for e in result.get_asset_check_evaluations()
     }
+
+
+def raw_state(warehouse: Path, streams: Iterable[str]) -> dict[str, list[tuple]]:
+    """The streams' raw rows without the per-run columns, and every saved cursor."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        state = {
+            name: con.execute(f"select _pk, _scope, _cursor, _record::varchar from raw.{name} order by _pk").fetchall()
+            for name in streams
+        }
+        state["_cursors"] = con.execute("select stream, cursor from raw._cursors order by stream").fetchall()
+    return state

@@ -6,12 +6,11 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import httpx
 import pytest
 
 from conftest import NightlyRun
-from pipeline_runs import materializations
+from pipeline_runs import materializations, raw_state
 from pipelines.ingest.backfill import AD_SPEND_STREAMS
 
 SINCE, UNTIL = date(2026, 3, 1), date(2026, 3, 10)
@@ -22,16 +21,6 @@ def sandbox_requests(env: dict[str, str]) -> dict[str, int]:
     root = env["HUB_ECB_BASE_URL"].rsplit("/", 1)[0]
     stats = httpx.get(f"{root}/_admin/stats", timeout=10).json()["requests"]
     return {vendor: sum(paths.values()) for vendor, paths in stats.items()}
-
-
-def ad_rows(warehouse: Path) -> dict[str, list[tuple]]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        rows = {
-            name: con.execute(f"select _pk, _cursor, _record::varchar from raw.{name} order by _pk").fetchall()
-            for name in AD_SPEND_STREAMS
-        }
-        rows["_cursors"] = con.execute("select stream, cursor from raw._cursors order by stream").fetchall()
-    return rows
 
 
 def test_backfill_re_pulls_only_the_ad_days_asked_for(
@@ -66,4 +55,6 @@ def test_backfill_re_pulls_only_the_ad_days_asked_for(
     # Without the window the pull would start 28 days before the cursor, in October.
     assert all(SINCE <= date.fromisoformat(day) <= UNTIL for day in days)
     # The same clock re-served the same days: the raw tables and cursors are as the nightly left them.
-    assert ad_rows(data_dir / "warehouse.duckdb") == ad_rows(nightly.data_dir / "warehouse.duckdb")
+    assert raw_state(data_dir / "warehouse.duckdb", AD_SPEND_STREAMS) == raw_state(
+        nightly.data_dir / "warehouse.duckdb", AD_SPEND_STREAMS
+    )

@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from conftest import NightlyRun
+from pipeline_runs import raw_state
 from connectors.streams import STREAMS
 
 INGEST_GROUPS = sorted({spec.system for spec in STREAMS.values()})
@@ -21,17 +22,6 @@ def ingest_job() -> dg.JobDefinition:
 
     job = dg.define_asset_job("ingest_only", selection=dg.AssetSelection.groups(*INGEST_GROUPS))
     return dg.Definitions.merge(build_definitions({}), dg.Definitions(jobs=[job])).resolve_job_def("ingest_only")
-
-
-def raw_state(warehouse: str) -> dict[str, list[tuple]]:
-    """Every raw table's rows without the per-run columns, and the saved cursors."""
-    with duckdb.connect(warehouse, read_only=True) as con:
-        state = {
-            name: con.execute(f"select _pk, _scope, _cursor, _record::varchar from raw.{name} order by _pk").fetchall()
-            for name in STREAMS
-        }
-        state["_cursors"] = con.execute("select stream, cursor from raw._cursors order by stream").fetchall()
-    return state
 
 
 def test_rerun_from_failure_equals_a_clean_run(
@@ -67,4 +57,4 @@ def test_rerun_from_failure_equals_a_clean_run(
     assert loads == sorted(
         (name, rerun_id if name.startswith("shipstation__") else first_run_id) for name in STREAMS
     )
-    assert raw_state(str(data_dir / "warehouse.duckdb")) == raw_state(str(nightly.data_dir / "warehouse.duckdb"))
+    assert raw_state(data_dir / "warehouse.duckdb", STREAMS) == raw_state(nightly.data_dir / "warehouse.duckdb", STREAMS)

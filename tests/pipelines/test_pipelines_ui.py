@@ -24,6 +24,7 @@ from support.browser import browser, page, save_screenshot  # noqa: F401  (pytes
 REPO_DIR = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_S = 240  # world generation, dbt parse and the code server on a busy 2-core machine
 RUN_TIMEOUT_MS = 180_000
+SHUTDOWN_TIMEOUT_S = 30  # below the code server's 45 s heartbeat: it must stop because it was told to
 GROUPS = ("hubspot", "meta", "google_ads", "docusign", "shipstation", "ecb", "staging", "intermediate", "marts")
 
 
@@ -34,14 +35,15 @@ def _free_port() -> int:
 
 
 def listening_hosts(port: int) -> set[str]:
-    """Local addresses with a listening TCP socket on `port`, from /proc/net/tcp{,6}."""
+    """Local addresses (IPv4 dotted, IPv6 as the kernel's hex) listening on TCP `port`."""
     hosts = set()
-    for table, width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
             local, state = line.split()[1], line.split()[3]
             address, hex_port = local.split(":")
             if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
-                hosts.add("127.0.0.1" if address == "0100007F" else address if width == 32 else socket.inet_ntoa(bytes.fromhex(address)[::-1]))
+                ipv4 = len(address) == 8
+                hosts.add(socket.inet_ntoa(bytes.fromhex(address)[::-1]) if ipv4 else address)
     return hosts
 
 
@@ -81,22 +83,31 @@ def _wait_ready(url: str, process: subprocess.Popen, log_path: Path) -> None:
 
 
 def _stop(process: subprocess.Popen) -> None:
-    """SIGTERM, as a service manager would: the CLI must stop dagster dev and the sandbox."""
+    """SIGTERM, as a service manager would: the CLI must stop dagster dev and the sandbox with it."""
     process.send_signal(signal.SIGTERM)
     try:
         process.wait(timeout=60)
     finally:
+        # dagster dev returns while its code server is still shutting down: give that a moment.
+        deadline = time.monotonic() + SHUTDOWN_TIMEOUT_S
+        while (left := _alive_in_session(process.pid)) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        if left:
+            os.killpg(process.pid, signal.SIGKILL)  # only our own session, and only after failing
+            pytest.fail(f"processes left running after `pipelines ui` got SIGTERM: {left}")
+
+
+def _alive_in_session(session_id: int) -> list[str]:
+    """Command lines of live (not zombie) processes in the session `session_id` leads."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            os.killpg(process.pid, signal.SIGKILL)  # only our own session: whatever did not stop
-        except ProcessLookupError:
-            pass
-
-
-def _dismiss_welcome(page) -> None:
-    """The instance disables the sign-up prompt (nux); should one still show, it is closed."""
-    skip = page.get_by_role("button", name="Skip")
-    if skip.count():
-        skip.click()
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # state, ppid, pgrp, session, ...
+            if int(fields[3]) == session_id and fields[0] != "Z":
+                alive.append(f"{stat.parent.name}: {(stat.parent / 'cmdline').read_bytes()[:120]!r}")
+        except (OSError, IndexError):
+            continue  # the process ended while we looked
+    return alive
 
 
 def test_ui_binds_loopback_only(ui: tuple[str, Path]) -> None:
@@ -107,7 +118,6 @@ def test_ui_binds_loopback_only(ui: tuple[str, Path]) -> None:
 def test_asset_graph_shows_every_group(ui: tuple[str, Path], page) -> None:  # noqa: F811
     url, _ = ui
     page.goto(f"{url}/asset-groups")
-    _dismiss_welcome(page)
     for group in GROUPS:
         page.get_by_text(group, exact=True).first.wait_for(state="visible")
     save_screenshot(page, "dagster-asset-graph")
@@ -116,7 +126,6 @@ def test_asset_graph_shows_every_group(ui: tuple[str, Path], page) -> None:  # n
 def test_materialise_from_the_ui_succeeds(ui: tuple[str, Path], page) -> None:  # noqa: F811
     url, data_dir = ui
     page.goto(f"{url}/assets/ecb/rates")
-    _dismiss_welcome(page)
     page.locator("button", has_text=re.compile(r"^\s*Materialize\s*$")).first.click()
     toast = page.get_by_text(re.compile(r"Launched run [0-9a-f]{8}")).first
     toast.wait_for(state="visible")
