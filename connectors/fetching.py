@@ -11,9 +11,9 @@ from typing import Any
 
 from connectors.config import HubConfig, SystemConfig
 from connectors.http import Response, VendorClient
-from connectors.landing import Lander
 from connectors.pagination import PageRequest, Paginator, dig, iter_pages
 from connectors.spec import StreamSpec
+from connectors.staging import PagePipeline
 from connectors import warehouse
 
 log = logging.getLogger(__name__)
@@ -23,16 +23,17 @@ PROGRESS_EVERY_PAGES = 50
 
 @dataclass
 class FetchContext:
-    """One stream's fetch: settings, the vendor client, the lander and the saved cursor."""
+    """One stream's fetch: settings, the vendor client, the page pipeline and the saved cursor."""
 
     spec: StreamSpec
     config: HubConfig
     system: SystemConfig
     client: VendorClient
-    lander: Lander
+    pipeline: PagePipeline
     cursor_before: str | None
     on_progress: Callable[[str], None]
     records: int = 0
+    pages: int = 0
     today: date = field(default_factory=lambda: datetime.now(timezone.utc).date())
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -42,11 +43,12 @@ class FetchContext:
         return self.config.end_date or self.today
 
     def land(self, scope: str, response: Response, records: int) -> None:
-        """Land one page's bytes and count its records; reports progress now and then."""
-        self.lander.write(scope, response.content)
+        """Hand one page's bytes to be landed and staged, count its records; reports progress now and then."""
+        self.pipeline.land(scope, response.content)
         with self._lock:
             self.records += records
-            pages, total = self.lander.pages, self.records
+            self.pages += 1
+            pages, total = self.pages, self.records
         if pages % PROGRESS_EVERY_PAGES == 1:
             self.on_progress(f"{self.spec.name}: fetched {pages} pages, {total} records")
 

@@ -1,8 +1,9 @@
 """The connectors' entry points: fetch, land, load and advance the cursor of one stream.
 
 `ingest_stream` never holds the warehouse while talking to a vendor: it reads the saved cursor,
-fetches and lands every page, then takes the warehouse only for the short load transaction
-(see warehouse.py). Independent streams can therefore run in parallel threads or processes.
+fetches every page while a background thread lands and stages them (staging.py), then takes the
+warehouse only for the short merge transaction (see warehouse.py). Independent streams can
+therefore run in parallel threads or processes.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from connectors.errors import ConfigError, LoadError
 from connectors.fetching import FetchContext
 from connectors.http import RequestStats, VendorClient, make_http_client
 from connectors.landing import Lander, landed_pages, stream_dir
+from connectors.staging import PagePipeline, remove_stage, stage_pages
 from connectors.loading import LoadCounts, load_pages, read_cursor
 from connectors.spec import StreamSpec
 from connectors.streams import STREAMS
@@ -90,16 +92,22 @@ def ingest_stream(
             cursor_before = read_cursor(con, name)
     progress(f"{name}: fetching from cursor {cursor_before or '(none, full load)'}")
     root = stream_dir(config.landing_dir, run_id, spec.system, spec.stream)
-    lander = Lander(root, "csv" if spec.shape.page_format == "csv" else "json")
+    lander = Lander(root, _extension(spec))
     stats = RequestStats()
-    with make_http_client(config, transport) as http:
-        client = VendorClient(system, config, name, auth_headers(system), http, stats)
-        ctx = FetchContext(spec, config, system, client, lander, cursor_before, progress)
-        explicit_cursor = spec.fetch(ctx)
+    pipeline = PagePipeline(spec, lander)
+    try:
+        with make_http_client(config, transport) as http:
+            client = VendorClient(system, config, name, auth_headers(system), http, stats)
+            ctx = FetchContext(spec, config, system, client, pipeline, cursor_before, progress)
+            explicit_cursor = spec.fetch(ctx)
+    except BaseException:
+        pipeline.abandon()
+        raise
+    batches = pipeline.finish()
     root.mkdir(parents=True, exist_ok=True)
     (root / FETCH_MARKER).write_bytes(orjson.dumps({"cursor_after": explicit_cursor}))
     progress(f"{name}: fetched {lander.pages} pages, {ctx.records} records in {stats.requests} requests")
-    return _load(spec, config, run_id, root, explicit_cursor, stats, started, progress)
+    return _load(spec, config, run_id, root, batches, explicit_cursor, stats, started, progress)
 
 
 def replay_landing(
@@ -116,7 +124,8 @@ def replay_landing(
             f"finished); run ingest_stream instead"
         )
     explicit_cursor = orjson.loads(marker.read_bytes())["cursor_after"]
-    return _load(spec, config, run_id, root, explicit_cursor, RequestStats(), time.monotonic(), _progress(on_progress))
+    batches = stage_pages(spec, landed_pages(root, _extension(spec)), root)
+    return _load(spec, config, run_id, root, batches, explicit_cursor, RequestStats(), time.monotonic(), _progress(on_progress))
 
 
 def _load(
@@ -124,34 +133,42 @@ def _load(
     config: HubConfig,
     run_id: str,
     root: Path,
+    batches: list[Path],
     explicit_cursor: str | None,
     stats: RequestStats,
     started: float,
     progress: Callable[[str], None],
 ) -> StreamReport:
-    pages = len(landed_pages(root, "csv" if spec.shape.page_format == "csv" else "json"))
+    pages = len(landed_pages(root, _extension(spec)))
     progress(f"{spec.name}: loading {pages} pages")
-    with warehouse.connect(config.warehouse_path) as con:
-        con.begin()
-        try:
-            cursor_before = read_cursor(con, spec.name)
-            counts = load_pages(con, spec, root, run_id, cursor_before, explicit_cursor)
-            report = _report(spec.name, pages, counts, stats, cursor_before, time.monotonic() - started, root)
-            con.execute(
-                "insert or replace into raw._loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now() at time zone 'UTC')",
-                [run_id, spec.name, report.pages, report.records, report.inserted, report.updated,
-                 report.unchanged, report.quarantined, report.requests, report.retries,
-                 report.rate_limit_wait_seconds, report.cursor_before, report.cursor_after, report.seconds],
-            )
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
+    try:
+        with warehouse.connect(config.warehouse_path) as con:
+            con.begin()
+            try:
+                cursor_before = read_cursor(con, spec.name)
+                counts = load_pages(con, spec, batches, run_id, cursor_before, explicit_cursor)
+                report = _report(spec.name, pages, counts, stats, cursor_before, time.monotonic() - started, root)
+                con.execute(
+                    "insert or replace into raw._loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now() at time zone 'UTC')",
+                    [run_id, spec.name, report.pages, report.records, report.inserted, report.updated,
+                     report.unchanged, report.quarantined, report.requests, report.retries,
+                     report.rate_limit_wait_seconds, report.cursor_before, report.cursor_after, report.seconds],
+                )
+                con.commit()
+            except BaseException:
+                con.rollback()
+                raise
+    finally:
+        remove_stage(root)  # staged batches are a by-product; the landed pages stay for replays
     progress(
         f"{spec.name}: loaded {counts.records} records ({counts.inserted} new, {counts.updated} updated, "
         f"{counts.unchanged} unchanged, {counts.quarantined} quarantined); cursor {cursor_before} -> {counts.cursor_after}"
     )
     return report
+
+
+def _extension(spec: StreamSpec) -> str:
+    return "csv" if spec.shape.page_format == "csv" else "json"
 
 
 def _report(

@@ -1,6 +1,7 @@
 """Loading landed pages into `raw.<stream>` with DuckDB's own readers, in one transaction.
 
-The pages are parsed by DuckDB (`read_json_objects` / `read_csv`), never row by row in Python.
+The pages are parsed by DuckDB (`read_json_objects` / `read_csv`), never row by row in Python,
+into staged batches (staging.py, outside the warehouse lock) that the load merges.
 Each record gets its `_pk`, `_scope` and `_cursor`; records failing a check go to
 `raw._quarantine`; the rest merge on `_pk`, keeping the latest version (highest `_cursor`, then
 the last one landed). The stream's cursor and its `raw._loads` row commit with the data.
@@ -9,6 +10,7 @@ the last one landed). The stream's cursor and its `raw._loads` row commit with t
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,18 +57,22 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def records_sql(shape: RecordShape, glob: str) -> str:
-    """SQL yielding (_file, _dir, _idx, r) for every record of the landed pages under `glob`."""
+def _files_sql(files: Sequence[str]) -> str:
+    return "[" + ", ".join(_quote(f) for f in files) + "]"
+
+
+def records_sql(shape: RecordShape, files: Sequence[str]) -> str:
+    """SQL yielding (_file, _dir, _idx, r) for every record of the landed page `files`."""
     dir_sql = f"regexp_extract(filename, '([^/]+)/page-[0-9]+\\.[a-z]+$', 1)"
     if shape.page_format == "csv":
         return (
             f"select filename as _file, {dir_sql} as _dir, "
             f"row_number() over (partition by filename) as _idx, "
             f"to_json(struct_pack(*columns(* exclude (filename)))) as r "
-            f"from read_csv({_quote(glob)}, all_varchar = true, header = true, filename = true, union_by_name = true)"
+            f"from read_csv({_files_sql(files)}, all_varchar = true, header = true, filename = true, union_by_name = true)"
         )
     pages = (
-        f"read_json_objects({_quote(glob)}, format = 'unstructured', filename = true, "
+        f"read_json_objects({_files_sql(files)}, format = 'unstructured', filename = true, "
         f"maximum_object_size = {MAX_PAGE_BYTES})"
     )
     if shape.records_path == "$":
@@ -78,7 +84,7 @@ def records_sql(shape: RecordShape, glob: str) -> str:
     )
 
 
-def stage_sql(shape: RecordShape, glob: str) -> str:
+def stage_sql(shape: RecordShape, files: Sequence[str]) -> str:
     """SQL yielding the staged rows: `_pk`, `_scope`, `_cursor`, `_record`, `_reason`, order."""
     paths = _record_paths(shape)
 
@@ -104,33 +110,34 @@ def stage_sql(shape: RecordShape, glob: str) -> str:
     return (
         f"select {pk} as _pk, {scope} as _scope, {cursor} as _cursor, r::json as _record, "
         f"case {' '.join(reasons)} else null end as _reason, _file, _idx "
-        f"from (select *, json_extract_string(r, [{json_paths}]) as _v from ({records_sql(shape, glob)}))"
+        f"from (select *, json_extract_string(r, [{json_paths}]) as _v from ({records_sql(shape, files)}))"
     )
+
+
+# The staged rows of a stream without pages (same columns as stage_sql, no rows).
+NO_STAGED_ROWS = (
+    "select null::varchar as _pk, null::varchar as _scope, null::varchar as _cursor, null::json as _record, "
+    "null::varchar as _reason, null::varchar as _file, null::bigint as _idx limit 0"
+)
 
 
 def load_pages(
     con: duckdb.DuckDBPyConnection,
     spec: StreamSpec,
-    landing_root: Path,
+    batches: Sequence[Path],
     run_id: str,
     cursor_before: str | None,
     explicit_cursor: str | None,
 ) -> LoadCounts:
-    """Stage, quarantine and merge one stream's landed pages; the caller owns the transaction."""
+    """Quarantine and merge one stream's staged batches (staging.py); the caller owns the transaction."""
     table = f"raw.{spec.name}"
     con.execute(
         f"create table if not exists {table} (_pk varchar primary key, _scope varchar, "
         f"_cursor varchar, _record json, _run_id varchar, _loaded_at timestamp)"
     )
-    extension = "csv" if spec.shape.page_format == "csv" else "json"
-    has_pages = any(landing_root.glob(f"*/page-*.{extension}"))
-    if has_pages:
-        con.execute(f"create or replace temp table _stage as {stage_sql(spec.shape, str(landing_root / f'*/page-*.{extension}'))}")
-    else:
-        con.execute(
-            "create or replace temp table _stage (_pk varchar, _scope varchar, _cursor varchar, "
-            "_record json, _reason varchar, _file varchar, _idx bigint)"
-        )
+    # A view: the Parquet batches are read where needed, never copied into another table first.
+    staged = f"select * from read_parquet({_files_sql([str(b) for b in batches])})" if batches else NO_STAGED_ROWS
+    con.execute(f"create or replace temp view _stage as {staged}")
     con.execute(
         "insert into raw._quarantine select ?, s._pk, s._reason, s._record, ?, now() at time zone 'UTC' "
         "from _stage s where s._reason is not null and not exists (select 1 from raw._quarantine q "
@@ -168,7 +175,7 @@ def load_pages(
             "insert or replace into raw._cursors values (?, ?, ?, now() at time zone 'UTC')",
             [spec.name, cursor_after, run_id],
         )
-    con.execute("drop table _stage; drop table _good")
+    con.execute("drop view _stage; drop table _good")
     return LoadCounts(
         records=records,
         inserted=inserted,

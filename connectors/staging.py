@@ -1,0 +1,165 @@
+"""Staging: landed pages parsed into Parquet batches by DuckDB, in the background while later pages download.
+
+The fetch thread only hands each page's bytes to a `PagePipeline`; a background thread lands them
+(landing.py) and, every `BATCH_BYTES` of pages, has a private in-memory DuckDB parse that batch
+into `<stream dir>/_stage/batch-NNNNNN.parquet` (`_pk`, `_scope`, `_cursor`, `_record`,
+`_reason`, `_file`, `_idx`; see loading.stage_sql). When the fetch ends only the last batch is
+left to stage, so the load that follows (under the warehouse lock) merges ready rows instead of
+parsing JSON. The queue between the two is bounded, so a slow disk or parser holds the fetch
+back rather than piling pages up in memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import shutil
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+
+from connectors.landing import Lander
+from connectors.loading import stage_sql
+from connectors.spec import StreamSpec
+
+log = logging.getLogger(__name__)
+
+STAGE_DIR = "_stage"
+# A batch this big parses in well under 0.1 s: the tail left after the last page stays short.
+BATCH_BYTES = 4 << 20
+# Pages waiting to be landed; bounds the pipeline's memory (a page is at most a few MB).
+QUEUE_PAGES = 32
+# The stager works beside the fetch and the vendor: one DuckDB thread, a small memory cap.
+STAGE_MEMORY_LIMIT = "128MB"
+
+_DONE = object()
+
+
+def stage_dir(stream_root: Path) -> Path:
+    """Where a stream's staged batches live while its load is pending."""
+    return stream_root / STAGE_DIR
+
+
+def new_stage_connection() -> duckdb.DuckDBPyConnection:
+    """A private in-memory DuckDB for parsing pages (never the warehouse: no lock needed)."""
+    con = duckdb.connect(":memory:")
+    con.execute(f"set threads = 1; set memory_limit = '{STAGE_MEMORY_LIMIT}'; set preserve_insertion_order = true")
+    return con
+
+
+def stage_batch(con: duckdb.DuckDBPyConnection, spec: StreamSpec, pages: Sequence[Path], out: Path) -> None:
+    """Parse `pages` with DuckDB's readers into one Parquet file of staged rows."""
+    tmp = out.with_name(out.name + ".tmp")
+    con.execute(
+        f"copy ({stage_sql(spec.shape, [str(p) for p in pages])}) to '{tmp}' "
+        f"(format parquet, compression uncompressed)"
+    )
+    tmp.rename(out)  # a killed stager never leaves half a batch under the final name
+
+
+def stage_pages(spec: StreamSpec, pages: Sequence[Path], stream_root: Path) -> list[Path]:
+    """Stage already landed pages (a replay) in batches; returns the Parquet files."""
+    folder = _fresh_stage_dir(stream_root)
+    batches: list[Path] = []
+    con = new_stage_connection()
+    try:
+        batch: list[Path] = []
+        size = 0
+        for page in pages:
+            batch.append(page)
+            size += page.stat().st_size
+            if size >= BATCH_BYTES:
+                batches.append(_next_batch(con, spec, batch, folder, len(batches)))
+                batch, size = [], 0
+        if batch:
+            batches.append(_next_batch(con, spec, batch, folder, len(batches)))
+    finally:
+        con.close()
+    return batches
+
+
+class PagePipeline:
+    """Lands and stages one stream's pages in a background thread while the fetch goes on."""
+
+    def __init__(self, spec: StreamSpec, lander: Lander) -> None:
+        self.spec = spec
+        self.lander = lander
+        self.batches: list[Path] = []
+        self._folder = _fresh_stage_dir(lander.root)
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=QUEUE_PAGES)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name=f"stage-{spec.name}", daemon=True)
+        self._thread.start()
+
+    def land(self, scope: str, body: bytes) -> None:
+        """Queue one page to be landed under `scope` and staged; blocks while the queue is full."""
+        if self._error is not None:
+            raise self._error
+        self._queue.put((scope, body))
+
+    def finish(self) -> list[Path]:
+        """Wait until every queued page is landed and staged; returns the Parquet batches."""
+        self._queue.put(_DONE)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self.batches
+
+    def abandon(self) -> None:
+        """Stop the background thread after a failed fetch (what it landed is never loaded)."""
+        while True:  # make room for the stop signal even if the stager is stuck behind a full queue
+            try:
+                self._queue.put_nowait(_DONE)
+                break
+            except queue.Full:
+                try:
+                    self._queue.get_nowait()
+                except queue.Empty:
+                    pass
+        self._thread.join()
+        remove_stage(self.lander.root)
+
+    def _run(self) -> None:
+        con = new_stage_connection()
+        batch: list[Path] = []
+        size = 0
+        try:
+            while True:
+                item = self._queue.get()
+                if item is _DONE:
+                    break
+                scope, body = item  # type: ignore[misc]
+                batch.append(self.lander.write(scope, body))
+                size += len(body)
+                if size >= BATCH_BYTES:
+                    self.batches.append(_next_batch(con, self.spec, batch, self._folder, len(self.batches)))
+                    batch, size = [], 0
+            if batch and self._error is None:
+                self.batches.append(_next_batch(con, self.spec, batch, self._folder, len(self.batches)))
+        except BaseException as exc:  # handed to the fetch thread, which raises it
+            self._error = exc
+            while self._queue.get() is not _DONE:  # keep the fetch from blocking on a full queue
+                pass
+        finally:
+            con.close()
+
+
+def _next_batch(con: duckdb.DuckDBPyConnection, spec: StreamSpec, pages: list[Path], folder: Path, done: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)  # not before the first page: a failed first fetch writes nothing
+    out = folder / f"batch-{done + 1:06d}.parquet"
+    stage_batch(con, spec, pages, out)
+    return out
+
+
+def _fresh_stage_dir(stream_root: Path) -> Path:
+    folder = stage_dir(stream_root)
+    if folder.exists():
+        shutil.rmtree(folder)
+    return folder
+
+
+def remove_stage(stream_root: Path) -> None:
+    """Drop a stream's staged batches once its load committed or failed."""
+    shutil.rmtree(stage_dir(stream_root), ignore_errors=True)
