@@ -1,59 +1,7 @@
 -- Per contract: contracted, shipped and delivered quantity and value as of the clock, when it
 -- was first shipped and fully shipped, and whether that met the promised delivery date.
-with lines as (
-    select * from {{ ref('int_contract_lines__converted') }}
-),
-
-shipment_lines as (
-    select * from {{ ref('int_shipment_lines__matched') }}
-),
-
--- the day each line's cumulative shipped quantity first reached its contracted quantity
-line_shipments as (
-    select
-        shipment_lines.contract_line_id,
-        shipment_lines.ship_date,
-        sum(shipment_lines.shipped_quantity) over (
-            partition by shipment_lines.contract_line_id
-            order by shipment_lines.ship_date, shipment_lines.shipment_id
-            rows between unbounded preceding and current row
-        ) as shipped_to_date
-    from shipment_lines
-),
-
-line_status as (
-    select
-        lines.contract_line_id,
-        lines.contract_number,
-        lines.quantity,
-        lines.booked_value,
-        coalesce(shipped.shipped_quantity, 0) as shipped_quantity,
-        coalesce(shipped.shipped_value, 0) as shipped_value,
-        coalesce(shipped.delivered_quantity, 0) as delivered_quantity,
-        coalesce(shipped.delivered_value, 0) as delivered_value,
-        {{ fx_convert(
-            'greatest(lines.quantity - coalesce(shipped.shipped_quantity, 0), 0) * lines.unit_price',
-            'lines.rate_to_scaled', 'lines.rate_from_scaled') }} as backlog_value,
-        (
-            select min(line_shipments.ship_date)
-            from line_shipments
-            where line_shipments.contract_line_id = lines.contract_line_id
-                and line_shipments.shipped_to_date >= lines.quantity
-        ) as fully_shipped_date
-    from lines
-    left join (
-        select
-            contract_line_id,
-            sum(shipped_quantity) as shipped_quantity,
-            sum(shipped_value) as shipped_value,
-            sum(case when delivered_date is not null then shipped_quantity else 0 end)
-                as delivered_quantity,
-            sum(case when delivered_date is not null then shipped_value else 0 end)
-                as delivered_value
-        from shipment_lines
-        group by contract_line_id
-    ) as shipped
-        on lines.contract_line_id = shipped.contract_line_id
+with line_status as (
+    select * from {{ ref('int_contract_lines__shipped') }}
 ),
 
 per_contract as (
@@ -67,7 +15,7 @@ per_contract as (
         sum(delivered_quantity) as delivered_quantity,
         sum(delivered_value) as delivered_value,
         sum(backlog_value) as backlog_value,
-        sum(case when shipped_quantity > quantity then 1 else 0 end) as over_shipped_lines,
+        sum(case when is_over_shipped then 1 else 0 end) as over_shipped_lines,
         -- fully shipped once its last line is; never while any line is short
         case when count(fully_shipped_date) = count(*) then max(fully_shipped_date) end
             as fully_shipped_date
@@ -117,7 +65,7 @@ select
     coalesce(shipments.shipment_count, 0) as shipment_count,
     -- CONTRACTS §5 "nothing shipped": no counted shipment item matched any of its lines
     not exists (
-        select 1 from shipment_lines
+        select 1 from {{ ref('int_shipment_lines__matched') }} as shipment_lines
         where shipment_lines.contract_number = contracts.contract_number
     ) as is_unshipped,
     shipments.first_ship_date,

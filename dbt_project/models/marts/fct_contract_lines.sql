@@ -1,38 +1,22 @@
 -- One row per contract line: contracted against shipped and delivered, as of the clock.
-with shipped as (
-    select
-        contract_line_id,
-        sum(shipped_quantity) as shipped_quantity,
-        sum(shipped_value) as shipped_value,
-        sum(case when delivered_date is not null then shipped_quantity else 0 end) as delivered_quantity,
-        sum(case when delivered_date is not null then shipped_value else 0 end) as delivered_value
-    from {{ ref('int_shipment_lines__matched') }}
-    group by contract_line_id
-)
-
 select
-    lines.contract_line_id,
-    lines.contract_number,
-    lines.line_item_id,
-    lines.deal_id,
-    lines.channel,
-    lines.signed_date,
-    lines.sku,
-    lines.currency_code,
-    lines.quantity,
-    lines.unit_price,
-    lines.line_value,
-    lines.booked_value,
-    -- fixed types: the same figures read the same on every warehouse
-    cast(coalesce(shipped.shipped_quantity, 0) as decimal(38, 6)) as shipped_quantity,
-    cast(coalesce(shipped.shipped_value, 0) as decimal(18, 2)) as shipped_value,
-    cast(coalesce(shipped.delivered_quantity, 0) as decimal(38, 6)) as delivered_quantity,
-    cast(coalesce(shipped.delivered_value, 0) as decimal(18, 2)) as delivered_value,
-    cast(greatest(lines.quantity - coalesce(shipped.shipped_quantity, 0), 0) as decimal(38, 6))
-        as backlog_quantity,
-    {{ fx_convert(
-        'greatest(lines.quantity - coalesce(shipped.shipped_quantity, 0), 0) * lines.unit_price',
-        'lines.rate_to_scaled', 'lines.rate_from_scaled') }} as backlog_value,
-    coalesce(shipped.shipped_quantity, 0) > lines.quantity as is_over_shipped
-from {{ ref('int_contract_lines__converted') }} as lines
-left join shipped on lines.contract_line_id = shipped.contract_line_id
+    contract_line_id,
+    contract_number,
+    line_item_id,
+    deal_id,
+    channel,
+    signed_date,
+    sku,
+    currency_code,
+    quantity,
+    unit_price,
+    line_value,
+    booked_value,
+    shipped_quantity,
+    shipped_value,
+    delivered_quantity,
+    delivered_value,
+    backlog_quantity,
+    backlog_value,
+    is_over_shipped
+from {{ ref('int_contract_lines__shipped') }}
