@@ -40,6 +40,8 @@ def test_rerun_from_failure_equals_a_clean_run(
                 "shipstation__labels",
                 "shipstation__shipments",
             }
+            # a missing key is no transient error: failed at once, never put up for retry
+            assert not [e for e in first.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
             first_run_id = first.run_id
 
         monkeypatch.setenv("HUB_SHIPSTATION_API_KEY", nightly.env["HUB_SHIPSTATION_API_KEY"])
