@@ -145,28 +145,39 @@ def load_pages(
         "and q.record::varchar = s._record::varchar)",
         [spec.name, run_id, spec.name],
     )
-    con.execute(
-        "create or replace temp table _good as select _pk, _scope, _cursor, _record from ("
-        "select *, row_number() over (partition by _pk order by _cursor desc, _file desc, _idx desc) as _n "
-        "from _stage where _reason is null) where _n = 1"
-    )
-    records, quarantined, max_cursor = con.execute(
+    records, quarantined, max_cursor, good, distinct_pks = con.execute(
         "select count(*), count(*) filter (where _reason is not null), "
-        "max(_cursor) filter (where _reason is null and _cursor <> '') from _stage"
+        "max(_cursor) filter (where _reason is null and _cursor <> ''), "
+        "count(*) filter (where _reason is null), count(distinct _pk) filter (where _reason is null) from _stage"
     ).fetchone()
-    inserted, updated = con.execute(
-        f"select count(*) filter (where t._pk is null), count(*) filter (where t._pk is not null "
-        f"and g._cursor >= t._cursor and g._record::varchar <> t._record::varchar) "
-        f"from _good g left join {table} t on t._pk = g._pk"
-    ).fetchone()
-    good = con.execute("select count(*) from _good").fetchone()[0]
-    con.execute(
-        f"insert into {table} select _pk, _scope, _cursor, _record, ?, now() at time zone 'UTC' from _good "
-        f"on conflict (_pk) do update set _scope = excluded._scope, _cursor = excluded._cursor, "
-        f"_record = excluded._record, _run_id = excluded._run_id, _loaded_at = excluded._loaded_at "
-        f"where excluded._cursor >= {table}._cursor and excluded._record::varchar <> {table}._record::varchar",
-        [run_id],
-    )
+    latest = "select _pk, _scope, _cursor, _record from _stage where _reason is null"
+    copied = distinct_pks < good
+    if copied:  # a record landed twice (pages moved under us): keep its latest version
+        con.execute(
+            f"create or replace temp table _good as {latest} "
+            f"qualify row_number() over (partition by _pk order by _cursor desc, _file desc, _idx desc) = 1"
+        )
+        good = distinct_pks
+    else:  # the usual case: no copy, the insert reads the staged batches directly
+        con.execute(f"create or replace temp view _good as {latest}")
+    written = f"select _pk, _scope, _cursor, _record, ?, now() at time zone 'UTC' from _good"
+    if con.execute(f"select count(*) = 0 from (select 1 from {table} limit 1)").fetchone()[0]:
+        # An empty table (a first load): nothing to compare with, a plain append.
+        inserted, updated = good, 0
+        con.execute(f"insert into {table} {written}", [run_id])
+    else:
+        inserted, updated = con.execute(
+            f"select count(*) filter (where t._pk is null), count(*) filter (where t._pk is not null "
+            f"and g._cursor >= t._cursor and g._record::varchar <> t._record::varchar) "
+            f"from _good g left join {table} t on t._pk = g._pk"
+        ).fetchone()
+        con.execute(
+            f"insert into {table} {written} "
+            f"on conflict (_pk) do update set _scope = excluded._scope, _cursor = excluded._cursor, "
+            f"_record = excluded._record, _run_id = excluded._run_id, _loaded_at = excluded._loaded_at "
+            f"where excluded._cursor >= {table}._cursor and excluded._record::varchar <> {table}._record::varchar",
+            [run_id],
+        )
     cursor_after = explicit_cursor if explicit_cursor is not None else max_cursor
     if cursor_before is not None and (cursor_after is None or cursor_after < cursor_before):
         cursor_after = cursor_before  # a cursor never moves back
@@ -175,7 +186,7 @@ def load_pages(
             "insert or replace into raw._cursors values (?, ?, ?, now() at time zone 'UTC')",
             [spec.name, cursor_after, run_id],
         )
-    con.execute("drop view _stage; drop table _good")
+    con.execute(f"drop {'table' if copied else 'view'} _good; drop view _stage")
     return LoadCounts(
         records=records,
         inserted=inserted,
