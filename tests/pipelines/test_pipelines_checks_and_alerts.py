@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from conftest import NightlyRun
@@ -110,3 +111,28 @@ def test_alert_is_short_and_a_dead_webhook_is_logged_without_its_url(caplog: pyt
         post_alert(secret_url, body)
     assert "alert webhook failed" in caplog.text
     assert "secret-part" not in caplog.text
+
+
+def test_reconciliation_fails_on_a_mart_one_cent_off(
+    nightly: NightlyRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    shutil.copy(nightly.data_dir / "warehouse.duckdb", data_dir / "warehouse.duckdb")
+    with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
+        con.execute(
+            "update mart_sales_vs_fulfilment set booked_value = booked_value + 0.01 where month || channel = "
+            "(select min(month || channel) from mart_sales_vs_fulfilment where booked_value > 0)"
+        )
+    for name, value in {**nightly.env, "HUB_DATA_DIR": str(data_dir)}.items():
+        monkeypatch.setenv(name, value)
+    from pipelines.checks.marts import totals_reconcile_with_facts
+    from pipelines.definitions import build_definitions
+
+    job = dg.define_asset_job("recheck", selection=dg.AssetSelection.checks(totals_reconcile_with_facts))
+    defs = dg.Definitions.merge(build_definitions({}), dg.Definitions(jobs=[job]))
+    with dg.instance_for_test() as instance:
+        result = defs.resolve_job_def("recheck").execute_in_process(instance=instance, raise_on_error=False)
+    evaluation = check_evaluations(result)["mart_sales_vs_fulfilment:totals_reconcile_with_facts"]
+    assert not evaluation.passed
+    assert evaluation.description == "differs: booked_value"
