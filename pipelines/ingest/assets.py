@@ -2,13 +2,15 @@
 
 import hashlib
 import inspect
+import os
 import sys
+from collections.abc import Mapping
 
 import dagster as dg
 import httpx
 
 from connectors.config import HubConfig
-from connectors.errors import LoadError, RetryExhausted
+from connectors.errors import ConfigError, LoadError, RetryExhausted
 from connectors.ingest import ingest_stream
 from connectors.streams import STREAMS, StreamSpec
 from pipelines.checks.freshness import source_freshness
@@ -18,10 +20,11 @@ from pipelines.ingest.metadata import report_metadata
 from pipelines.resources import HubConfigResource
 
 # Transient vendor or warehouse trouble the connector's own retries did not outlast gets two more
-# tries, 30 s then 60 s later; configuration and auth errors fail at once (retrying cannot help).
+# tries, HUB_INGEST_RETRY_SECONDS (default 30) then twice that later; configuration and auth
+# errors fail at once (retrying cannot help).
 TRANSIENT_ERRORS = (RetryExhausted, LoadError, httpx.TransportError)
 INGEST_MAX_RETRIES = 2
-INGEST_RETRY_SECONDS = 30
+DEFAULT_INGEST_RETRY_SECONDS = 30.0
 QUARANTINE_CHECK = "quarantine_under_threshold"
 # The UI's kind icons know `meta` and `google`; the other systems show as their name.
 SYSTEM_KINDS = {"google_ads": "google"}
@@ -93,13 +96,27 @@ def _ingest(
     try:
         report = ingest_stream(spec.name, config, run_id=context.run_id, on_progress=context.log.info)
     except TRANSIENT_ERRORS as exc:
-        wait = INGEST_RETRY_SECONDS * 2**context.retry_number
+        wait = ingest_retry_seconds(os.environ) * 2**context.retry_number
         context.log.warning(f"{spec.name}: transient failure ({type(exc).__name__}), retrying in {wait}s")
         raise dg.RetryRequested(max_retries=INGEST_MAX_RETRIES, seconds_to_wait=wait) from exc
     return dg.MaterializeResult(
         metadata=report_metadata(report.as_metadata()),
         check_results=[quarantine_check_result(QUARANTINE_CHECK, report.records, report.quarantined, thresholds.load())],
     )
+
+
+def ingest_retry_seconds(env: Mapping[str, str]) -> float:
+    """The first wait before a transient failure is retried: `HUB_INGEST_RETRY_SECONDS`, else 30."""
+    raw = env.get("HUB_INGEST_RETRY_SECONDS")
+    if not raw:
+        return DEFAULT_INGEST_RETRY_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise ConfigError(f"HUB_INGEST_RETRY_SECONDS={raw!r} is not a number of seconds, e.g. 30") from None
+    if seconds < 0:
+        raise ConfigError(f"HUB_INGEST_RETRY_SECONDS={raw!r} must not be negative")
+    return seconds
 
 
 def build_ingest_assets() -> list[dg.AssetsDefinition]:

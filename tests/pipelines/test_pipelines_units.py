@@ -105,3 +105,28 @@ def test_instance_config_retries_dead_runs_and_stays_quiet(tmp_path: Path) -> No
         assert not instance.run_retries_retry_on_asset_or_op_failure
         assert not instance.telemetry_enabled
         assert not instance.nux_enabled
+
+
+def test_transient_ingest_failure_is_retried_twice_then_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A vendor that refuses connections: the step goes up for retry twice, then fails."""
+    from connectors.streams import STREAMS
+    from pipelines.ingest.assets import build_ingest_asset
+    from pipelines.resources import hub_resources
+
+    monkeypatch.setenv("HUB_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HUB_ECB_BASE_URL", "http://127.0.0.1:9/ecb")  # port 9 (discard): nothing listens
+    monkeypatch.setenv("HUB_HTTP_RETRY_MAX_SECONDS", "0")  # the connector gives up at once ...
+    monkeypatch.setenv("HUB_INGEST_RETRY_SECONDS", "0")  # ... and so does the wait between step tries
+    result = dg.materialize([build_ingest_asset(STREAMS["ecb__rates"])], resources=hub_resources(), raise_on_error=False)
+    steps = [e.event_type_value for e in result.all_events if e.step_key == "ecb__rates" and e.is_step_event]
+    assert steps.count("STEP_UP_FOR_RETRY") == 2
+    assert steps[-1] == "STEP_FAILURE"
+
+
+def test_ingest_retry_seconds_from_env() -> None:
+    from pipelines.ingest.assets import ingest_retry_seconds
+
+    assert ingest_retry_seconds({}) == 30.0
+    assert ingest_retry_seconds({"HUB_INGEST_RETRY_SECONDS": "5"}) == 5.0
+    with pytest.raises(ConfigError, match="HUB_INGEST_RETRY_SECONDS='soon' is not a number"):
+        ingest_retry_seconds({"HUB_INGEST_RETRY_SECONDS": "soon"})
