@@ -1,12 +1,13 @@
 """Staging: landed pages parsed into Parquet batches by DuckDB, in the background while later pages download.
 
-The fetch thread only hands each page's bytes to a `PagePipeline`; a background thread lands them
-(landing.py) and, every `BATCH_BYTES` of pages, has a private in-memory DuckDB parse that batch
-into `<stream dir>/_stage/batch-NNNNNN.parquet` (`_pk`, `_scope`, `_cursor`, `_record`,
-`_reason`, `_file`, `_idx`; see loading.stage_sql). When the fetch ends only the last batch is
-left to stage, so the load that follows (under the warehouse lock) merges ready rows instead of
-parsing JSON. The queue between the two is bounded, so a slow disk or parser holds the fetch
-back rather than piling pages up in memory.
+The fetch lands each page (landing.py) and hands the landed files over every `BATCH_BYTES`; a
+background thread has a private in-memory DuckDB parse each batch into
+`<stream dir>/_stage/batch-NNNNNN.parquet` (`_pk`, `_scope`, `_cursor`, `_record`, `_reason`,
+`_file`, `_idx`; see loading.stage_sql). When the fetch ends only the last batch is left to
+stage, so the load that follows (under the warehouse lock) merges ready rows instead of parsing
+JSON. Handing over whole batches, not pages, keeps the two threads from trading the GIL on every
+page (DuckDB releases it while it works); the queue is bounded, so a stager that falls behind
+holds the fetch back instead of letting batches pile up.
 """
 
 from __future__ import annotations
@@ -29,12 +30,10 @@ log = logging.getLogger(__name__)
 STAGE_DIR = "_stage"
 # A batch this big parses in well under 0.1 s: the tail left after the last page stays short.
 BATCH_BYTES = 4 << 20
-# Pages waiting to be landed; bounds the pipeline's memory (a page is at most a few MB).
-QUEUE_PAGES = 32
+# Batches waiting for the stager (file names only; the pages are on disk already).
+QUEUE_BATCHES = 4
 # The stager works beside the fetch and the vendor: one DuckDB thread, a small memory cap.
 STAGE_MEMORY_LIMIT = "128MB"
-
-_DONE = object()
 
 
 def stage_dir(stream_root: Path) -> Path:
@@ -81,37 +80,49 @@ def stage_pages(spec: StreamSpec, pages: Sequence[Path], stream_root: Path) -> l
 
 
 class PagePipeline:
-    """Lands and stages one stream's pages in a background thread while the fetch goes on."""
+    """Lands one stream's pages as they arrive and stages them in a background thread, a batch at a time."""
 
     def __init__(self, spec: StreamSpec, lander: Lander) -> None:
         self.spec = spec
         self.lander = lander
         self.batches: list[Path] = []
         self._folder = _fresh_stage_dir(lander.root)
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=QUEUE_PAGES)
+        self._pending: list[Path] = []
+        self._pending_bytes = 0
+        self._lock = threading.Lock()  # some streams land from several threads
+        self._queue: queue.Queue[list[Path] | None] = queue.Queue(maxsize=QUEUE_BATCHES)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name=f"stage-{spec.name}", daemon=True)
         self._thread.start()
 
     def land(self, scope: str, body: bytes) -> None:
-        """Queue one page to be landed under `scope` and staged; blocks while the queue is full."""
-        if self._error is not None:
-            raise self._error
-        self._queue.put((scope, body))
+        """Land one page under `scope`; every `BATCH_BYTES` the landed pages go to the stager."""
+        path = self.lander.write(scope, body)
+        with self._lock:
+            self._pending.append(path)
+            self._pending_bytes += len(body)
+            if self._pending_bytes < BATCH_BYTES:
+                return
+            batch, self._pending, self._pending_bytes = self._pending, [], 0
+        self._hand_over(batch)
 
     def finish(self) -> list[Path]:
-        """Wait until every queued page is landed and staged; returns the Parquet batches."""
-        self._queue.put(_DONE)
+        """Stage what is left and wait for the stager; returns the Parquet batches in order."""
+        if self._pending:
+            self._hand_over(self._pending)
+            self._pending = []
+        self._queue.put(None)
         self._thread.join()
         if self._error is not None:
             raise self._error
         return self.batches
 
     def abandon(self) -> None:
-        """Stop the background thread after a failed fetch (what it landed is never loaded)."""
-        while True:  # make room for the stop signal even if the stager is stuck behind a full queue
+        """Stop the stager after a failed fetch (nothing of this fetch will be loaded)."""
+        self._pending = []
+        while True:  # make room for the stop signal even if the queue is full
             try:
-                self._queue.put_nowait(_DONE)
+                self._queue.put_nowait(None)
                 break
             except queue.Full:
                 try:
@@ -121,26 +132,19 @@ class PagePipeline:
         self._thread.join()
         remove_stage(self.lander.root)
 
+    def _hand_over(self, batch: list[Path]) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(batch)
+
     def _run(self) -> None:
         con = new_stage_connection()
-        batch: list[Path] = []
-        size = 0
         try:
-            while True:
-                item = self._queue.get()
-                if item is _DONE:
-                    break
-                scope, body = item  # type: ignore[misc]
-                batch.append(self.lander.write(scope, body))
-                size += len(body)
-                if size >= BATCH_BYTES:
-                    self.batches.append(_next_batch(con, self.spec, batch, self._folder, len(self.batches)))
-                    batch, size = [], 0
-            if batch and self._error is None:
+            while (batch := self._queue.get()) is not None:
                 self.batches.append(_next_batch(con, self.spec, batch, self._folder, len(self.batches)))
         except BaseException as exc:  # handed to the fetch thread, which raises it
             self._error = exc
-            while self._queue.get() is not _DONE:  # keep the fetch from blocking on a full queue
+            while self._queue.get() is not None:  # keep the fetch from blocking on a full queue
                 pass
         finally:
             con.close()
