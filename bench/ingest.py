@@ -10,7 +10,8 @@ For each stream, in one run against the sandbox (a subprocess, so its memory is 
 Steps 2 and 3 alternate `--repeat` times and each keeps its fastest run: on a shared machine the
 fastest run is the one least disturbed by others, for both sides alike. The ratio is end-to-end
 records/s over fetch-only records/s (target >= 0.6); `tail s` is the part of the end-to-end time
-after the last page arrived (the merge under the warehouse lock). Peak RSS is this process's
+after the last page arrived (the merge under the warehouse lock); `cpu s` is this process's CPU
+time (all threads, DuckDB's included) for the run shown. Peak RSS is this process's
 resident high-water mark when the stream finished (`ru_maxrss` of this process only: the sandbox
 server runs in a child process and is not counted).
 """
@@ -70,7 +71,9 @@ class Row:
     requests: int
     e2e_seconds: float
     tail_seconds: float
+    e2e_cpu: float
     fetch_seconds: float
+    fetch_cpu: float
     peak_rss: int
 
     @property
@@ -82,13 +85,13 @@ class Row:
         return self.records / self.fetch_seconds if self.fetch_seconds else 0.0
 
 
-def fetch_only(requests: list[Recorded]) -> float:
-    """Seconds a plain loop takes to download the bodies of `requests`, one after the other."""
+def fetch_only(requests: list[Recorded]) -> tuple[float, float]:
+    """(seconds, CPU seconds of this process) a plain loop takes to download the bodies of `requests`."""
     with httpx.Client(timeout=60) as client:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for r in requests:
             client.request(r.method, r.url, headers=r.headers, content=r.content or None).read()
-        return time.perf_counter() - started
+        return time.perf_counter() - started, time.process_time() - cpu
 
 
 def peak_rss() -> int:
@@ -96,8 +99,8 @@ def peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def end_to_end(name: str, env: dict[str, str], data_dir: Path) -> tuple[StreamReport, float, float]:
-    """One ingest of `name` into a fresh warehouse: (report, seconds, seconds after the last page)."""
+def end_to_end(name: str, env: dict[str, str], data_dir: Path) -> tuple[StreamReport, float, float, float]:
+    """One ingest of `name` into a fresh warehouse: (report, seconds, seconds after the last page, CPU seconds)."""
     shutil.rmtree(data_dir, ignore_errors=True)
     config = HubConfig.from_env({**env, "HUB_DATA_DIR": str(data_dir)})
     for dependency in STREAMS[name].depends_on:  # tracking needs labels, associations need deals
@@ -108,10 +111,10 @@ def end_to_end(name: str, env: dict[str, str], data_dir: Path) -> tuple[StreamRe
         if message.startswith(f"{name}: loading"):
             fetched_at.append(time.perf_counter())
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     report = ingest_stream(name, config, "measured", on_progress)
     ended = time.perf_counter()
-    return report, ended - started, ended - fetched_at[0]
+    return report, ended - started, ended - fetched_at[0], time.process_time() - cpu
 
 
 def measure(name: str, env: dict[str, str], work: Path, repeat: int) -> Row:
@@ -122,27 +125,28 @@ def measure(name: str, env: dict[str, str], work: Path, repeat: int) -> Row:
     recorder = RecordingTransport()
     ingest_stream(name, warm, "warm", transport=recorder)
     shutil.rmtree(work / "warm")
-    fetches: list[float] = []
-    runs: list[tuple[StreamReport, float, float]] = []
+    fetches: list[tuple[float, float]] = []
+    runs: list[tuple[StreamReport, float, float, float]] = []
     for _ in range(repeat):
         fetches.append(fetch_only(recorder.requests))
         runs.append(end_to_end(name, env, work / "measured"))
     shutil.rmtree(work / "measured")
-    report, seconds, tail = min(runs, key=lambda run: run[1])
-    return Row(name, report.records, report.pages, report.requests, seconds, tail, min(fetches), peak_rss())
+    report, seconds, tail, cpu = min(runs, key=lambda run: run[1])
+    fetch_seconds, fetch_cpu = min(fetches)
+    return Row(name, report.records, report.pages, report.requests, seconds, tail, cpu, fetch_seconds, fetch_cpu, peak_rss())
 
 
 def print_table(rows: list[Row], scale: str, total_peak: int) -> None:
     """The figures as a fixed-width table."""
-    header = f"{'stream':<28}{'records':>9}{'pages':>7}{'reqs':>6}{'e2e s':>8}{'tail s':>8}{'e2e rec/s':>11}{'fetch s':>9}{'fetch rec/s':>13}{'ratio':>7}{'peak RSS MB':>13}"
+    header = f"{'stream':<28}{'records':>9}{'pages':>7}{'reqs':>6}{'e2e s':>8}{'tail s':>8}{'cpu s':>7}{'e2e rec/s':>11}{'fetch s':>9}{'cpu s':>7}{'fetch rec/s':>13}{'ratio':>7}{'peak RSS MB':>13}"
     print(f"\nconnectors on the {scale} world (load average at the end: {os.getloadavg()[0]:.1f})")
     print(header)
     print("-" * len(header))
     for r in rows:
         ratio = r.e2e_rate / r.fetch_rate if r.fetch_rate else 0.0
         print(
-            f"{r.stream:<28}{r.records:>9}{r.pages:>7}{r.requests:>6}{r.e2e_seconds:>8.2f}{r.tail_seconds:>8.2f}{r.e2e_rate:>11,.0f}"
-            f"{r.fetch_seconds:>9.2f}{r.fetch_rate:>13,.0f}{ratio:>7.2f}{r.peak_rss / MB:>13.0f}"
+            f"{r.stream:<28}{r.records:>9}{r.pages:>7}{r.requests:>6}{r.e2e_seconds:>8.2f}{r.tail_seconds:>8.2f}{r.e2e_cpu:>7.2f}{r.e2e_rate:>11,.0f}"
+            f"{r.fetch_seconds:>9.2f}{r.fetch_cpu:>7.2f}{r.fetch_rate:>13,.0f}{ratio:>7.2f}{r.peak_rss / MB:>13.0f}"
         )
     records = sum(r.records for r in rows)
     e2e = sum(r.e2e_seconds for r in rows)
@@ -150,7 +154,8 @@ def print_table(rows: list[Row], scale: str, total_peak: int) -> None:
     print("-" * len(header))
     print(
         f"{'all streams':<28}{records:>9}{sum(r.pages for r in rows):>7}{sum(r.requests for r in rows):>6}"
-        f"{e2e:>8.2f}{sum(r.tail_seconds for r in rows):>8.2f}{records / e2e:>11,.0f}{fetch:>9.2f}{records / fetch:>13,.0f}{(fetch / e2e):>7.2f}"
+        f"{e2e:>8.2f}{sum(r.tail_seconds for r in rows):>8.2f}{sum(r.e2e_cpu for r in rows):>7.2f}{records / e2e:>11,.0f}"
+        f"{fetch:>9.2f}{sum(r.fetch_cpu for r in rows):>7.2f}{records / fetch:>13,.0f}{(fetch / e2e):>7.2f}"
         f"{total_peak / MB:>13.0f}"
     )
 
