@@ -120,6 +120,8 @@ def run_ui(host: str, port: int) -> int:
     dagster = Path(sys.executable).parent / "dagster"
     command = [str(dagster), "dev", "-w", str(REPO_DIR / "workspace.yaml"), "-h", host, "-p", str(port)]
     log.info("Dagster UI on http://%s:%s (Ctrl-C stops it and the sandbox)", host, port)
+    # Failure alerts link to runs in this UI (pipelines/alerts.py) unless told another address.
+    os.environ.setdefault("HUB_UI_URL", f"http://{host}:{port}")
     process = subprocess.Popen(command, cwd=REPO_DIR)
     # `dagster dev` shuts its webserver, daemon and code servers down on SIGINT only: a SIGTERM
     # to us (a service manager, a test) is passed on as SIGINT, so nothing is left orphaned.
