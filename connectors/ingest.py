@@ -100,10 +100,10 @@ def ingest_stream(
             client = VendorClient(system, config, name, auth_headers(system), http, stats)
             ctx = FetchContext(spec, config, system, client, pipeline, cursor_before, progress)
             explicit_cursor = spec.fetch(ctx)
+        batches = pipeline.finish()
     except BaseException:
         pipeline.abandon()
         raise
-    batches = pipeline.finish()
     root.mkdir(parents=True, exist_ok=True)
     (root / FETCH_MARKER).write_bytes(orjson.dumps({"cursor_after": explicit_cursor}))
     progress(f"{name}: fetched {lander.pages} pages, {ctx.records} records in {stats.requests} requests")

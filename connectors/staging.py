@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from connectors.errors import LoadError
 from connectors.landing import Lander
 from connectors.loading import stage_sql
 from connectors.spec import StreamSpec
@@ -51,11 +52,22 @@ def new_stage_connection() -> duckdb.DuckDBPyConnection:
 def stage_batch(con: duckdb.DuckDBPyConnection, spec: StreamSpec, pages: Sequence[Path], out: Path) -> None:
     """Parse `pages` with DuckDB's readers into one Parquet file of staged rows."""
     tmp = out.with_name(out.name + ".tmp")
-    con.execute(
-        f"copy ({stage_sql(spec.shape, [str(p) for p in pages])}) to '{tmp}' "
-        f"(format parquet, compression uncompressed)"
-    )
+    try:
+        # Uncompressed: the file lives for one load and compressing it costs CPU the fetch needs.
+        con.execute(
+            f"copy ({stage_sql(spec.shape, [str(p) for p in pages])}) to '{_sql_path(tmp)}' "
+            f"(format parquet, compression uncompressed)"
+        )
+    except duckdb.Error as exc:
+        raise LoadError(
+            f"{spec.name}: cannot parse the landed pages {pages[0]} .. {pages[-1]}: {exc}; a page that "
+            f"is not what the vendor documents needs a fix in connectors/systems before a rerun"
+        ) from exc
     tmp.rename(out)  # a killed stager never leaves half a batch under the final name
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
 
 
 def stage_pages(spec: StreamSpec, pages: Sequence[Path], stream_root: Path) -> list[Path]:

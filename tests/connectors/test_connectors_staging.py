@@ -1,0 +1,51 @@
+"""Background staging: pages staged in many small batches load exactly as one clean run; a page the
+stager cannot parse stops the ingest with an error naming the stream and leaves no staged files."""
+
+from __future__ import annotations
+
+import pytest
+from connector_helpers import raw_rows
+
+from connectors import staging
+from connectors.errors import LoadError
+from connectors.ingest import ingest_stream
+from connectors.landing import Lander, stream_dir
+from connectors.staging import PagePipeline, stage_dir
+from connectors.streams import STREAMS
+
+
+def test_one_batch_per_page_loads_the_same_rows_as_a_clean_run(tiny_config, clean_tiny_tables, monkeypatch):
+    monkeypatch.setattr(staging, "BATCH_BYTES", 1)  # every page becomes its own Parquet batch
+    monkeypatch.setattr(staging, "QUEUE_BATCHES", 1)  # and the fetch waits on the stager often
+    seen_batches: list[int] = []
+    finish = PagePipeline.finish
+
+    def counting_finish(self):
+        batches = finish(self)
+        seen_batches.append(len(batches))
+        return batches
+
+    monkeypatch.setattr(PagePipeline, "finish", counting_finish)
+    for name in STREAMS:
+        report = ingest_stream(name, tiny_config, "batched")
+        root = stream_dir(tiny_config.landing_dir, "batched", STREAMS[name].system, STREAMS[name].stream)
+        assert not stage_dir(root).exists(), f"{name}: staged batches left behind after the load"
+        assert seen_batches[-1] == report.pages
+    assert max(seen_batches) > 1
+    assert {name: raw_rows(tiny_config, name) for name in STREAMS} == clean_tiny_tables
+
+
+def test_a_page_the_stager_cannot_parse_fails_with_the_stream_and_page(tmp_path):
+    spec = STREAMS["hubspot__deals"]
+    root = stream_dir(tmp_path, "run-x", spec.system, spec.stream)
+    pipeline = PagePipeline(spec, Lander(root))
+    pipeline.land("", b'{"results": [{"id": "1"}]}')
+    pipeline.land("", b"<html>not json</html>")
+    with pytest.raises(LoadError) as failure:
+        pipeline.finish()
+    message = str(failure.value)
+    assert message.startswith("hubspot__deals: cannot parse the landed pages ")
+    assert str(root / "_" / "page-000001.json") in message and str(root / "_" / "page-000002.json") in message
+    pipeline.abandon()
+    assert not stage_dir(root).exists()
+    assert sorted(p.name for p in (root / "_").iterdir()) == ["page-000001.json", "page-000002.json"]
