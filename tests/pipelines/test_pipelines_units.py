@@ -130,3 +130,15 @@ def test_ingest_retry_seconds_from_env() -> None:
     assert ingest_retry_seconds({"HUB_INGEST_RETRY_SECONDS": "5"}) == 5.0
     with pytest.raises(ConfigError, match="HUB_INGEST_RETRY_SECONDS='soon' is not a number"):
         ingest_retry_seconds({"HUB_INGEST_RETRY_SECONDS": "soon"})
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)])
+def test_missing_chromium_skips_locally_and_fails_under_ci(
+    ci: str, outcome: type[BaseException], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from support.browser import require_chromium
+
+    monkeypatch.setenv("HUB_CHROMIUM", str(tmp_path / "no-chromium-here"))
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="apt-get install chromium"):
+        require_chromium()
