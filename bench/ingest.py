@@ -10,7 +10,7 @@ For each stream, in one run against the sandbox (a subprocess, so its memory is 
 Steps 2 and 3 alternate `--repeat` times and each keeps its fastest run: on a shared machine the
 fastest run is the one least disturbed by others, for both sides alike. The ratio is end-to-end
 records/s over fetch-only records/s (target >= 0.6); `tail s` is the part of the end-to-end time
-after the last page arrived (the merge under the warehouse lock); `cpu s` is this process's CPU
+after the last page arrived (staging the last batch, then the merge under the warehouse lock); `cpu s` is this process's CPU
 time (all threads, DuckDB's included) for the run shown. Peak RSS is this process's
 resident high-water mark when the stream finished (`ru_maxrss` of this process only: the sandbox
 server runs in a child process and is not counted).
@@ -108,7 +108,7 @@ def end_to_end(name: str, env: dict[str, str], data_dir: Path) -> tuple[StreamRe
     fetched_at: list[float] = []
 
     def on_progress(message: str) -> None:
-        if message.startswith(f"{name}: loading"):
+        if message.startswith(f"{name}: fetched") and " requests" in message:  # the last page is in
             fetched_at.append(time.perf_counter())
 
     started, cpu = time.perf_counter(), time.process_time()

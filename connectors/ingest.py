@@ -100,13 +100,13 @@ def ingest_stream(
             client = VendorClient(system, config, name, auth_headers(system), http, stats)
             ctx = FetchContext(spec, config, system, client, pipeline, cursor_before, progress)
             explicit_cursor = spec.fetch(ctx)
+        progress(f"{name}: fetched {lander.pages} pages, {ctx.records} records in {stats.requests} requests")
         batches = pipeline.finish()
     except BaseException:
         pipeline.abandon()
         raise
     root.mkdir(parents=True, exist_ok=True)
     (root / FETCH_MARKER).write_bytes(orjson.dumps({"cursor_after": explicit_cursor}))
-    progress(f"{name}: fetched {lander.pages} pages, {ctx.records} records in {stats.requests} requests")
     return _load(spec, config, run_id, root, batches, explicit_cursor, stats, started, progress)
 
 

@@ -1,6 +1,7 @@
 """Staging: landed pages parsed into Parquet batches by DuckDB, in the background while later pages download.
 
-The fetch lands each page (landing.py) and hands the landed files over every `BATCH_BYTES`; a
+The fetch lands each page (landing.py) and hands the landed files over every `BATCH_BYTES` (or
+`BATCH_PAGES`); a
 background thread has a private in-memory DuckDB parse each batch into
 `<stream dir>/_stage/batch-NNNNNN.parquet` (`_pk`, `_scope`, `_cursor`, `_record`, `_reason`,
 `_file`, `_idx`; see loading.stage_sql). When the fetch ends only the last batch is left to
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 STAGE_DIR = "_stage"
 # A batch this big parses in well under 0.1 s: the tail left after the last page stays short.
 BATCH_BYTES = 4 << 20
+# DuckDB pays per file opened: many tiny pages (tracking) are handed over by count as well.
+BATCH_PAGES = 256
 # Batches waiting for the stager (file names only; the pages are on disk already).
 QUEUE_BATCHES = 4
 # The stager works beside the fetch and the vendor: one DuckDB thread, a small memory cap.
@@ -81,7 +84,7 @@ def stage_pages(spec: StreamSpec, pages: Sequence[Path], stream_root: Path) -> l
         for page in pages:
             batch.append(page)
             size += page.stat().st_size
-            if size >= BATCH_BYTES:
+            if size >= BATCH_BYTES or len(batch) >= BATCH_PAGES:
                 batches.append(_next_batch(con, spec, batch, folder, len(batches)))
                 batch, size = [], 0
         if batch:
@@ -113,7 +116,7 @@ class PagePipeline:
         with self._lock:
             self._pending.append(path)
             self._pending_bytes += len(body)
-            if self._pending_bytes < BATCH_BYTES:
+            if self._pending_bytes < BATCH_BYTES and len(self._pending) < BATCH_PAGES:
                 return
             batch, self._pending, self._pending_bytes = self._pending, [], 0
         self._hand_over(batch)
