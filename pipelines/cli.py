@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 from pipelines.instance import ensure_instance_config
@@ -71,6 +72,10 @@ def sandbox_for_unconfigured_systems(data_dir: Path) -> Iterator[None]:
     log.info("starting the sandbox (seed %s, scale %s, as of %s) for: %s", seed, scale, as_of, ", ".join(systems))
     with running_sandbox(seed=seed, scale=scale, as_of=as_of, data_dir=data_dir / "sandbox") as sandbox:
         os.environ.update(sandbox_env(sandbox.url, systems))
+        # The sandbox's clock is the report date: without it, a clock on the 2nd of a month
+        # would lose that month's backlog rows (yesterday's ads are not visible yet).
+        os.environ.setdefault("HUB_AS_OF", as_of)
+        os.environ.setdefault("HUB_END_DATE", str(date.fromisoformat(as_of) - timedelta(days=1)))
         log.info("sandbox listening on %s", sandbox.url)
         yield
 
