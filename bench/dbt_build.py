@@ -51,12 +51,12 @@ def ingest_all(env: dict[str, str], run_id: str) -> float:
 
 
 def dbt_build(env: dict[str, str], as_of: date, full_refresh: bool,
-              extra_args: list[str]) -> tuple[float, float]:
+              extra_args: list[str], project_dir: Path = PROJECT_DIR) -> tuple[float, float]:
     """One `dbt build` through the CLI, as the hub runs it; seconds of wall time and of CPU.
 
     CPU seconds (user + system of the dbt process) are reported beside wall time because the
     bench machine is shared: CPU time barely moves with the load of others, wall time does."""
-    cmd = [str(DBT), "build", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+    cmd = [str(DBT), "build", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
            "--target-path", str(Path(env["HUB_DATA_DIR"]) / "dbt_target"),
            "--log-path", str(Path(env["HUB_DATA_DIR"]) / "dbt_logs"),
            "--vars", json.dumps({"as_of": as_of.isoformat()}), "--quiet", *extra_args]
@@ -87,7 +87,8 @@ def replace_raw_tables(warehouse: Path, snapshot: Path) -> None:
 
 
 def run(seed: int, scale: str, as_of: date, data_dir: Path, worlds_dir: Path,
-        snapshots: Path | None, extra_args: list[str]) -> dict[str, object]:
+        snapshots: Path | None, extra_args: list[str],
+        project_dir: Path = PROJECT_DIR) -> dict[str, object]:
     """The three timings (and the ingests around them) for one world."""
     results: dict[str, object] = {"seed": seed, "scale": scale, "as_of": as_of.isoformat(),
                                   "dbt_args": extra_args}
@@ -96,7 +97,7 @@ def run(seed: int, scale: str, as_of: date, data_dir: Path, worlds_dir: Path,
     env = {"HUB_DATA_DIR": str(data_dir)}
     if snapshots and (snapshots / "day1.duckdb").exists():
         shutil.copy(snapshots / "day0.duckdb", warehouse)
-        results["dbt_full_s"], results["dbt_full_cpu_s"] = dbt_build(env, as_of, True, extra_args)
+        results["dbt_full_s"], results["dbt_full_cpu_s"] = dbt_build(env, as_of, True, extra_args, project_dir)
         replace_raw_tables(warehouse, snapshots / "day1.duckdb")
     else:
         with running_sandbox(seed=seed, scale=scale, as_of=as_of, data_dir=worlds_dir) as sb:
@@ -107,7 +108,7 @@ def run(seed: int, scale: str, as_of: date, data_dir: Path, worlds_dir: Path,
                 snapshots.mkdir(parents=True, exist_ok=True)
                 shutil.copy(warehouse, snapshots / "day0.duckdb")
             results["dbt_full_s"], results["dbt_full_cpu_s"] = dbt_build(
-                env, as_of, True, extra_args)
+                env, as_of, True, extra_args, project_dir)
 
             sb.set_clock(next_day)
             env["HUB_END_DATE"] = as_of.isoformat()
@@ -115,9 +116,9 @@ def run(seed: int, scale: str, as_of: date, data_dir: Path, worlds_dir: Path,
             if snapshots:
                 shutil.copy(warehouse, snapshots / "day1.duckdb")
     results["dbt_incremental_s"], results["dbt_incremental_cpu_s"] = dbt_build(
-        env, next_day, False, extra_args)
+        env, next_day, False, extra_args, project_dir)
     results["dbt_unchanged_s"], results["dbt_unchanged_cpu_s"] = dbt_build(
-        env, next_day, False, extra_args)
+        env, next_day, False, extra_args, project_dir)
     results["incremental_over_full"] = results["dbt_incremental_s"] / results["dbt_full_s"]
     results["load_average_1m"] = os.getloadavg()[0]
     return results
@@ -136,6 +137,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="where sandbox worlds are generated and reused")
     parser.add_argument("--raw-snapshots", type=Path, default=None,
                         help="keep (first run) or reuse (later runs) the raw tables of both days here")
+    parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR,
+                        help="dbt project to build (e.g. an older version, to compare)")
     parser.add_argument("--dbt-args", default="",
                         help="extra `dbt build` arguments, e.g. '--exclude-resource-type unit_test'")
     args = parser.parse_args(argv)
@@ -143,7 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="bench-dbt-"))
     data_dir.mkdir(parents=True, exist_ok=True)
     results = run(args.seed, args.scale, args.as_of, data_dir, args.worlds_dir,
-                  args.raw_snapshots, args.dbt_args.split())
+                  args.raw_snapshots, args.dbt_args.split(), args.project_dir)
     (data_dir / "bench-dbt-build.json").write_text(json.dumps(results, indent=2))
     sys.stdout.write(
         f"dbt build on {args.scale} (seed {args.seed}, clock {args.as_of}):\n"

@@ -23,13 +23,15 @@ select
     _loaded_at
 from {{ ref('int_ad_spend__converted') }}
 {% if is_incremental() %}
-where _loaded_at > (select max(_loaded_at) from {{ this }})
-    or ad_date >= (
-        select {{ dbt.dateadd('day', -var('restatement_window_days'), 'max(ad_date)') }}
-        from {{ this }}
-    )
-    -- a new reporting currency converts every row again
-    or exists (
-        select 1 from {{ this }} where reporting_currency <> '{{ var("reporting_currency") }}'
-    )
+{#- The watermarks are read first and inlined as literals: compared with subqueries in one `or`,
+    they kept the warehouse from filtering before the FX joins, so every run converted every row. -#}
+{%- set marks = run_query(
+    "select max(_loaded_at), max(ad_date), count(case when reporting_currency <> '"
+    ~ var('reporting_currency') ~ "' then 1 end) from " ~ this
+) if execute else none -%}
+{%- if marks and marks.rows[0][0] is not none and marks.rows[0][2] == 0 %}
+where _loaded_at > cast('{{ marks.rows[0][0] }}' as timestamp)
+    or ad_date >= cast('{{ marks.rows[0][1] - modules.datetime.timedelta(days=var("restatement_window_days")) }}' as date)
+{%- endif %}
+{#- else (empty table, or a new reporting currency): every row is converted again -#}
 {% endif %}
