@@ -169,6 +169,15 @@ def measure(name: str, env: dict[str, str], work: Path, repeat: int) -> Row:
                fetch_seconds, fetch_cpu, max(run.peak_rss for run in runs))
 
 
+def format_row(r: Row) -> str:
+    """One stream's line of the table."""
+    ratio = r.e2e_rate / r.fetch_rate if r.fetch_rate else 0.0
+    return (
+        f"{r.stream:<28}{r.records:>9}{r.pages:>7}{r.requests:>6}{r.e2e_seconds:>8.2f}{r.tail_seconds:>8.2f}{r.e2e_cpu:>7.2f}{r.e2e_rate:>11,.0f}"
+        f"{r.fetch_seconds:>9.2f}{r.fetch_cpu:>7.2f}{r.fetch_rate:>13,.0f}{ratio:>7.2f}{r.peak_rss / MB:>13.0f}"
+    )
+
+
 def print_table(rows: list[Row], scale: str) -> None:
     """The figures as a fixed-width table."""
     header = f"{'stream':<28}{'records':>9}{'pages':>7}{'reqs':>6}{'e2e s':>8}{'tail s':>8}{'cpu s':>7}{'e2e rec/s':>11}{'fetch s':>9}{'cpu s':>7}{'fetch rec/s':>13}{'ratio':>7}{'peak RSS MB':>13}"
@@ -176,11 +185,7 @@ def print_table(rows: list[Row], scale: str) -> None:
     print(header)
     print("-" * len(header))
     for r in rows:
-        ratio = r.e2e_rate / r.fetch_rate if r.fetch_rate else 0.0
-        print(
-            f"{r.stream:<28}{r.records:>9}{r.pages:>7}{r.requests:>6}{r.e2e_seconds:>8.2f}{r.tail_seconds:>8.2f}{r.e2e_cpu:>7.2f}{r.e2e_rate:>11,.0f}"
-            f"{r.fetch_seconds:>9.2f}{r.fetch_cpu:>7.2f}{r.fetch_rate:>13,.0f}{ratio:>7.2f}{r.peak_rss / MB:>13.0f}"
-        )
+        print(format_row(r))
     records = sum(r.records for r in rows)
     e2e = sum(r.e2e_seconds for r in rows)
     fetch = sum(r.fetch_seconds for r in rows)
@@ -211,7 +216,11 @@ def main() -> None:
         seed=args.seed, scale=args.scale, data_dir=args.world_dir
     ) as sb:
         env = {**os.environ, **sandbox_env(sb.url, list(SYSTEM_PREFIXES)), "HUB_START_DATE": "2025-10-01"}
-        rows = [measure(name, env, Path(tmp) / name, args.repeat) for name in names]
+        rows = []
+        for name in names:
+            rows.append(measure(name, env, Path(tmp) / name, args.repeat))
+            # A stream's row as soon as it is measured: a long run that dies still leaves figures.
+            print(f"[bench] {format_row(rows[-1])}", flush=True)
         print_table(rows, args.scale)
 
 
