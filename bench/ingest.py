@@ -12,7 +12,7 @@ fastest run is the one least disturbed by others, for both sides alike. The rati
 records/s over fetch-only records/s (target >= 0.6); `tail s` is the part of the end-to-end time
 after the last page arrived (staging the last batch, then the merge under the warehouse lock);
 `cpu s` is the connector's CPU time (all threads, DuckDB's included) for the run shown. Each
-end-to-end run is a fresh interpreter, so its peak RSS (`ru_maxrss`, dependencies' ingests
+end-to-end run is a fresh interpreter, so its peak RSS (VmHWM, dependencies' ingests
 included) is the connector's own: not the bench's recorded requests, not the sandbox server.
 """
 
@@ -98,7 +98,14 @@ def fetch_only(requests: list[Recorded]) -> tuple[float, float]:
 
 
 def peak_rss() -> int:
-    """This process's peak resident set size so far, in bytes (Linux reports KiB)."""
+    """This process's peak resident set size so far, in bytes.
+
+    VmHWM, not `ru_maxrss`: Linux carries ru_maxrss over from the parent at fork, so a child's
+    would start at the bench's own size.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
