@@ -2,7 +2,10 @@
 -- minus one day. The clock is var('as_of') when given, else the latest day the data shows (ads
 -- and FX rows exist for every day up to the clock), so the marts never read the wall clock.
 with recursive evidence as (
-    select max(ad_date) as last_day, min(ad_date) as first_day from {{ ref('int_ad_spend__converted') }}
+    -- the ad days straight from staging: the converted view would run its FX joins for two dates
+    select max(ad_date) as last_day, min(ad_date) as first_day from {{ ref('stg_meta__insights') }}
+    union all
+    select max(ad_date), min(ad_date) from {{ ref('stg_google_ads__campaign_days') }}
     union all
     select max(rate_date), null from {{ ref('stg_ecb__rates') }}
     union all
