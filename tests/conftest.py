@@ -1,6 +1,10 @@
-"""Suite-wide fixtures: the dbt manifest the Dagster definitions are built from."""
+"""Suite-wide fixtures: the dbt manifest the Dagster definitions are built from, the browser."""
 
 import pytest
+
+# Registered here, once: a session fixture imported into two test modules would be two
+# fixtures, and a second Playwright session inside the first one fails.
+from support.browser import browser, page  # noqa: F401  (pytest fixtures by name)
 
 
 @pytest.fixture(scope="session")

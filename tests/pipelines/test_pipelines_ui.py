@@ -19,7 +19,7 @@ import duckdb
 import httpx
 import pytest
 
-from support.browser import browser, page, save_screenshot  # noqa: F401  (pytest fixtures)
+from support.browser import save_screenshot
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_S = 240  # world generation, dbt parse and the code server on a busy 2-core machine

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from serving_helpers import ServedNight
-from support.browser import browser, page, save_screenshot  # noqa: F401  (fixtures by name)
+from support.browser import save_screenshot
 
 pytestmark = pytest.mark.slow  # one served night of the small world (conftest.py), shared by the module
 

@@ -5,9 +5,9 @@ Playwright never downloads a browser here: the tests launch the system's chromiu
 When it is missing the browser tests skip with the reason, except under CI (`CI=true`), where
 a missing browser is a failure: CI must prove the UI works.
 
-Use it from a test module (or a conftest, to share the fixtures):
+The fixtures are registered once, in tests/conftest.py; a test asks for them by name:
 
-    from support.browser import browser, page, save_screenshot  # noqa: F401  (fixtures by name)
+    from support.browser import save_screenshot
 
     def test_ui(page):
         page.goto("http://127.0.0.1:3000")
