@@ -25,8 +25,12 @@ def dbt_vars(env: Mapping[str, str]) -> dict[str, str]:
 
 
 def dbt_build_args(variables: dict[str, str]) -> list[str]:
-    """`dbt build` with our vars; JSON keeps quoting safe."""
-    return ["build", "--vars", json.dumps(variables, sort_keys=True)]
+    """`dbt build` with our vars (JSON keeps quoting safe), data tests but no unit tests.
+
+    Unit tests prove the SQL, which changes only with the project: `make test` runs them,
+    the nightly need not pay for them on every build.
+    """
+    return ["build", "--vars", json.dumps(variables, sort_keys=True), "--exclude-resource-type", "unit_test"]
 
 
 def is_mart(node: Mapping[str, Any]) -> bool:

@@ -142,3 +142,11 @@ def test_missing_chromium_skips_locally_and_fails_under_ci(
     monkeypatch.setenv("CI", ci)
     with pytest.raises(outcome, match="apt-get install chromium"):
         require_chromium()
+
+
+def test_nightly_dbt_build_passes_vars_as_json_and_leaves_unit_tests_to_make_test() -> None:
+    from pipelines.transform.assets import dbt_build_args
+
+    args = dbt_build_args({"reporting_currency": "USD", "as_of": "2026-11-01"})
+    assert args[:3] == ["build", "--vars", '{"as_of": "2026-11-01", "reporting_currency": "USD"}']
+    assert args[3:] == ["--exclude-resource-type", "unit_test"]
