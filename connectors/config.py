@@ -156,14 +156,15 @@ def _date(env: Mapping[str, str], var: str, default: str) -> date:
 
 
 def _int(env: Mapping[str, str], var: str, default: int) -> int:
-    return _number(env, var, default, int, "a whole number")
+    return env_number(env, var, default, int, "a whole number")
 
 
 def _float(env: Mapping[str, str], var: str, default: float) -> float:
-    return _number(env, var, default, float, "a number")
+    return env_number(env, var, default, float, "a number")
 
 
-def _number(env: Mapping[str, str], var: str, default: N, parse: Callable[[str], N], kind: str) -> N:
+def env_number(env: Mapping[str, str], var: str, default: N, parse: Callable[[str], N], kind: str) -> N:
+    """A non-negative number from `var`, or `default` when unset; a ConfigError says what is wrong."""
     raw = env.get(var)
     if not raw:
         return default

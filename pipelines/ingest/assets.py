@@ -9,8 +9,8 @@ from collections.abc import Mapping
 import dagster as dg
 import httpx
 
-from connectors.config import HubConfig
-from connectors.errors import ConfigError, LoadError, RetryExhausted
+from connectors.config import HubConfig, env_number
+from connectors.errors import LoadError, RetryExhausted
 from connectors.ingest import ingest_stream
 from connectors.streams import STREAMS, StreamSpec
 from pipelines.checks.freshness import source_freshness
@@ -107,16 +107,7 @@ def _ingest(
 
 def ingest_retry_seconds(env: Mapping[str, str]) -> float:
     """The first wait before a transient failure is retried: `HUB_INGEST_RETRY_SECONDS`, else 30."""
-    raw = env.get("HUB_INGEST_RETRY_SECONDS")
-    if not raw:
-        return DEFAULT_INGEST_RETRY_SECONDS
-    try:
-        seconds = float(raw)
-    except ValueError:
-        raise ConfigError(f"HUB_INGEST_RETRY_SECONDS={raw!r} is not a number of seconds, e.g. 30") from None
-    if seconds < 0:
-        raise ConfigError(f"HUB_INGEST_RETRY_SECONDS={raw!r} must not be negative")
-    return seconds
+    return env_number(env, "HUB_INGEST_RETRY_SECONDS", DEFAULT_INGEST_RETRY_SECONDS, float, "a number of seconds, e.g. 30")
 
 
 def build_ingest_assets() -> list[dg.AssetsDefinition]:
