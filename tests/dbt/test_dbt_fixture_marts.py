@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dbt_harness import RawRow, dbt, mart_rows, write_raw_tables
+from support.dbt_harness import RawRow, dbt, mart_rows, write_raw_tables
 
 
 def _contact(cid: int, created: str, source: str | None, campaign: str | None = None) -> RawRow:

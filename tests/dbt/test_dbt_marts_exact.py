@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dbt_harness import (
+from support.dbt_harness import (
     differences, dbt, ingest_everything, mart_rows, sandbox_connector_env, truth_rows,
 )
 from sandbox.server import running_sandbox

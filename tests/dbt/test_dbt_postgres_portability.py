@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dbt_harness import RAW_TABLES, dbt, ingest_everything, sandbox_connector_env
+from support.dbt_harness import RAW_TABLES, dbt, ingest_everything, sandbox_connector_env
 from pg_server import copy_raw_tables, find_bin_dir, running_postgres
 from sandbox.server import free_port, running_sandbox
 
