@@ -109,6 +109,8 @@ def run_nightly(data_dir: Path) -> int:
         f"\nRun {result.run_id} succeeded.\n"
         f"  marts for BI (read-only): {marts_file}\n"
         f"  working warehouse:        {data_dir / 'warehouse.duckdb'}\n"
+        f"  the same marts as Parquet: {data_dir / 'parquet'}\n"
+        f"  nightly report:           {data_dir / 'report' / 'index.html'}\n"
         f"  landed raw pages:         {data_dir / 'landing'}\n"
         f"  query:  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{marts_file}', read_only=True).sql('from mart_sales_vs_fulfilment limit 10'))\"\n"
         f"  BI:     docs/BI.md (DuckDB CLI, Python, SQLAlchemy, Metabase, Evidence)\n"
