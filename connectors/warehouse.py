@@ -53,20 +53,30 @@ def raw_table_ddl(table: str) -> str:
 
 
 @contextlib.contextmanager
-def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """An exclusive connection to the warehouse, held only for the `with` block."""
+def exclusive(path: Path) -> Iterator[None]:
+    """Hold the warehouse's lock for the `with` block, blocking until it is free.
+
+    Every writer takes it: `connect` does, and writers that bypass it (dbt) take it directly.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     lock_path = path.with_name(path.name + ".lock")
     with _THREAD_LOCK, open(lock_path, "a+b") as lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)
         try:
-            con = _open(path, read_only)
-            try:
-                yield con
-            finally:
-                con.close()
+            yield
         finally:
             fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An exclusive connection to the warehouse, held only for the `with` block."""
+    with exclusive(path):
+        con = _open(path, read_only)
+        try:
+            yield con
+        finally:
+            con.close()
 
 
 def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:

@@ -9,11 +9,11 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from connectors import warehouse
 from pipelines.resources import HubConfigResource
 from pipelines.transform.metadata import table_metadata
 from pipelines.transform.project import dbt_project
 from pipelines.transform.translator import HubDbtTranslator
-from pipelines.warehouse_lock import exclusive_warehouse
 
 
 def dbt_vars(env: Mapping[str, str]) -> dict[str, str]:
@@ -49,7 +49,7 @@ def hub_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, hub: 
     warehouse_path = hub.load().warehouse_path
     # dbt knows nothing of the connectors' lock: hold it for the whole build, so a load from
     # another run queues behind dbt instead of meeting DuckDB's "file is locked".
-    with exclusive_warehouse(warehouse_path):
+    with warehouse.exclusive(warehouse_path):
         invocation = dbt.cli(dbt_build_args(dbt_vars(os.environ)), context=context)
         events: list[Any] = []
         failure: BaseException | None = None
