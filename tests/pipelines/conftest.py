@@ -1,26 +1,13 @@
 """One nightly run on the tiny world, shared by every pipelines test that reads its results."""
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date
-from pathlib import Path
 
 import dagster as dg
 import pytest
 
+from pipeline_runs import AS_OF, SCALE, SEED, NightlyRun
 from pipelines.sandbox_env import SYSTEM_PREFIXES, sandbox_env
 from sandbox.server import running_sandbox
-
-SEED, SCALE, AS_OF = 4, "tiny", date(2026, 11, 1)
-
-
-@dataclass(frozen=True)
-class NightlyRun:
-    """A finished nightly run: its result, its data folder and the environment it ran with."""
-
-    result: dg.ExecuteInProcessResult
-    data_dir: Path
-    env: dict[str, str]
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,23 @@
 """Reading a finished Dagster run: what it materialised and which checks it evaluated."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
 import duckdb
+
+SEED, SCALE, AS_OF = 4, "tiny", date(2026, 11, 1)
+
+
+@dataclass(frozen=True)
+class NightlyRun:
+    """A finished nightly run: its result, its data folder and the environment it ran with."""
+
+    result: dg.ExecuteInProcessResult
+    data_dir: Path
+    env: dict[str, str]
 
 
 def materializations(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, dg.MetadataValue]]:

@@ -9,8 +9,7 @@ import dagster as dg
 import httpx
 import pytest
 
-from conftest import NightlyRun
-from pipeline_runs import materializations, raw_state
+from pipeline_runs import materializations, NightlyRun, raw_state
 from pipelines.ingest.backfill import AD_SPEND_STREAMS
 
 SINCE, UNTIL = date(2026, 3, 1), date(2026, 3, 10)

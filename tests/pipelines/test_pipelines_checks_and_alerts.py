@@ -15,8 +15,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from conftest import NightlyRun
-from pipeline_runs import check_evaluations
+from pipeline_runs import check_evaluations, NightlyRun
 
 CHECK = "unattributed_lead_rate_under_threshold"
 

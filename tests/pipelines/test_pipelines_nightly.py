@@ -6,9 +6,8 @@ published marts file; the mart's figures must equal `compute_truth`, computed in
 
 import duckdb
 
-from conftest import AS_OF, SCALE, SEED, NightlyRun
 from support.dbt_harness import differences, mart_rows, truth_rows
-from pipeline_runs import check_evaluations, materializations
+from pipeline_runs import AS_OF, SCALE, SEED, check_evaluations, materializations, NightlyRun
 from sandbox.credentials import SANDBOX_CREDENTIALS
 from sandbox.truth import compute_truth
 

@@ -8,8 +8,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from conftest import NightlyRun
-from pipeline_runs import raw_state
+from pipeline_runs import NightlyRun, raw_state
 from connectors.streams import STREAMS
 
 INGEST_GROUPS = sorted({spec.system for spec in STREAMS.values()})
