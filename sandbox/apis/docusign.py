@@ -65,7 +65,7 @@ def list_status_changes(call: Call) -> Response:
         rows = [r[0] for r in world.query("docusign/envelopes", account, where, params, order="modified_at, id",
                                           limit=count + shifted, offset=start - shifted, columns="payload")]
     else:
-        ordering = world.ordering("docusign/envelopes", account, "modified_at")
+        ordering = world.ordering("docusign/envelopes", account, "modified_at", since=since)
         lo, hi = ordering.bounds(since, until, hi_inclusive=False)
         total = hi - lo
         first = lo + start - shifted

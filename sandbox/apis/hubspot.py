@@ -214,7 +214,7 @@ def search(call: Call) -> Response:
     shifted = after > 0 and call.page_fault()  # see shipstation._paged
     fast = _modified_window(body)
     if fast is not None:
-        ordering = call.world.ordering(resource, "", "modified_at")
+        ordering = call.world.ordering(resource, "", "modified_at", since=fast[0])
         lo, hi = ordering.bounds(*fast)
         total = hi - lo
         first = lo + after - shifted

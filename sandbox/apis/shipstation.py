@@ -46,8 +46,9 @@ def _page_rows(call: Call, resource: str, sort_by: str, direction: str, bounds: 
     """(total, payloads of the page): from the cached ordering when only the sort column is filtered."""
     world = call.world
     if not json_filters and set(bounds) <= {sort_by}:
-        ordering = world.ordering(resource, "", sort_by)
-        start, end = ordering.bounds(*bounds.get(sort_by, (None, None)))
+        lo, hi = bounds.get(sort_by, (None, None))
+        ordering = world.ordering(resource, "", sort_by, since=lo)
+        start, end = ordering.bounds(lo, hi)
         if direction == "asc":
             picked = range(start + offset, min(end, start + offset + limit))
         else:

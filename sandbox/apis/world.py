@@ -13,6 +13,7 @@ from sandbox.world import WORLD_END, WORLD_START
 
 SORT_EXPRESSIONS = {"modified_at": "modified_at", "created_at": "json_extract(payload, '$.created_at')"}
 MAX_ORDERINGS = 12
+TAIL_ROWS = 50_000  # above this a tail costs about as much as the whole ordering
 
 
 class Ordering:
@@ -84,19 +85,44 @@ class World:
         rows = self.query(resource, scope, "id = ?", (id_,), columns="payload")
         return rows[0][0] if rows else None
 
-    def ordering(self, resource: str, scope: str, sort: str) -> Ordering:
-        """Visible records sorted by `sort` then id, built once per clock (one scan) and cached."""
-        key = (resource, scope, sort, self.clock)
+    def ordering(self, resource: str, scope: str, sort: str, since: str | None = None) -> Ordering:
+        """Visible records sorted by `sort` then id, built once per clock and cached.
+
+        With `since` (a lower bound on `modified_at` that the caller's range respects) a short tail,
+        the usual incremental window, is read through the modified index instead of scanning the
+        whole resource: after the clock moves, the next night's first page costs milliseconds, as
+        it would at the vendor, rather than a scan of every version. A long tail (a full load in
+        windows) builds the whole ordering once, so windows do not rescan the same rows."""
         with self._lock:
-            found = self._orderings.get(key)
+            whole = (resource, scope, sort, self.clock, None)
+            found = self._cached(whole)
+            if found is None and since is not None and sort == "modified_at":
+                tail = (resource, scope, sort, self.clock, since)
+                found = self._cached(tail) or self._tail(resource, scope, since, tail)
             if found is None:
                 rows = self.query(resource, scope, order="1, 2", columns=f"{SORT_EXPRESSIONS[sort]}, id, rowid")
-                found = self._orderings[key] = Ordering(rows)
-                while len(self._orderings) > MAX_ORDERINGS:
-                    self._orderings.popitem(last=False)
-            else:
-                self._orderings.move_to_end(key)
+                found = self._remember(whole, Ordering(rows))
             return found
+
+    def _cached(self, key: tuple) -> Ordering | None:
+        found = self._orderings.get(key)
+        if found is not None:
+            self._orderings.move_to_end(key)
+        return found
+
+    def _remember(self, key: tuple, ordering: Ordering) -> Ordering:
+        self._orderings[key] = ordering
+        while len(self._orderings) > MAX_ORDERINGS:
+            self._orderings.popitem(last=False)
+        return ordering
+
+    def _tail(self, resource: str, scope: str, since: str, key: tuple) -> Ordering | None:
+        """Visible records modified at or after `since`, or None when there are more than TAIL_ROWS.
+        A visible version was modified before the clock (the store keeps modified_at <= visible_from),
+        which bounds the index range and keeps future versions out of the scan."""
+        rows = self.query(resource, scope, "modified_at >= ? and modified_at < ?", (since, self.clock),
+                          order="modified_at, id", limit=TAIL_ROWS + 1, columns="modified_at, id, rowid")
+        return None if len(rows) > TAIL_ROWS else self._remember(key, Ordering(rows))
 
     def payloads(self, rowids: Sequence[int]) -> list[str]:
         """Payloads of the given rows, in the given order."""
