@@ -1,10 +1,23 @@
-"""Peak memory of a process and its children (the run and its dbt subprocess), sampled."""
+"""Peak memory of a process and its children (the run and its dbt subprocess), sampled.
+
+Two figures per sample, both kept: the largest single process (what `/usr/bin/time -v` or a
+container's per-process limit sees) and the sum over the tree (what the machine must hold while
+Dagster and dbt run side by side; shared library pages are counted once per process, so the sum
+overstates a little).
+"""
 
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import psutil
+
+
+class Sample(NamedTuple):
+    at: float
+    tree: int  # bytes, sum over the living tree
+    largest: int  # bytes, the largest single process
 
 
 @dataclass
@@ -13,7 +26,7 @@ class RssSampler:
 
     pid: int
     interval: float = 0.05
-    samples: list[tuple[float, int]] = field(default_factory=list)
+    samples: list[Sample] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -33,24 +46,29 @@ class RssSampler:
         except psutil.NoSuchProcess:
             return
         while not self._stop.is_set():
-            self.samples.append((time.time(), tree_rss(root)))
+            sizes = process_rss(root)
+            self.samples.append(Sample(time.time(), sum(sizes), max(sizes, default=0)))
             self._stop.wait(self.interval)
 
-    def peak_between(self, start: float, end: float) -> int:
-        """Largest sample taken in [start, end] (wall-clock seconds); 0 when none."""
-        return max((rss for at, rss in self.samples if start <= at <= end), default=0)
+    def peak_between(self, start: float, end: float) -> dict[str, int]:
+        """Largest tree and largest single-process RSS sampled in [start, end]; 0 when none."""
+        return _peaks([s for s in self.samples if start <= s.at <= end])
 
-    def peak(self) -> int:
-        """Largest sample of the whole run."""
-        return max((rss for _, rss in self.samples), default=0)
+    def peak(self) -> dict[str, int]:
+        """Largest tree and single-process RSS of the whole run."""
+        return _peaks(self.samples)
 
 
-def tree_rss(root: psutil.Process) -> int:
-    """RSS of `root` plus all its living descendants, in bytes."""
-    total = 0
+def _peaks(samples: list[Sample]) -> dict[str, int]:
+    return {"tree": max((s.tree for s in samples), default=0), "largest": max((s.largest for s in samples), default=0)}
+
+
+def process_rss(root: psutil.Process) -> list[int]:
+    """RSS of `root` and of each living descendant, in bytes."""
+    sizes = []
     for process in [root, *root.children(recursive=True)]:
         try:
-            total += process.memory_info().rss
+            sizes.append(process.memory_info().rss)
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
-    return total
+    return sizes
