@@ -15,7 +15,7 @@ from pipelines.checks.thresholds import ThresholdsResource, rate_check_result
 from pipelines.resources import HubConfigResource
 
 # Each additive measure of the mart, and the fact rows it must sum to: (fact, value, date). The
-# facts are cut at the end of the mart's last month, so a report clock (dbt var `as_of`) earlier
+# facts are cut at the end of the mart's last month, so a report clock (HUB_AS_OF) earlier
 # than the data does not count as a difference.
 RECONCILED_MEASURES: dict[str, tuple[str, str, str]] = {
     "spend": ("fct_ad_spend", "spend_reporting", "ad_date"),

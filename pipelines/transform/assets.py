@@ -1,6 +1,5 @@
 """The dbt models as Dagster assets; dbt tests arrive as asset checks."""
 
-import json
 import os
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -12,25 +11,17 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from connectors import warehouse
 from pipelines.resources import HubConfigResource
 from pipelines.transform.metadata import table_metadata
-from pipelines.transform.project import dbt_project
+from pipelines.transform.project import dbt_project, vars_arg
 from pipelines.transform.translator import HubDbtTranslator
 
 
-def dbt_vars(env: Mapping[str, str]) -> dict[str, str]:
-    """dbt vars the environment decides: reporting currency, and the report date when pinned."""
-    variables = {"reporting_currency": env.get("HUB_REPORTING_CURRENCY", "EUR")}
-    if env.get("HUB_AS_OF"):
-        variables["as_of"] = env["HUB_AS_OF"]
-    return variables
-
-
-def dbt_build_args(variables: dict[str, str]) -> list[str]:
-    """`dbt build` with our vars (JSON keeps quoting safe), data tests but no unit tests.
+def dbt_build_args(env: Mapping[str, str]) -> list[str]:
+    """`dbt build` with our vars, data tests but no unit tests.
 
     Unit tests prove the SQL, which changes only with the project: `make test` runs them,
     the nightly need not pay for them on every build.
     """
-    return ["build", "--vars", json.dumps(variables, sort_keys=True), "--exclude-resource-type", "unit_test"]
+    return ["build", *vars_arg(env), "--exclude-resource-type", "unit_test"]
 
 
 def is_mart(node: Mapping[str, Any]) -> bool:
@@ -50,7 +41,7 @@ def hub_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, hub: 
     # dbt knows nothing of the connectors' lock: hold it for the whole build, so a load from
     # another run queues behind dbt instead of meeting DuckDB's "file is locked".
     with warehouse.exclusive(warehouse_path):
-        invocation = dbt.cli(dbt_build_args(dbt_vars(os.environ)), context=context)
+        invocation = dbt.cli(dbt_build_args(os.environ), context=context)
         events: list[Any] = []
         failure: BaseException | None = None
         try:

@@ -144,9 +144,14 @@ def test_missing_chromium_skips_locally_and_fails_under_ci(
         require_chromium()
 
 
-def test_nightly_dbt_build_passes_vars_as_json_and_leaves_unit_tests_to_make_test() -> None:
+def test_nightly_dbt_build_passes_the_vars_of_the_parse_and_leaves_unit_tests_to_make_test() -> None:
+    """The report clock travels in the environment, not in --vars: a var that changes every night
+    would make dbt discard its partial parse and parse the whole project on every build."""
     from pipelines.transform.assets import dbt_build_args
+    from pipelines.transform.project import vars_arg
 
-    args = dbt_build_args({"reporting_currency": "USD", "as_of": "2026-11-01"})
-    assert args[:3] == ["build", "--vars", '{"as_of": "2026-11-01", "reporting_currency": "USD"}']
+    env = {"HUB_REPORTING_CURRENCY": "USD", "HUB_AS_OF": "2026-11-01"}
+    args = dbt_build_args(env)
+    assert args[:3] == ["build", "--vars", '{"reporting_currency": "USD"}'] == ["build", *vars_arg(env)]
     assert args[3:] == ["--exclude-resource-type", "unit_test"]
+    assert vars_arg({**env, "HUB_AS_OF": "2026-11-02"}) == vars_arg(env)
