@@ -155,3 +155,18 @@ def test_nightly_dbt_build_passes_the_vars_of_the_parse_and_leaves_unit_tests_to
     assert args[:3] == ["build", "--vars", '{"reporting_currency": "USD"}'] == ["build", *vars_arg(env)]
     assert args[3:] == ["--exclude-resource-type", "unit_test"]
     assert vars_arg({**env, "HUB_AS_OF": "2026-11-02"}) == vars_arg(env)
+
+
+def test_the_hub_dbt_resource_skips_only_what_dagster_dbt_would_compute_the_same_or_not_use() -> None:
+    """HubDbtCliResource overrides two private members of the pinned dagster-dbt: the version it
+    reports must be what `dbt --version` says, and the members must still exist upstream (an
+    upgrade that renames them would otherwise leave the overrides silently unused)."""
+    from dagster_dbt import DbtCliResource
+
+    from pipelines.transform.project import dbt_cli
+
+    hub = dbt_cli()
+    upstream = DbtCliResource(project_dir=hub.project_dir, dbt_executable=hub.dbt_executable)
+    assert hub._cli_version == upstream._cli_version  # upstream runs `dbt --version`
+    assert "_cli_version" in vars(DbtCliResource) and "_initialize_dbt_core_adapter" in vars(DbtCliResource)
+    assert hub._initialize_dbt_core_adapter(["build"]) is None
