@@ -9,8 +9,7 @@ from pipelines.publish.parquet import export_parquet
 from pipelines.publish.preview import sales_vs_fulfilment_preview
 from pipelines.report.page import write_report
 from pipelines.resources import HubConfigResource
-from pipelines.transform.project import dbt_vars
-from pipelines.transform.project import dbt_project
+from pipelines.transform.project import dbt_project, dbt_vars
 
 MARTS_FILE_NAME = "marts.duckdb"
 PARQUET_DIR_NAME = "parquet"
