@@ -24,7 +24,7 @@ from connectors.config import HubConfig
 from connectors.errors import ConfigError, LoadError
 from connectors.fetching import FetchContext
 from connectors.http import RequestStats, VendorClient, make_http_client
-from connectors.landing import Lander, landed_pages, stream_dir
+from connectors.landing import Lander, landed_segments, stream_dir
 from connectors.staging import PagePipeline, remove_stage, stage_pages
 from connectors.loading import LoadCounts, load_pages, read_cursor
 from connectors.spec import StreamSpec
@@ -32,7 +32,7 @@ from connectors.streams import STREAMS
 
 log = logging.getLogger(__name__)
 
-FETCH_MARKER = "_fetch.json"  # written last: the fetch finished, and the cursor it chose
+FETCH_MARKER = "_fetch.json"  # written last: the fetch finished, the cursor it chose, the pages landed
 
 
 @dataclass(frozen=True)
@@ -106,8 +106,8 @@ def ingest_stream(
         pipeline.abandon()
         raise
     root.mkdir(parents=True, exist_ok=True)
-    (root / FETCH_MARKER).write_bytes(orjson.dumps({"cursor_after": explicit_cursor}))
-    return _load(spec, config, run_id, root, batches, explicit_cursor, stats, started, progress)
+    (root / FETCH_MARKER).write_bytes(orjson.dumps({"cursor_after": explicit_cursor, "pages": lander.pages}))
+    return _load(spec, config, run_id, root, batches, lander.pages, explicit_cursor, stats, started, progress)
 
 
 def replay_landing(
@@ -123,9 +123,10 @@ def replay_landing(
             f"{name}: nothing to replay for run {run_id}: {marker} is missing (the fetch never "
             f"finished); run ingest_stream instead"
         )
-    explicit_cursor = orjson.loads(marker.read_bytes())["cursor_after"]
-    batches = stage_pages(spec, landed_pages(root, _extension(spec)), root)
-    return _load(spec, config, run_id, root, batches, explicit_cursor, RequestStats(), time.monotonic(), _progress(on_progress))
+    fetched = orjson.loads(marker.read_bytes())
+    batches = stage_pages(spec, landed_segments(root, _extension(spec)), root)
+    return _load(spec, config, run_id, root, batches, fetched["pages"], fetched["cursor_after"], RequestStats(),
+                 time.monotonic(), _progress(on_progress))
 
 
 def _load(
@@ -134,12 +135,12 @@ def _load(
     run_id: str,
     root: Path,
     batches: list[Path],
+    pages: int,
     explicit_cursor: str | None,
     stats: RequestStats,
     started: float,
     progress: Callable[[str], None],
 ) -> StreamReport:
-    pages = len(landed_pages(root, _extension(spec)))
     progress(f"{spec.name}: loading {pages} pages")
     try:
         with warehouse.connect(config.warehouse_path) as con:

@@ -1,18 +1,25 @@
-"""Landing: each response body is written to a file, as received, before anything is loaded.
+"""Landing: each response body is written to disk, as received, before anything is loaded.
 
 Layout (docs/CONTRACTS.md section 4):
-`<landing>/<run_id>/<system>/<stream>/<scope>/page-000001.json` (`_` stands for the empty scope).
-A page is written to a temporary name and renamed, so a killed run never leaves half a page.
+`<landing>/<run_id>/<system>/<stream>/<scope>/pages-000001.json` (`_` stands for the empty scope).
+A segment file holds consecutive pages of one scope, one page per line (JSON bodies hold line
+breaks only as whitespace; any are written as spaces). Appending pages to a few segments rather
+than creating a file per page matters: creating a file costs 0.1 to 1 ms of kernel time on this
+shared disk, appending 0.02 ms. CSV pages (ECB) keep one page per segment, since a CSV body is
+not one line. A killed run can leave a half-written last line, but only in a stream folder
+without `_fetch.json`, which is never replayed and which a rerun starts afresh.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 EMPTY_SCOPE_DIR = "_"
+SEGMENT_PREFIX = "pages-"
 
 
 def stream_dir(landing_root: Path, run_id: str, system: str, stream: str) -> Path:
@@ -28,37 +35,73 @@ def scope_dir_name(scope: str) -> str:
 
 
 class Lander:
-    """Writes one stream's pages for one run, numbering them per scope."""
+    """Appends one stream's pages for one run to segment files, one open segment per scope.
+
+    `seal()` closes the open segments and returns them: a sealed segment is complete and is
+    never written again (the scope's next page opens the next segment).
+    """
 
     def __init__(self, root: Path, extension: str = "json") -> None:
         self.root = root
         self.extension = extension
         self.pages = 0
-        self._counters: dict[str, int] = {}
+        self._segments: dict[str, int] = {}  # segments opened so far, per scope folder
+        self._open: dict[str, tuple[Path, BinaryIO]] = {}
+        self._sealed: list[Path] = []  # closed since the last seal(), in closing order
         self._lock = threading.Lock()  # fetches may land from several threads
         # A rerun with the same run id starts the stream's landing afresh: what an interrupted
         # attempt landed was never loaded, or was loaded and is now behind the saved cursor.
         if root.exists():
             shutil.rmtree(root)
 
-    def write(self, scope: str, body: bytes) -> Path:
-        """Land one page's bytes under `scope`; returns its path."""
-        folder = self.root / scope_dir_name(scope)
+    def write(self, scope: str, body: bytes) -> None:
+        """Land one page's bytes under `scope`."""
+        name = scope_dir_name(scope)
+        if self.extension == "json" and b"\n" in body:
+            body = body.replace(b"\r\n", b"  ").replace(b"\n", b" ")
         with self._lock:
-            number = self._counters.get(folder.name, 0) + 1
-            self._counters[folder.name] = number
+            _, fh = self._open.get(name) or self._start(name)
+            fh.write(body if self.extension != "json" else body + b"\n")
             self.pages += 1
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"page-{number:06d}.{self.extension}"
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "wb") as fh:
-            fh.write(body)
-        os.replace(tmp, path)
-        return path
+            if self.extension != "json":  # one CSV page per segment
+                self._close(name)
+
+    def seal(self) -> list[Path]:
+        """Close every open segment; returns every segment closed since the last seal, in order."""
+        with self._lock:
+            for name in list(self._open):
+                self._close(name)
+            sealed, self._sealed = self._sealed, []
+        return sealed
+
+    def _start(self, name: str) -> tuple[Path, BinaryIO]:
+        folder = self.root / name
+        number = self._segments.get(name, 0) + 1
+        self._segments[name] = number
+        if number == 1:
+            folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{SEGMENT_PREFIX}{number:06d}.{self.extension}"
+        entry = (path, open(path, "xb"))  # noqa: SIM115 - closed by _close
+        self._open[name] = entry
+        return entry
+
+    def _close(self, name: str) -> None:
+        path, fh = self._open.pop(name)
+        fh.close()
+        self._sealed.append(path)
 
 
-def landed_pages(root: Path, extension: str = "json") -> list[Path]:
-    """Every complete page of a stream's landing folder, in scope then page order."""
+def landed_segments(root: Path, extension: str = "json") -> list[Path]:
+    """Every segment of a stream's landing folder, in scope then segment order."""
     if not root.exists():
         return []
-    return sorted(root.glob(f"*/page-*.{extension}"))
+    return sorted(root.glob(f"*/{SEGMENT_PREFIX}*.{extension}"))
+
+
+def landed_page_bodies(root: Path) -> Iterator[bytes]:
+    """Every landed JSON page body of a stream's landing folder, in landing order (for readers and tests)."""
+    for segment in landed_segments(root):
+        with open(segment, "rb") as fh:
+            for line in fh:
+                if line.strip():
+                    yield line.rstrip(b"\n")

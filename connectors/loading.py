@@ -1,6 +1,6 @@
 """Loading landed pages into `raw.<stream>` with DuckDB's own readers, in one transaction.
 
-The pages are parsed by DuckDB (`read_json_objects` / `read_csv`), never row by row in Python,
+The landed segments are parsed by DuckDB (`read_json_objects` / `read_csv`), never row by row in Python,
 into staged batches (staging.py, outside the warehouse lock) that the load merges.
 Each record gets its `_pk`, `_scope` and `_cursor`; records failing a check go to
 `raw._quarantine`; the rest merge on `_pk`, keeping the latest version (highest `_cursor`, then
@@ -16,12 +16,17 @@ from pathlib import Path
 
 import duckdb
 
-from connectors.landing import EMPTY_SCOPE_DIR
+from connectors.landing import EMPTY_SCOPE_DIR, SEGMENT_PREFIX
 from connectors.spec import DIR, RecordShape, StreamSpec
 
 log = logging.getLogger(__name__)
 
 MAX_PAGE_BYTES = 16 << 20  # DuckDB holds two such buffers per thread: keep it small (Google pages span 45 days)
+# The load streams staged Parquet into the table. A small cap makes DuckDB write row groups out
+# early instead of holding them, so a large load peaks near a small one (256 MB: 314 MB peak RSS
+# for large contacts, 64 MB: 150 MB, same time); one thread does the same work for half the CPU
+# (the commit's compression dominates either way) and leaves a core to streams still fetching.
+LOAD_SETTINGS = "set memory_limit = '64MB'; set threads = 1"
 
 
 @dataclass(frozen=True)
@@ -62,30 +67,34 @@ def _files_sql(files: Sequence[str]) -> str:
 
 
 def records_sql(shape: RecordShape, files: Sequence[str]) -> str:
-    """SQL yielding (_file, _dir, _idx, r) for every record of the landed page `files`."""
-    dir_sql = f"regexp_extract(filename, '([^/]+)/page-[0-9]+\\.[a-z]+$', 1)"
-    if shape.page_format == "csv":
+    """SQL yielding (_file, _dir, _page, _idx, r) for every record of the landed segment `files`.
+
+    `_page` numbers the pages in the order they are read (one thread, insertion order kept: the
+    order they were landed), `_idx` the records within a page; with `_file` they order copies.
+    """
+    dir_sql = f"regexp_extract(filename, '([^/]+)/{SEGMENT_PREFIX}[0-9]+\\.[a-z]+$', 1)"
+    if shape.page_format == "csv":  # one page per segment
         return (
-            f"select filename as _file, {dir_sql} as _dir, "
+            f"select filename as _file, {dir_sql} as _dir, 1 as _page, "
             f"row_number() over (partition by filename) as _idx, "
             f"to_json(struct_pack(*columns(* exclude (filename)))) as r "
             f"from read_csv({_files_sql(files)}, all_varchar = true, header = true, filename = true, union_by_name = true)"
         )
     pages = (
-        f"read_json_objects({_files_sql(files)}, format = 'unstructured', filename = true, "
-        f"maximum_object_size = {MAX_PAGE_BYTES})"
+        f"(select filename, row_number() over () as _page, json from read_json_objects({_files_sql(files)}, "
+        f"format = 'newline_delimited', filename = true, maximum_object_size = {MAX_PAGE_BYTES}))"
     )
     if shape.records_path == "$":
-        return f"select filename as _file, {dir_sql} as _dir, 1 as _idx, json as r from {pages}"
+        return f"select filename as _file, {dir_sql} as _dir, _page, 1 as _idx, json as r from {pages}"
     return (
-        f"select _file, _dir, generate_subscripts(a, 1) as _idx, unnest(a) as r from ("
-        f"select filename as _file, {dir_sql} as _dir, json_extract(json, {_quote(shape.records_path)}) as a "
+        f"select _file, _dir, _page, generate_subscripts(a, 1) as _idx, unnest(a) as r from ("
+        f"select filename as _file, {dir_sql} as _dir, _page, json_extract(json, {_quote(shape.records_path)}) as a "
         f"from {pages})"
     )
 
 
 def stage_sql(shape: RecordShape, files: Sequence[str]) -> str:
-    """SQL yielding the staged rows: `_pk`, `_scope`, `_cursor`, `_record`, `_reason`, order."""
+    """SQL yielding the staged rows: `_pk`, `_scope`, `_cursor`, `_record`, `_reason`, order (`_file`, `_page`, `_idx`)."""
     paths = _record_paths(shape)
 
     def value(path: str) -> str:
@@ -109,7 +118,7 @@ def stage_sql(shape: RecordShape, files: Sequence[str]) -> str:
     json_paths = ", ".join(_quote(_json_path(p)) for p in paths)
     return (
         f"select {pk} as _pk, {scope} as _scope, {cursor} as _cursor, r::json as _record, "
-        f"case {' '.join(reasons)} else null end as _reason, _file, _idx "
+        f"case {' '.join(reasons)} else null end as _reason, _file, _page, _idx "
         f"from (select *, json_extract_string(r, [{json_paths}]) as _v from ({records_sql(shape, files)}))"
     )
 
@@ -117,7 +126,7 @@ def stage_sql(shape: RecordShape, files: Sequence[str]) -> str:
 # The staged rows of a stream without pages (same columns as stage_sql, no rows).
 NO_STAGED_ROWS = (
     "select null::varchar as _pk, null::varchar as _scope, null::varchar as _cursor, null::json as _record, "
-    "null::varchar as _reason, null::varchar as _file, null::bigint as _idx limit 0"
+    "null::varchar as _reason, null::varchar as _file, null::bigint as _page, null::bigint as _idx limit 0"
 )
 
 
@@ -131,6 +140,7 @@ def load_pages(
 ) -> LoadCounts:
     """Quarantine and merge one stream's staged batches (staging.py); the caller owns the transaction."""
     table = f"raw.{spec.name}"
+    con.execute(LOAD_SETTINGS)  # the connection is the load's own (warehouse.connect opens one per use)
     con.execute(
         f"create table if not exists {table} (_pk varchar primary key, _scope varchar, "
         f"_cursor varchar, _record json, _run_id varchar, _loaded_at timestamp)"
@@ -155,7 +165,7 @@ def load_pages(
     if copied:  # a record landed twice (pages moved under us): keep its latest version
         con.execute(
             f"create or replace temp table _good as {latest} "
-            f"qualify row_number() over (partition by _pk order by _cursor desc, _file desc, _idx desc) = 1"
+            f"qualify row_number() over (partition by _pk order by _cursor desc, _file desc, _page desc, _idx desc) = 1"
         )
         good = distinct_pks
     else:  # the usual case: no copy, the insert reads the staged batches directly

@@ -6,11 +6,16 @@ and Meta next-links (`paging.next`); every system reuses these four.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from connectors.http import Response, VendorClient
+
+# Pages fetched ahead of the caller: enough to ride out a slow landing, a few MB at most.
+PREFETCH_PAGES = 4
 
 
 @dataclass(frozen=True)
@@ -110,9 +115,49 @@ class NextLinkPaginator:
 
 
 def iter_pages(client: VendorClient, first: PageRequest, paginator: Paginator) -> Iterator[Response]:
-    """Every page of a listing, fetched one after the other."""
-    request: PageRequest | None = first
-    while request is not None:
-        response = client.send(request.method, request.url, params=request.params or None, json=request.json)
-        yield response
-        request = paginator.next_request(request, response)
+    """Every page of a listing, in order; the next page is requested while the caller handles this one.
+
+    A background thread sends the requests (each only once its predecessor answered: the next
+    request comes from the previous response) and hands the responses over through a queue of
+    `PREFETCH_PAGES`. The vendor builds page N+1 while the caller lands page N, so landing and
+    staging stay off the request-to-request path. A failed request is raised here, after the
+    pages before it. A caller that stops early (or fails) stops the fetcher and waits for it: at
+    most the request already under way completes, none is sent after iteration ended.
+    """
+    handover: queue.Queue[Response | _Failed | None] = queue.Queue(maxsize=PREFETCH_PAGES)
+    stop = threading.Event()
+
+    def fetch() -> None:
+        request: PageRequest | None = first
+        try:
+            while request is not None and not stop.is_set():
+                response = client.send(request.method, request.url, params=request.params or None, json=request.json)
+                handover.put(response)  # before the next request is worked out: that may refuse a link
+                request = paginator.next_request(request, response)
+        except BaseException as exc:  # raised in the caller's thread, in page order
+            handover.put(_Failed(exc))
+        else:
+            handover.put(None)
+
+    fetcher = threading.Thread(target=fetch, name=f"fetch-{client.stream}", daemon=True)
+    fetcher.start()
+    try:
+        while (item := handover.get()) is not None:
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        while fetcher.is_alive():  # keep a fetcher blocked on a full queue moving until it sees `stop`
+            try:
+                handover.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        fetcher.join()
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """A request that failed in the fetcher thread, handed over to be raised in the caller's."""
+
+    error: BaseException

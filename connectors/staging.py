@@ -1,10 +1,10 @@
 """Staging: landed pages parsed into Parquet batches by DuckDB, in the background while later pages download.
 
-The fetch lands each page (landing.py) and hands the landed files over every `BATCH_BYTES` (or
-`BATCH_PAGES`); a
-background thread has a private in-memory DuckDB parse each batch into
+The fetch lands each page (landing.py, appended to its scope's open segment) and every
+`BATCH_BYTES` (or `BATCH_PAGES`) seals the segments and hands them over; a background thread
+has a private in-memory DuckDB parse each batch into
 `<stream dir>/_stage/batch-NNNNNN.parquet` (`_pk`, `_scope`, `_cursor`, `_record`, `_reason`,
-`_file`, `_idx`; see loading.stage_sql). When the fetch ends only the last batch is left to
+`_file`, `_page`, `_idx`; see loading.stage_sql). When the fetch ends only the last batch is left to
 stage, so the load that follows (under the warehouse lock) merges ready rows instead of parsing
 JSON. Handing over whole batches, not pages, keeps the two threads from trading the GIL on every
 page (DuckDB releases it while it works); the queue is bounded, so a stager that falls behind
@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 STAGE_DIR = "_stage"
 # A batch this big parses in well under 0.1 s: the tail left after the last page stays short.
 BATCH_BYTES = 4 << 20
-# DuckDB pays per file opened: many tiny pages (tracking) are handed over by count as well.
+# Tracking lands one page per scope folder, so a segment per page: handed over by count as well
+# (this also bounds the segments open at once).
 BATCH_PAGES = 256
 # Batches waiting for the stager (file names only; the pages are on disk already).
 QUEUE_BATCHES = 4
@@ -53,7 +54,7 @@ def new_stage_connection() -> duckdb.DuckDBPyConnection:
 
 
 def stage_batch(con: duckdb.DuckDBPyConnection, spec: StreamSpec, pages: Sequence[Path], out: Path) -> None:
-    """Parse `pages` with DuckDB's readers into one Parquet file of staged rows."""
+    """Parse the landed segments `pages` with DuckDB's readers into one Parquet file of staged rows."""
     tmp = out.with_name(out.name + ".tmp")
     try:
         # Uncompressed: the file lives for one load and compressing it costs CPU the fetch needs.
@@ -74,7 +75,7 @@ def _sql_path(path: Path) -> str:
 
 
 def stage_pages(spec: StreamSpec, pages: Sequence[Path], stream_root: Path) -> list[Path]:
-    """Stage already landed pages (a replay) in batches; returns the Parquet files."""
+    """Stage already landed segments (a replay) in batches; returns the Parquet files."""
     folder = _fresh_stage_dir(stream_root)
     batches: list[Path] = []
     con = new_stage_connection()
@@ -84,7 +85,7 @@ def stage_pages(spec: StreamSpec, pages: Sequence[Path], stream_root: Path) -> l
         for page in pages:
             batch.append(page)
             size += page.stat().st_size
-            if size >= BATCH_BYTES or len(batch) >= BATCH_PAGES:
+            if size >= BATCH_BYTES or len(batch) >= BATCH_PAGES:  # a segment holds up to BATCH_BYTES
                 batches.append(_next_batch(con, spec, batch, folder, len(batches)))
                 batch, size = [], 0
         if batch:
@@ -102,7 +103,7 @@ class PagePipeline:
         self.lander = lander
         self.batches: list[Path] = []
         self._folder = _fresh_stage_dir(lander.root)
-        self._pending: list[Path] = []
+        self._pending_pages = 0
         self._pending_bytes = 0
         self._lock = threading.Lock()  # some streams land from several threads
         self._queue: queue.Queue[list[Path] | None] = queue.Queue(maxsize=QUEUE_BATCHES)
@@ -111,21 +112,21 @@ class PagePipeline:
         self._thread.start()
 
     def land(self, scope: str, body: bytes) -> None:
-        """Land one page under `scope`; every `BATCH_BYTES` the landed pages go to the stager."""
-        path = self.lander.write(scope, body)
-        with self._lock:
-            self._pending.append(path)
+        """Land one page under `scope`; every `BATCH_BYTES` the sealed segments go to the stager."""
+        with self._lock:  # a page and its count go together: a batch holds exactly the pages counted
+            self.lander.write(scope, body)
+            self._pending_pages += 1
             self._pending_bytes += len(body)
-            if self._pending_bytes < BATCH_BYTES and len(self._pending) < BATCH_PAGES:
+            if self._pending_bytes < BATCH_BYTES and self._pending_pages < BATCH_PAGES:
                 return
-            batch, self._pending, self._pending_bytes = self._pending, [], 0
+            self._pending_pages, self._pending_bytes = 0, 0
+            batch = self.lander.seal()  # under the lock: another thread's page goes to the next segment
         self._hand_over(batch)
 
     def finish(self) -> list[Path]:
         """Stage what is left and wait for the stager; returns the Parquet batches in order."""
-        if self._pending:
-            self._hand_over(self._pending)
-            self._pending = []
+        if last := self.lander.seal():
+            self._hand_over(last)
         self._queue.put(None)
         self._thread.join()
         if self._error is not None:
@@ -134,7 +135,7 @@ class PagePipeline:
 
     def abandon(self) -> None:
         """Stop the stager after a failed fetch (nothing of this fetch will be loaded)."""
-        self._pending = []
+        self.lander.seal()  # close the open segments
         while True:  # make room for the stop signal even if the queue is full
             try:
                 self._queue.put_nowait(None)

@@ -25,8 +25,8 @@ def land_deals_page(config: HubConfig, run_id: str, records: list[dict]) -> None
     """A landed HubSpot deals page as a fetch would have written it."""
     root = config.landing_dir / run_id / "hubspot" / "deals"
     (root / "_").mkdir(parents=True)
-    (root / "_" / "page-000001.json").write_bytes(orjson.dumps({"results": records}))
-    (root / FETCH_MARKER).write_bytes(orjson.dumps({"cursor_after": None}))
+    (root / "_" / "pages-000001.json").write_bytes(orjson.dumps({"results": records}) + b"\n")
+    (root / FETCH_MARKER).write_bytes(orjson.dumps({"cursor_after": None, "pages": 1}))
 
 
 def test_bad_records_go_to_quarantine_and_the_rest_loads(tmp_path):

@@ -110,8 +110,8 @@ def test_ecb_rates_cover_every_currency_and_day(tiny_config):
 
 def test_landing_layout_and_replay_without_the_api(tiny_config, tiny_sandbox):
     report = ingest_stream("meta__insights", tiny_config, "run-a")
-    landed = sorted(p.relative_to(tiny_config.landing_dir).as_posix() for p in tiny_config.landing_dir.rglob("page-*"))
-    assert landed[0] == "run-a/meta/insights/act_1001/page-000001.json"
+    landed = sorted(p.relative_to(tiny_config.landing_dir).as_posix() for p in tiny_config.landing_dir.rglob("pages-*"))
+    assert landed[0] == "run-a/meta/insights/act_1001/pages-000001.json"
     assert {p.split("/")[3] for p in landed} == {"act_1001", "act_1002", "act_1003"}
     before = raw_rows(tiny_config, "meta__insights")
     con = duckdb.connect(str(tiny_config.warehouse_path))

@@ -9,7 +9,7 @@ from connector_helpers import raw_rows
 from connectors import staging
 from connectors.errors import LoadError
 from connectors.ingest import ingest_stream
-from connectors.landing import Lander, stream_dir
+from connectors.landing import Lander, landed_page_bodies, stream_dir
 from connectors.staging import PagePipeline, stage_dir
 from connectors.streams import STREAMS
 
@@ -45,7 +45,9 @@ def test_a_page_the_stager_cannot_parse_fails_with_the_stream_and_page(tmp_path)
         pipeline.finish()
     message = str(failure.value)
     assert message.startswith("hubspot__deals: cannot parse the landed pages ")
-    assert str(root / "_" / "page-000001.json") in message and str(root / "_" / "page-000002.json") in message
+    assert str(root / "_" / "pages-000001.json") in message
     pipeline.abandon()
     assert not stage_dir(root).exists()
-    assert sorted(p.name for p in (root / "_").iterdir()) == ["page-000001.json", "page-000002.json"]
+    # Both pages stay landed, one per line of the scope's segment, as received.
+    assert sorted(p.name for p in (root / "_").iterdir()) == ["pages-000001.json"]
+    assert list(landed_page_bodies(root)) == [b'{"results": [{"id": "1"}]}', b"<html>not json</html>"]
