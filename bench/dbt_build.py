@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -50,29 +51,74 @@ def ingest_all(env: dict[str, str], run_id: str) -> float:
     return time.perf_counter() - started
 
 
+def vm_hwm(pid: int) -> int:
+    """Peak resident set size (VmHWM) of a running process in bytes; 0 once it is gone.
+
+    Read from /proc rather than `ru_maxrss`: Linux carries ru_maxrss over from the parent at
+    fork, so a child's would start at the bench's own size."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return 0
+
+
+def run_with_peak_rss(cmd: list[str], env: dict[str, str]) -> int:
+    """Run `cmd` to completion (raising on failure); its peak RSS in bytes, polled every 20 ms."""
+    process = subprocess.Popen(cmd, env=env)
+    peak = 0
+    done = threading.Event()
+
+    def poll() -> None:
+        nonlocal peak
+        while not done.wait(0.02):
+            peak = max(peak, vm_hwm(process.pid))
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    returncode = process.wait()
+    done.set()
+    poller.join()
+    if returncode:
+        raise subprocess.CalledProcessError(returncode, cmd)
+    return peak
+
+
 def dbt_build(env: dict[str, str], as_of: date, full_refresh: bool,
-              extra_args: list[str], project_dir: Path = PROJECT_DIR) -> tuple[float, float]:
-    """One `dbt build` through the CLI, as the hub runs it; seconds of wall time and of CPU.
+              extra_args: list[str], project_dir: Path = PROJECT_DIR,
+              as_of_var: bool = False) -> dict[str, float]:
+    """One `dbt build` through the CLI, as the hub runs it: seconds of wall time and of CPU,
+    peak RSS (MB) of the dbt process and the number of nodes it ran (exposures included).
+
+    The clock goes in as HUB_AS_OF, which makes dbt re-parse one file when it moves; with
+    `as_of_var` it goes in as `--vars`, and a moved clock re-parses the whole project.
 
     CPU seconds (user + system of the dbt process) are reported beside wall time because the
     bench machine is shared: CPU time barely moves with the load of others, wall time does."""
     cmd = [str(DBT), "build", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
            "--target-path", str(Path(env["HUB_DATA_DIR"]) / "dbt_target"),
-           "--log-path", str(Path(env["HUB_DATA_DIR"]) / "dbt_logs"),
-           "--vars", json.dumps({"as_of": as_of.isoformat()}), "--quiet", *extra_args]
+           "--log-path", str(Path(env["HUB_DATA_DIR"]) / "dbt_logs"), "--quiet", *extra_args]
+    clock = {"HUB_AS_OF": as_of.isoformat()}
+    if as_of_var:
+        cmd += ["--vars", json.dumps({"as_of": as_of.isoformat()})]
+        clock = {}
     if full_refresh:
         cmd.append("--full-refresh")
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    subprocess.run(cmd, env={**os.environ, **env}, check=True)
+    peak = run_with_peak_rss(cmd, {**os.environ, **env, **clock})
     elapsed = time.perf_counter() - started
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     # keep each build's per-node timings for profiling (dbt overwrites run_results.json)
     target = Path(env["HUB_DATA_DIR"]) / "dbt_target"
     phase = "full" if full_refresh else f"incremental-{as_of.isoformat()}"
-    shutil.copy(target / "run_results.json", target / f"run_results-{phase}-{time.time():.0f}.json")
-    return elapsed, cpu
+    run_results = target / "run_results.json"
+    nodes = len(json.loads(run_results.read_text())["results"])
+    shutil.copy(run_results, target / f"run_results-{phase}-{time.time():.0f}.json")
+    return {"s": elapsed, "cpu_s": cpu, "peak_rss_mb": peak / 2**20, "nodes": nodes}
 
 
 def replace_raw_tables(warehouse: Path, snapshot: Path) -> None:
@@ -86,18 +132,27 @@ def replace_raw_tables(warehouse: Path, snapshot: Path) -> None:
             con.execute(f"create or replace table raw.{table} as select * from snap.raw.{table}")
 
 
+PHASES = ("full", "incremental", "unchanged")
+
+
+def record(results: dict[str, object], phase: str, build: dict[str, float]) -> None:
+    """Store one build's figures as `dbt_<phase>_<figure>` (e.g. `dbt_full_s`)."""
+    for figure, value in build.items():
+        results[f"dbt_{phase}_{figure}"] = value
+
+
 def run(seed: int, scale: str, as_of: date, data_dir: Path, worlds_dir: Path,
         snapshots: Path | None, extra_args: list[str],
-        project_dir: Path = PROJECT_DIR) -> dict[str, object]:
+        project_dir: Path = PROJECT_DIR, as_of_var: bool = False) -> dict[str, object]:
     """The three timings (and the ingests around them) for one world."""
     results: dict[str, object] = {"seed": seed, "scale": scale, "as_of": as_of.isoformat(),
-                                  "dbt_args": extra_args}
+                                  "dbt_args": extra_args, "as_of_var": as_of_var}
     next_day = as_of + timedelta(days=1)
     warehouse = data_dir / "warehouse.duckdb"
     env = {"HUB_DATA_DIR": str(data_dir)}
     if snapshots and (snapshots / "day1.duckdb").exists():
         shutil.copy(snapshots / "day0.duckdb", warehouse)
-        results["dbt_full_s"], results["dbt_full_cpu_s"] = dbt_build(env, as_of, True, extra_args, project_dir)
+        record(results, "full", dbt_build(env, as_of, True, extra_args, project_dir, as_of_var))
         replace_raw_tables(warehouse, snapshots / "day1.duckdb")
     else:
         with running_sandbox(seed=seed, scale=scale, as_of=as_of, data_dir=worlds_dir) as sb:
@@ -107,21 +162,31 @@ def run(seed: int, scale: str, as_of: date, data_dir: Path, worlds_dir: Path,
             if snapshots:
                 snapshots.mkdir(parents=True, exist_ok=True)
                 shutil.copy(warehouse, snapshots / "day0.duckdb")
-            results["dbt_full_s"], results["dbt_full_cpu_s"] = dbt_build(
-                env, as_of, True, extra_args, project_dir)
+            record(results, "full", dbt_build(env, as_of, True, extra_args, project_dir, as_of_var))
 
             sb.set_clock(next_day)
             env["HUB_END_DATE"] = as_of.isoformat()
             results["ingest_next_day_s"] = ingest_all(env, "bench-next-day")
             if snapshots:
                 shutil.copy(warehouse, snapshots / "day1.duckdb")
-    results["dbt_incremental_s"], results["dbt_incremental_cpu_s"] = dbt_build(
-        env, next_day, False, extra_args, project_dir)
-    results["dbt_unchanged_s"], results["dbt_unchanged_cpu_s"] = dbt_build(
-        env, next_day, False, extra_args, project_dir)
+    record(results, "incremental", dbt_build(env, next_day, False, extra_args, project_dir, as_of_var))
+    record(results, "unchanged", dbt_build(env, next_day, False, extra_args, project_dir, as_of_var))
     results["incremental_over_full"] = results["dbt_incremental_s"] / results["dbt_full_s"]
     results["load_average_1m"] = os.getloadavg()[0]
     return results
+
+
+def table(results: dict[str, object]) -> str:
+    """The figures as the text table the bench prints."""
+    labels = {"full": "full (--full-refresh)", "incremental": "incremental (clock +1 day)",
+              "unchanged": "nothing changed"}
+    lines = [f"  {'':28}{'wall s':>8}{'CPU s':>8}{'peak RSS MB':>13}{'nodes':>7}"]
+    for phase in PHASES:
+        lines.append(
+            f"  {labels[phase]:28}{results[f'dbt_{phase}_s']:8.2f}{results[f'dbt_{phase}_cpu_s']:8.2f}"
+            f"{results[f'dbt_{phase}_peak_rss_mb']:13.0f}{results[f'dbt_{phase}_nodes']:7d}")
+    lines.append(f"  incremental / full {results['incremental_over_full']:.2f} (wall)")
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -141,22 +206,20 @@ def main(argv: list[str] | None = None) -> None:
                         help="dbt project to build (e.g. an older version, to compare)")
     parser.add_argument("--dbt-args", default="",
                         help="extra `dbt build` arguments, e.g. '--exclude-resource-type unit_test'")
+    parser.add_argument("--as-of-var", action="store_true",
+                        help="pass the clock as `--vars {as_of: ...}` (re-parses the project when it"
+                             " moves) instead of HUB_AS_OF")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="bench-dbt-"))
     data_dir.mkdir(parents=True, exist_ok=True)
     results = run(args.seed, args.scale, args.as_of, data_dir, args.worlds_dir,
-                  args.raw_snapshots, args.dbt_args.split(), args.project_dir)
+                  args.raw_snapshots, args.dbt_args.split(), args.project_dir, args.as_of_var)
     (data_dir / "bench-dbt-build.json").write_text(json.dumps(results, indent=2))
     sys.stdout.write(
         f"dbt build on {args.scale} (seed {args.seed}, clock {args.as_of}):\n"
-        f"                              wall      CPU\n"
-        f"  full (--full-refresh)      {results['dbt_full_s']:6.2f} s {results['dbt_full_cpu_s']:6.2f} s\n"
-        f"  incremental (clock +1 day) {results['dbt_incremental_s']:6.2f} s"
-        f" {results['dbt_incremental_cpu_s']:6.2f} s  ({results['incremental_over_full']:.0%} of full)\n"
-        f"  nothing changed            {results['dbt_unchanged_s']:6.2f} s"
-        f" {results['dbt_unchanged_cpu_s']:6.2f} s\n"
-        f"  (load average {results['load_average_1m']:.1f} on {os.cpu_count()} cores)\n"
+        + table(results)
+        + f"  (load average {results['load_average_1m']:.1f} on {os.cpu_count()} cores)\n"
         f"  figures in {data_dir / 'bench-dbt-build.json'}\n"
     )
 

@@ -35,3 +35,30 @@
     end
   ) with ordinality as {{ alias }}(value, position)
 {%- endmacro %}
+
+
+{% macro json_fields(column, fields) -%}
+  {{ return(adapter.dispatch('json_fields', 'hub')(column, fields)) }}
+{%- endmacro %}
+
+{#- Several texts of one JSON document, `<text> as <alias>` for each alias: [keys] of `fields`
+    (in order), as json_text reads them. DuckDB reads them all from one parse of the document: one
+    json_extract_string over the list of paths, repeated per field, which its optimizer evaluates
+    once per row. A call per field parsed a 2.6 kB ShipStation shipment ten times: three times the
+    CPU and twice the memory of one parse. -#}
+{% macro duckdb__json_fields(column, fields) -%}
+  {%- set paths = [] -%}
+  {%- for keys in fields.values() -%}
+    {%- do paths.append("'$" ~ ('."' ~ keys | join('"."') ~ '"') ~ "'") -%}
+  {%- endfor -%}
+  {%- set texts = 'json_extract_string(' ~ column ~ ', [' ~ paths | join(', ') ~ '])' -%}
+  {%- for alias in fields %}
+  {{ texts }}[{{ loop.index }}] as {{ alias }}{% if not loop.last %},{% endif %}
+  {%- endfor %}
+{%- endmacro %}
+
+{% macro postgres__json_fields(column, fields) -%}
+  {%- for alias, keys in fields.items() %}
+  {{ json_text(column, keys) }} as {{ alias }}{% if not loop.last %},{% endif %}
+  {%- endfor %}
+{%- endmacro %}

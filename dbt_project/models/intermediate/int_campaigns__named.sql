@@ -1,3 +1,5 @@
+-- A view: int_contacts__attributed alone reads it.
+{{ config(materialized="view") }}
 -- The campaigns each paid platform knows, by name: what a contact's utm_campaign must equal.
 with named as (
     select 'meta' as channel, campaign_name, campaign_id from {{ ref('stg_meta__insights') }}

@@ -1,5 +1,6 @@
 -- Backlog per contract line at each month end (CONTRACTS §5): from the signing month to the last
 -- report month, max(quantity - shipped by month end, 0) at the line price and signing-day rate.
+-- Channel, customer and SKU ride along so the month x channel marts split it the same way.
 with lines as (
     select * from {{ ref('int_contract_lines__converted') }}
 ),
@@ -18,6 +19,8 @@ line_months as (
         lines.contract_line_id,
         lines.contract_number,
         lines.channel,
+        lines.customer_id,
+        lines.sku,
         lines.quantity,
         lines.unit_price,
         lines.rate_to_scaled,
@@ -58,6 +61,8 @@ to_date as (
         cumulative.contract_line_id,
         cumulative.contract_number,
         cumulative.channel,
+        cumulative.customer_id,
+        cumulative.sku,
         cumulative.report_month,
         cumulative.quantity,
         cumulative.unit_price,
@@ -82,6 +87,8 @@ select
     contract_line_id,
     contract_number,
     channel,
+    customer_id,
+    sku,
     report_month,
     quantity,
     shipped_to_date,

@@ -1,11 +1,13 @@
 -- Contract lines (the deal's line items) valued at the signing day's rate, which every later
--- line value (shipped, delivered, backlog) reuses so they reconcile (CONTRACTS §5).
+-- line value (shipped, delivered, backlog) reuses so they reconcile (CONTRACTS §5). Each line
+-- carries its contract's customer, so every fact splits by customer the same way.
 with lines as (
     select
         contracts.contract_number,
         contracts.envelope_id,
         contracts.deal_id,
         contracts.channel,
+        customers.customer_id,
         contracts.signed_date,
         contracts.currency_code,
         line_items.line_item_id,
@@ -14,6 +16,8 @@ with lines as (
         line_items.quantity,
         line_items.unit_price
     from {{ ref('int_contracts__joined') }} as contracts
+    left join {{ ref('int_customers__matched') }} as customers
+        on contracts.envelope_id = customers.envelope_id
     inner join {{ ref('stg_hubspot__associations') }} as associations
         on associations.association_type = 'deals_line_items'
         and associations.from_id = contracts.deal_id
@@ -28,6 +32,7 @@ select
     lines.deal_id,
     lines.line_item_id,
     lines.channel,
+    lines.customer_id,
     lines.signed_date,
     lines.sku,
     lines.product_name,

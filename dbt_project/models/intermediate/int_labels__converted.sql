@@ -1,3 +1,5 @@
+-- A view: fct_contracts alone reads it (the label costs summed per contract).
+{{ config(materialized="view") }}
 -- Shipping labels with their cost converted at the label's creation day (voided ones cost nothing).
 with labels as (
     select * from {{ ref('stg_shipstation__labels') }}

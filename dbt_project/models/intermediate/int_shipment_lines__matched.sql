@@ -21,6 +21,7 @@ select
     lines.contract_line_id,
     lines.contract_number,
     lines.channel,
+    lines.customer_id,
     lines.sku,
     shipments.ship_date,
     delivered.delivered_date,

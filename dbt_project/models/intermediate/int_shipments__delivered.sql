@@ -1,3 +1,5 @@
+-- A view: two models join it, and its rows (one per delivered shipment) are cheap to derive.
+{{ config(materialized="view") }}
 -- Each shipment's delivery: the earliest delivered tracking among its labels.
 select
     labels.shipment_id,

@@ -5,6 +5,7 @@ select
     contract_line_id,
     contract_number,
     channel,
+    customer_id,
     sku,
     ship_date,
     {{ month_of('ship_date') }} as ship_month,

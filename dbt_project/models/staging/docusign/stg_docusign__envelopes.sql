@@ -6,34 +6,54 @@ with source as (
     {{ loaded_since_last_build() }}
 ),
 
-custom_fields as (
+custom_field_values as (
     select
         source._pk as envelope_id,
-        max(case when {{ json_text('field.value', ['name']) }} = 'contract_number'
-            then {{ json_text('field.value', ['value']) }} end) as contract_number,
-        max(case when {{ json_text('field.value', ['name']) }} = 'hubspot_deal_id'
-            then {{ json_text('field.value', ['value']) }} end) as hubspot_deal_id,
-        max(case when {{ json_text('field.value', ['name']) }} = 'promised_delivery_date'
-            then {{ json_text('field.value', ['value']) }} end) as promised_delivery_date
+        {{- json_fields('field.value', {'field_name': ['name'], 'field_value': ['value']}) }}
     from source
     {{ json_elements('source._record', ['customFields', 'textCustomFields'], 'field') }}
-    group by source._pk
+),
+
+custom_fields as (
+    select
+        envelope_id,
+        max(case when field_name = 'contract_number' then field_value end) as contract_number,
+        max(case when field_name = 'hubspot_deal_id' then field_value end) as hubspot_deal_id,
+        max(case when field_name = 'promised_delivery_date' then field_value end)
+            as promised_delivery_date
+    from custom_field_values
+    group by envelope_id
+),
+
+fields as (
+    select
+        _pk,
+        {{- json_fields('_record', {
+            'envelope_id': ['envelopeId'],
+            'envelope_status': ['status'],
+            'email_subject': ['emailSubject'],
+            'sent_date_time': ['sentDateTime'],
+            'completed_date_time': ['completedDateTime'],
+            'status_changed_date_time': ['statusChangedDateTime'],
+        }) }},
+        _loaded_at
+    from source
 ),
 
 renamed as (
     select
-        {{ json_text('source._record', ['envelopeId']) }} as envelope_id,
+        fields.envelope_id,
         nullif(trim(custom_fields.contract_number), '') as contract_number,
         nullif(trim(custom_fields.hubspot_deal_id), '') as deal_id,
-        lower({{ json_text('source._record', ['status']) }}) as envelope_status,
-        {{ json_text('source._record', ['emailSubject']) }} as email_subject,
+        lower(fields.envelope_status) as envelope_status,
+        fields.email_subject,
         {{ iso_date("nullif(trim(custom_fields.promised_delivery_date), '')") }} as promised_delivery_date,
-        {{ utc_timestamp(json_text('source._record', ['sentDateTime'])) }} as sent_at,
-        {{ utc_timestamp(json_text('source._record', ['completedDateTime'])) }} as completed_at,
-        {{ utc_timestamp(json_text('source._record', ['statusChangedDateTime'])) }} as status_changed_at,
-        source._loaded_at
-    from source
-    left join custom_fields on source._pk = custom_fields.envelope_id
+        {{ utc_timestamp('fields.sent_date_time') }} as sent_at,
+        {{ utc_timestamp('fields.completed_date_time') }} as completed_at,
+        {{ utc_timestamp('fields.status_changed_date_time') }} as status_changed_at,
+        fields._loaded_at
+    from fields
+    left join custom_fields on fields._pk = custom_fields.envelope_id
 )
 
 select

@@ -6,18 +6,33 @@ with source as (
     {{ loaded_since_last_build() }}
 ),
 
-renamed as (
+fields as (
     select
         source._pk as envelope_id,
-        {{ json_text('signer.value', ['recipientId']) }} as recipient_id,
-        lower(trim({{ json_text('signer.value', ['email']) }})) as email,
-        {{ json_text('signer.value', ['name']) }} as signer_name,
-        lower({{ json_text('signer.value', ['status']) }}) as signer_status,
-        cast({{ json_text('signer.value', ['routingOrder']) }} as integer) as routing_order,
+        {{- json_fields('signer.value', {
+            'recipient_id': ['recipientId'],
+            'email': ['email'],
+            'signer_name': ['name'],
+            'signer_status': ['status'],
+            'routing_order': ['routingOrder'],
+        }) }},
         signer.position as signer_position,
         source._loaded_at
     from source
     {{ json_elements('source._record', ['recipients', 'signers'], 'signer') }}
+),
+
+renamed as (
+    select
+        envelope_id,
+        recipient_id,
+        lower(trim(email)) as email,
+        signer_name,
+        lower(signer_status) as signer_status,
+        cast(routing_order as integer) as routing_order,
+        signer_position,
+        _loaded_at
+    from fields
 )
 
 select * from renamed

@@ -6,16 +6,27 @@ with source as (
     {{ loaded_since_last_build() }}
 ),
 
-renamed as (
+fields as (
     select
-        upper({{ json_text('_record', ['CURRENCY']) }}) as currency_code,
-        {{ iso_date(json_text('_record', ['TIME_PERIOD'])) }} as rate_date,
-        {{ to_decimal(json_text('_record', ['OBS_VALUE']), 18, 8) }} as rate,
-        {{ fx_rate_scaled(json_text('_record', ['OBS_VALUE'])) }} as rate_scaled,
+        {{- json_fields('_record', {
+            'currency': ['CURRENCY'],
+            'time_period': ['TIME_PERIOD'],
+            'obs_value': ['OBS_VALUE'],
+        }) }},
         _loaded_at
     from source
+),
+
+renamed as (
+    select
+        upper(currency) as currency_code,
+        {{ iso_date('time_period') }} as rate_date,
+        {{ to_decimal('obs_value', 18, 8) }} as rate,
+        {{ fx_rate_scaled('obs_value') }} as rate_scaled,
+        _loaded_at
+    from fields
     -- ECB marks a missing observation with an empty OBS_VALUE
-    where nullif(trim({{ json_text('_record', ['OBS_VALUE']) }}), '') is not null
+    where nullif(trim(obs_value), '') is not null
 )
 
 select * from renamed

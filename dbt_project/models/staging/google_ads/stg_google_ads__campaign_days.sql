@@ -6,27 +6,40 @@ with source as (
     {{ loaded_since_last_build() }}
 ),
 
-renamed as (
+fields as (
     select
         _pk as campaign_day_id,
-        coalesce(
-            {{ json_text('_record', ['customer', 'id']) }},
-            nullif(_scope, '')
-        ) as customer_id,
-        {{ json_text('_record', ['campaign', 'id']) }} as campaign_id,
-        {{ json_text('_record', ['campaign', 'name']) }} as campaign_name,
-        upper({{ json_text('_record', ['customer', 'currencyCode']) }}) as reported_currency_code,
-        -- int64 fields arrive as JSON strings; micros -> units by exact decimal multiplication
-        cast(
-            cast({{ json_text('_record', ['metrics', 'costMicros']) }} as decimal(38, 0)) * 0.000001
-            as decimal(18, 6)
-        ) as cost,
-        cast({{ json_text('_record', ['metrics', 'impressions']) }} as bigint) as impressions,
-        cast({{ json_text('_record', ['metrics', 'clicks']) }} as bigint) as clicks,
-        cast({{ json_text('_record', ['metrics', 'conversions']) }} as decimal(18, 6)) as conversions,
-        {{ iso_date(json_text('_record', ['segments', 'date'])) }} as ad_date,
+        _scope,
+        {{- json_fields('_record', {
+            'record_customer_id': ['customer', 'id'],
+            'campaign_id': ['campaign', 'id'],
+            'campaign_name': ['campaign', 'name'],
+            'currency_code': ['customer', 'currencyCode'],
+            'cost_micros': ['metrics', 'costMicros'],
+            'impressions': ['metrics', 'impressions'],
+            'clicks': ['metrics', 'clicks'],
+            'conversions': ['metrics', 'conversions'],
+            'segment_date': ['segments', 'date'],
+        }) }},
         _loaded_at
     from source
+),
+
+renamed as (
+    select
+        campaign_day_id,
+        coalesce(record_customer_id, nullif(_scope, '')) as customer_id,
+        campaign_id,
+        campaign_name,
+        upper(currency_code) as reported_currency_code,
+        -- int64 fields arrive as JSON strings; micros -> units by exact decimal multiplication
+        cast(cast(cost_micros as decimal(38, 0)) * 0.000001 as decimal(18, 6)) as cost,
+        cast(impressions as bigint) as impressions,
+        cast(clicks as bigint) as clicks,
+        cast(conversions as decimal(18, 6)) as conversions,
+        {{ iso_date('segment_date') }} as ad_date,
+        _loaded_at
+    from fields
 )
 
 select * from renamed

@@ -5,17 +5,32 @@ with source as (
     {{ loaded_since_last_build() }}
 ),
 
-renamed as (
+fields as (
     select
-        {{ json_text('_record', ['id']) }} as company_id,
-        {{ json_text('_record', ['properties', 'name']) }} as company_name,
-        lower(trim({{ json_text('_record', ['properties', 'domain']) }})) as domain,
-        {{ json_text('_record', ['properties', 'country']) }} as country,
-        {{ json_text('_record', ['archived']) }} = 'true' as is_archived,
-        {{ utc_timestamp(json_text('_record', ['properties', 'createdate'])) }} as created_at,
-        {{ utc_timestamp(json_text('_record', ['updatedAt'])) }} as updated_at,
+        {{- json_fields('_record', {
+            'company_id': ['id'],
+            'company_name': ['properties', 'name'],
+            'domain': ['properties', 'domain'],
+            'country': ['properties', 'country'],
+            'archived': ['archived'],
+            'createdate': ['properties', 'createdate'],
+            'updated_at': ['updatedAt'],
+        }) }},
         _loaded_at
     from source
+),
+
+renamed as (
+    select
+        company_id,
+        company_name,
+        lower(trim(domain)) as domain,
+        country,
+        archived = 'true' as is_archived,
+        {{ utc_timestamp('createdate') }} as created_at,
+        {{ utc_timestamp('updated_at') }} as updated_at,
+        _loaded_at
+    from fields
 )
 
 select * from renamed

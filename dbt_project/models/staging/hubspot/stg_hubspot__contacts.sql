@@ -5,20 +5,38 @@ with source as (
     {{ loaded_since_last_build() }}
 ),
 
-renamed as (
+fields as (
     select
-        {{ json_text('_record', ['id']) }} as contact_id,
-        lower(trim({{ json_text('_record', ['properties', 'email']) }})) as email,
-        {{ json_text('_record', ['properties', 'firstname']) }} as first_name,
-        {{ json_text('_record', ['properties', 'lastname']) }} as last_name,
-        {{ json_text('_record', ['properties', 'company']) }} as company_name,
-        {{ json_text('_record', ['properties', 'utm_source']) }} as utm_source,
-        {{ json_text('_record', ['properties', 'utm_campaign']) }} as utm_campaign,
-        {{ json_text('_record', ['archived']) }} = 'true' as is_archived,
-        {{ utc_timestamp(json_text('_record', ['properties', 'createdate'])) }} as created_at,
-        {{ utc_timestamp(json_text('_record', ['updatedAt'])) }} as updated_at,
+        {{- json_fields('_record', {
+            'contact_id': ['id'],
+            'email': ['properties', 'email'],
+            'first_name': ['properties', 'firstname'],
+            'last_name': ['properties', 'lastname'],
+            'company_name': ['properties', 'company'],
+            'utm_source': ['properties', 'utm_source'],
+            'utm_campaign': ['properties', 'utm_campaign'],
+            'archived': ['archived'],
+            'createdate': ['properties', 'createdate'],
+            'updated_at': ['updatedAt'],
+        }) }},
         _loaded_at
     from source
+),
+
+renamed as (
+    select
+        contact_id,
+        lower(trim(email)) as email,
+        first_name,
+        last_name,
+        company_name,
+        utm_source,
+        utm_campaign,
+        archived = 'true' as is_archived,
+        {{ utc_timestamp('createdate') }} as created_at,
+        {{ utc_timestamp('updated_at') }} as updated_at,
+        _loaded_at
+    from fields
 )
 
 select

@@ -5,19 +5,36 @@ with source as (
     {{ loaded_since_last_build() }}
 ),
 
-renamed as (
+fields as (
     select
-        {{ json_text('_record', ['id']) }} as deal_id,
-        {{ json_text('_record', ['properties', 'dealname']) }} as deal_name,
-        {{ json_text('_record', ['properties', 'dealstage']) }} as deal_stage,
-        upper(trim({{ json_text('_record', ['properties', 'deal_currency_code']) }})) as currency_code,
-        {{ to_decimal(json_text('_record', ['properties', 'amount'])) }} as amount,
-        {{ json_text('_record', ['archived']) }} = 'true' as is_archived,
-        {{ utc_timestamp(json_text('_record', ['properties', 'createdate'])) }} as created_at,
-        {{ utc_timestamp(json_text('_record', ['properties', 'closedate'])) }} as closed_at,
-        {{ utc_timestamp(json_text('_record', ['updatedAt'])) }} as updated_at,
+        {{- json_fields('_record', {
+            'deal_id': ['id'],
+            'deal_name': ['properties', 'dealname'],
+            'deal_stage': ['properties', 'dealstage'],
+            'deal_currency_code': ['properties', 'deal_currency_code'],
+            'amount': ['properties', 'amount'],
+            'archived': ['archived'],
+            'createdate': ['properties', 'createdate'],
+            'closedate': ['properties', 'closedate'],
+            'updated_at': ['updatedAt'],
+        }) }},
         _loaded_at
     from source
+),
+
+renamed as (
+    select
+        deal_id,
+        deal_name,
+        deal_stage,
+        upper(trim(deal_currency_code)) as currency_code,
+        {{ to_decimal('amount') }} as amount,
+        archived = 'true' as is_archived,
+        {{ utc_timestamp('createdate') }} as created_at,
+        {{ utc_timestamp('closedate') }} as closed_at,
+        {{ utc_timestamp('updated_at') }} as updated_at,
+        _loaded_at
+    from fields
 )
 
 select

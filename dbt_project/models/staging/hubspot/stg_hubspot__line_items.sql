@@ -5,20 +5,37 @@ with source as (
     {{ loaded_since_last_build() }}
 ),
 
-renamed as (
+fields as (
     select
-        {{ json_text('_record', ['id']) }} as line_item_id,
-        {{ json_text('_record', ['properties', 'hs_product_id']) }} as product_id,
-        {{ json_text('_record', ['properties', 'hs_sku']) }} as sku,
-        {{ json_text('_record', ['properties', 'name']) }} as product_name,
-        -- HubSpot sends numbers as strings; exact decimals keep the contract values to the cent
-        {{ to_decimal(json_text('_record', ['properties', 'quantity'])) }} as quantity,
-        {{ to_decimal(json_text('_record', ['properties', 'price'])) }} as unit_price,
-        {{ json_text('_record', ['archived']) }} = 'true' as is_archived,
-        {{ utc_timestamp(json_text('_record', ['properties', 'createdate'])) }} as created_at,
-        {{ utc_timestamp(json_text('_record', ['updatedAt'])) }} as updated_at,
+        {{- json_fields('_record', {
+            'line_item_id': ['id'],
+            'product_id': ['properties', 'hs_product_id'],
+            'sku': ['properties', 'hs_sku'],
+            'product_name': ['properties', 'name'],
+            'quantity': ['properties', 'quantity'],
+            'price': ['properties', 'price'],
+            'archived': ['archived'],
+            'createdate': ['properties', 'createdate'],
+            'updated_at': ['updatedAt'],
+        }) }},
         _loaded_at
     from source
+),
+
+renamed as (
+    select
+        line_item_id,
+        product_id,
+        sku,
+        product_name,
+        -- HubSpot sends numbers as strings; exact decimals keep the contract values to the cent
+        {{ to_decimal('quantity') }} as quantity,
+        {{ to_decimal('price') }} as unit_price,
+        archived = 'true' as is_archived,
+        {{ utc_timestamp('createdate') }} as created_at,
+        {{ utc_timestamp('updated_at') }} as updated_at,
+        _loaded_at
+    from fields
 )
 
 select * from renamed

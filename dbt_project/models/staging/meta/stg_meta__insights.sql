@@ -6,23 +6,38 @@ with source as (
     {{ loaded_since_last_build() }}
 ),
 
-renamed as (
+fields as (
     select
         _pk as insight_id,
-        -- the record's account_id has no 'act_' prefix; the scope (the account queried) has it
-        coalesce(
-            nullif(_scope, ''),
-            'act_' || {{ json_text('_record', ['account_id']) }}
-        ) as account_id,
-        {{ json_text('_record', ['campaign_id']) }} as campaign_id,
-        {{ json_text('_record', ['campaign_name']) }} as campaign_name,
-        upper({{ json_text('_record', ['account_currency']) }}) as reported_currency_code,
-        {{ to_decimal(json_text('_record', ['spend'])) }} as spend,
-        cast({{ json_text('_record', ['impressions']) }} as bigint) as impressions,
-        cast({{ json_text('_record', ['clicks']) }} as bigint) as clicks,
-        {{ iso_date(json_text('_record', ['date_start'])) }} as ad_date,
+        _scope,
+        {{- json_fields('_record', {
+            'record_account_id': ['account_id'],
+            'campaign_id': ['campaign_id'],
+            'campaign_name': ['campaign_name'],
+            'account_currency': ['account_currency'],
+            'spend': ['spend'],
+            'impressions': ['impressions'],
+            'clicks': ['clicks'],
+            'date_start': ['date_start'],
+        }) }},
         _loaded_at
     from source
+),
+
+renamed as (
+    select
+        insight_id,
+        -- the record's account_id has no 'act_' prefix; the scope (the account queried) has it
+        coalesce(nullif(_scope, ''), 'act_' || record_account_id) as account_id,
+        campaign_id,
+        campaign_name,
+        upper(account_currency) as reported_currency_code,
+        {{ to_decimal('spend') }} as spend,
+        cast(impressions as bigint) as impressions,
+        cast(clicks as bigint) as clicks,
+        {{ iso_date('date_start') }} as ad_date,
+        _loaded_at
+    from fields
 )
 
 select * from renamed

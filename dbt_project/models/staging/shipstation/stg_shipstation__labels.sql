@@ -5,20 +5,38 @@ with source as (
     {{ loaded_since_last_build() }}
 ),
 
-renamed as (
+fields as (
     select
-        {{ json_text('_record', ['label_id']) }} as label_id,
-        {{ json_text('_record', ['shipment_id']) }} as shipment_id,
-        lower({{ json_text('_record', ['status']) }}) as label_status,
-        {{ json_text('_record', ['voided']) }} = 'true' as is_voided,
-        {{ json_text('_record', ['tracking_number']) }} as tracking_number,
-        lower({{ json_text('_record', ['tracking_status']) }}) as tracking_status,
-        upper({{ json_text('_record', ['shipment_cost', 'currency']) }}) as cost_currency_code,
-        {{ to_decimal(json_text('_record', ['shipment_cost', 'amount'])) }} as shipment_cost,
-        {{ iso_date(json_text('_record', ['ship_date'])) }} as ship_date,
-        {{ utc_timestamp(json_text('_record', ['created_at'])) }} as created_at,
+        {{- json_fields('_record', {
+            'label_id': ['label_id'],
+            'shipment_id': ['shipment_id'],
+            'label_status': ['status'],
+            'voided': ['voided'],
+            'tracking_number': ['tracking_number'],
+            'tracking_status': ['tracking_status'],
+            'cost_currency_code': ['shipment_cost', 'currency'],
+            'shipment_cost': ['shipment_cost', 'amount'],
+            'ship_date': ['ship_date'],
+            'created_at': ['created_at'],
+        }) }},
         _loaded_at
     from source
+),
+
+renamed as (
+    select
+        label_id,
+        shipment_id,
+        lower(label_status) as label_status,
+        voided = 'true' as is_voided,
+        tracking_number,
+        lower(tracking_status) as tracking_status,
+        upper(cost_currency_code) as cost_currency_code,
+        {{ to_decimal('shipment_cost') }} as shipment_cost,
+        {{ iso_date('ship_date') }} as ship_date,
+        {{ utc_timestamp('created_at') }} as created_at,
+        _loaded_at
+    from fields
 )
 
 select * from renamed

@@ -5,21 +5,39 @@ with source as (
     {{ loaded_since_last_build() }}
 ),
 
-renamed as (
+fields as (
     select
-        {{ json_text('_record', ['shipment_id']) }} as shipment_id,
-        nullif(trim({{ json_text('_record', ['external_order_id']) }}), '') as external_order_id,
-        lower({{ json_text('_record', ['shipment_status']) }}) as shipment_status,
-        {{ json_text('_record', ['ship_to', 'name']) }} as ship_to_name,
-        {{ json_text('_record', ['ship_to', 'company_name']) }} as ship_to_company,
-        lower(trim({{ json_text('_record', ['ship_to', 'email']) }})) as ship_to_email,
-        {{ json_text('_record', ['ship_to', 'country_code']) }} as ship_to_country,
-        -- ShipStation pins ship_date's time to 00:00 UTC: the date part is the ship day
-        {{ iso_date(json_text('_record', ['ship_date'])) }} as ship_date,
-        {{ utc_timestamp(json_text('_record', ['created_at'])) }} as created_at,
-        {{ utc_timestamp(json_text('_record', ['modified_at'])) }} as modified_at,
+        {{- json_fields('_record', {
+            'shipment_id': ['shipment_id'],
+            'external_order_id': ['external_order_id'],
+            'shipment_status': ['shipment_status'],
+            'ship_to_name': ['ship_to', 'name'],
+            'ship_to_company': ['ship_to', 'company_name'],
+            'ship_to_email': ['ship_to', 'email'],
+            'ship_to_country': ['ship_to', 'country_code'],
+            'ship_date': ['ship_date'],
+            'created_at': ['created_at'],
+            'modified_at': ['modified_at'],
+        }) }},
         _loaded_at
     from source
+),
+
+renamed as (
+    select
+        shipment_id,
+        nullif(trim(external_order_id), '') as external_order_id,
+        lower(shipment_status) as shipment_status,
+        ship_to_name,
+        ship_to_company,
+        lower(trim(ship_to_email)) as ship_to_email,
+        ship_to_country,
+        -- ShipStation pins ship_date's time to 00:00 UTC: the date part is the ship day
+        {{ iso_date('ship_date') }} as ship_date,
+        {{ utc_timestamp('created_at') }} as created_at,
+        {{ utc_timestamp('modified_at') }} as modified_at,
+        _loaded_at
+    from fields
 )
 
 select

@@ -6,16 +6,30 @@ with source as (
     {{ loaded_since_last_build() }}
 ),
 
-renamed as (
+fields as (
     select
         _pk as label_id,
-        {{ json_text('_record', ['tracking_number']) }} as tracking_number,
-        upper({{ json_text('_record', ['status_code']) }}) as status_code,
-        {{ json_text('_record', ['status_description']) }} as status_description,
-        {{ utc_timestamp(json_text('_record', ['actual_delivery_date'])) }} as actual_delivery_at,
-        {{ utc_timestamp(json_text('_record', ['estimated_delivery_date'])) }} as estimated_delivery_at,
+        {{- json_fields('_record', {
+            'tracking_number': ['tracking_number'],
+            'status_code': ['status_code'],
+            'status_description': ['status_description'],
+            'actual_delivery_date': ['actual_delivery_date'],
+            'estimated_delivery_date': ['estimated_delivery_date'],
+        }) }},
         _loaded_at
     from source
+),
+
+renamed as (
+    select
+        label_id,
+        tracking_number,
+        upper(status_code) as status_code,
+        status_description,
+        {{ utc_timestamp('actual_delivery_date') }} as actual_delivery_at,
+        {{ utc_timestamp('estimated_delivery_date') }} as estimated_delivery_at,
+        _loaded_at
+    from fields
 )
 
 select
