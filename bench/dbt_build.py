@@ -116,8 +116,10 @@ def dbt_build(env: dict[str, str], as_of: date, full_refresh: bool,
     target = Path(env["HUB_DATA_DIR"]) / "dbt_target"
     phase = "full" if full_refresh else f"incremental-{as_of.isoformat()}"
     run_results = target / "run_results.json"
-    nodes = len(json.loads(run_results.read_text())["results"])
-    shutil.copy(run_results, target / f"run_results-{phase}-{time.time():.0f}.json")
+    nodes = 0  # unknown under --no-write-json
+    if run_results.exists():
+        nodes = len(json.loads(run_results.read_text())["results"])
+        shutil.move(run_results, target / f"run_results-{phase}-{time.time():.0f}.json")
     return {"s": elapsed, "cpu_s": cpu, "peak_rss_mb": peak / 2**20, "nodes": nodes}
 
 
