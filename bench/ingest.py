@@ -2,6 +2,8 @@
 
     python -m bench.ingest [--scale small|medium|large] [--seed 1] [--streams a,b] [--world-dir DIR] [--repeat N]
 
+From code (e.g. `make bench`): `print_table(compare_streams("large", world_dir=Path("/tmp/worlds")), "large")`.
+
 For each stream, in one run against the sandbox (a subprocess, so its memory is not counted):
 1. a warm-up ingest that records every request the connector made (same pages, warm caches);
 2. fetch only: a plain httpx loop replaying those requests one after the other, bodies downloaded
@@ -27,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -205,6 +208,32 @@ def print_table(rows: list[Row], scale: str) -> None:
     )
 
 
+def compare_streams(
+    scale: str = "small",
+    seed: int = DEFAULT_SEED,
+    world_dir: Path | None = None,
+    streams: list[str] | None = None,
+    repeat: int = 3,
+    on_row: Callable[[Row], None] | None = None,
+) -> list[Row]:
+    """Start a sandbox on the `scale` world and measure `streams` (default: all), one Row each.
+
+    `world_dir` is where the sandbox keeps its worlds (a complete one is reused); `on_row` sees
+    each stream's row as soon as it is measured (a long run that dies still leaves figures).
+    """
+    names = list(streams) if streams else list(STREAMS)
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp, running_sandbox(
+        seed=seed, scale=scale, data_dir=world_dir
+    ) as sb:
+        env = {**os.environ, **sandbox_env(sb.url, list(SYSTEM_PREFIXES)), "HUB_START_DATE": "2025-10-01"}
+        rows = []
+        for name in names:
+            rows.append(measure(name, env, Path(tmp) / name, repeat))
+            if on_row is not None:
+                on_row(rows[-1])
+        return rows
+
+
 def main() -> None:
     """Run the benchmark and print its table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -218,17 +247,15 @@ def main() -> None:
     if args.child:
         child_end_to_end(args.child)
         return
-    names = [n for n in args.streams.split(",") if n]
-    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp, running_sandbox(
-        seed=args.seed, scale=args.scale, data_dir=args.world_dir
-    ) as sb:
-        env = {**os.environ, **sandbox_env(sb.url, list(SYSTEM_PREFIXES)), "HUB_START_DATE": "2025-10-01"}
-        rows = []
-        for name in names:
-            rows.append(measure(name, env, Path(tmp) / name, args.repeat))
-            # A stream's row as soon as it is measured: a long run that dies still leaves figures.
-            print(f"[bench] {format_row(rows[-1])}", flush=True)
-        print_table(rows, args.scale)
+    rows = compare_streams(
+        args.scale,
+        args.seed,
+        Path(args.world_dir) if args.world_dir else None,
+        [n for n in args.streams.split(",") if n],
+        args.repeat,
+        on_row=lambda row: print(f"[bench] {format_row(row)}", flush=True),
+    )
+    print_table(rows, args.scale)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ counts requests, retries and rate-limit waits for the stream's report.
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import logging
 import random
@@ -73,6 +74,23 @@ def origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
     port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
     return parts.scheme, (parts.hostname or "").lower(), port
+
+
+def _parse_without_gc(parse: Callable[[bytes], Any], body: bytes) -> Any:
+    """`parse(body)` with the cycle collector paused.
+
+    Parsing a page allocates tens of thousands of dicts and lists at once; with the collector on,
+    those allocations trigger collections that walk the whole heap again and again (large
+    shipments: 1.9 of the fetch thread's 3.3 CPU s, against 0.75 s for the parse itself). The
+    parsed page holds no cycles, so pausing the collector while it is built frees nothing later.
+    """
+    if not gc.isenabled():
+        return parse(body)
+    gc.disable()
+    try:
+        return parse(body)
+    finally:
+        gc.enable()
 
 
 @dataclass
@@ -186,7 +204,7 @@ class VendorClient:
             else:
                 if 200 <= status < 300:
                     try:
-                        data = parse(body) if parse is not None else None
+                        data = _parse_without_gc(parse, body) if parse is not None else None
                         return Response(status, reply_headers, body, final_url, data)
                     except ValueError as exc:
                         problem = f"HTTP {status} with a malformed body ({exc})"

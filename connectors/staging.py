@@ -14,6 +14,7 @@ holds the fetch back instead of letting batches pile up.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import shutil
 import threading
@@ -39,6 +40,8 @@ BATCH_PAGES = 256
 QUEUE_BATCHES = 4
 # The stager works beside the fetch and the vendor: one DuckDB thread, a small memory cap.
 STAGE_MEMORY_LIMIT = "128MB"
+# The stager thread's niceness (see _lower_priority); 0 is the default priority, 19 the lowest.
+STAGER_NICENESS = 10
 
 
 def stage_dir(stream_root: Path) -> Path:
@@ -154,6 +157,7 @@ class PagePipeline:
         self._queue.put(batch)
 
     def _run(self) -> None:
+        _lower_priority()
         con = new_stage_connection()
         try:
             while (batch := self._queue.get()) is not None:
@@ -164,6 +168,20 @@ class PagePipeline:
                 pass
         finally:
             con.close()
+
+
+def _lower_priority() -> None:
+    """Make the calling thread yield the CPU to the fetch (and to the vendor, on a shared machine).
+
+    The stager only has to keep up with the fetch, not race it: on two cores shared with the
+    sandbox server it otherwise takes CPU from the request-to-request path. Linux schedules
+    threads separately, so this lowers the stager thread only; a stager that falls behind still
+    holds the fetch back through the bounded queue.
+    """
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), STAGER_NICENESS)
+    except (AttributeError, OSError):  # not Linux, or not allowed: stage at normal priority
+        pass
 
 
 def _next_batch(con: duckdb.DuckDBPyConnection, spec: StreamSpec, pages: list[Path], folder: Path, done: int) -> Path:
