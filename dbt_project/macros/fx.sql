@@ -54,6 +54,19 @@
 
 {#- Join the FX validity ranges (int_fx_rates__ranged) for a currency and a day under `alias`. -#}
 {% macro fx_join(alias, currency_expr, day_expr) -%}
+  {{ return(adapter.dispatch('fx_join', 'hub')(alias, currency_expr, day_expr)) }}
+{%- endmacro %}
+
+{#- The ranges are contiguous per currency, so the range holding the day is the one with the
+    latest valid_from on or before it: an ASOF join, which DuckDB answers by merging sorted
+    inputs instead of testing every range of the currency (334k ad rows: 1.3 s -> 0.5 s). -#}
+{% macro duckdb__fx_join(alias, currency_expr, day_expr) -%}
+  asof left join {{ ref('int_fx_rates__ranged') }} as {{ alias }}
+    on {{ alias }}.currency_code = {{ currency_expr }}
+    and {{ day_expr }} >= {{ alias }}.valid_from
+{%- endmacro %}
+
+{% macro postgres__fx_join(alias, currency_expr, day_expr) -%}
   left join {{ ref('int_fx_rates__ranged') }} as {{ alias }}
     on {{ alias }}.currency_code = {{ currency_expr }}
     and {{ day_expr }} >= {{ alias }}.valid_from
