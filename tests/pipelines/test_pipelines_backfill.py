@@ -9,6 +9,7 @@ import dagster as dg
 import httpx
 import pytest
 
+from connectors.landing import landed_page_bodies
 from pipeline_runs import materializations, NightlyRun, raw_state
 from pipelines.ingest.backfill import AD_SPEND_STREAMS
 
@@ -47,9 +48,7 @@ def test_backfill_re_pulls_only_the_ad_days_asked_for(
     assert called == {"meta", "google_ads"}
 
     landed = Path(materializations(result)["meta/insights"]["landing_dir"].value)
-    days = {
-        row["date_start"] for page in sorted(landed.rglob("page-*.json")) for row in json.loads(page.read_bytes())["data"]
-    }
+    days = {row["date_start"] for body in landed_page_bodies(landed) for row in json.loads(body)["data"]}
     assert days, "the backfill landed no Meta rows: the range check would prove nothing"
     # Without the window the pull would start 28 days before the cursor, in October.
     assert all(SINCE <= date.fromisoformat(day) <= UNTIL for day in days)
