@@ -15,15 +15,6 @@ from pipelines.schedules import nightly_schedule
 from pipelines.transform.assets import hub_dbt_models
 
 
-# Runs launched by the daemon (the schedule) or the UI execute each step in its own process. By
-# default every such process starts cold and imports Dagster, dbt and these definitions: about
-# 3 s of CPU per step, 15 steps on 2 cores. A forkserver that has imported them once forks each
-# step ready to run.
-STEP_EXECUTOR = dg.multiprocess_executor.configured(
-    {"start_method": {"forkserver": {"preload_modules": ["pipelines.definitions"]}}}
-)
-
-
 def build_definitions(env: Mapping[str, str] | None = None) -> dg.Definitions:
     """The hub's definitions; `env` decides the schedule (tests pass their own)."""
     env = os.environ if env is None else env
@@ -34,7 +25,6 @@ def build_definitions(env: Mapping[str, str] | None = None) -> dg.Definitions:
         schedules=[nightly_schedule(env)],
         sensors=[alert_on_run_failure],
         resources=hub_resources(),
-        executor=STEP_EXECUTOR,
     )
 
 

@@ -5,6 +5,15 @@ import dagster as dg
 from pipelines.ingest.assets import stream_asset_key
 from pipelines.ingest.backfill import AD_SPEND_STREAMS
 
+# Runs launched by the daemon (the schedule) or the UI execute each step in its own process. By
+# default every such process starts cold and imports Dagster, dbt and the definitions: about
+# 3 s of CPU per step, 15 steps on 2 cores. A forkserver that has imported them once forks each
+# step ready to run. Default run config rather than a fixed executor, so a run can still ask
+# for `in_process` (tests do).
+FORKED_STEPS = {
+    "execution": {"config": {"multiprocess": {"start_method": {"forkserver": {"preload_modules": ["pipelines.definitions"]}}}}}
+}
+
 nightly_job = dg.define_asset_job(
     name="nightly",
     selection=dg.AssetSelection.all(),
@@ -12,6 +21,7 @@ nightly_job = dg.define_asset_job(
     # A run that dies of something transient (a killed worker, a lost vendor) is retried from
     # failure by the daemon: steps that succeeded are not run again, so nothing is pulled twice.
     tags={"dagster/max_retries": 2, "dagster/retry_strategy": "FROM_FAILURE"},
+    config=FORKED_STEPS,
 )
 
 _ad_spend = dg.AssetSelection.assets(*(stream_asset_key(name) for name in AD_SPEND_STREAMS))
@@ -24,5 +34,5 @@ ad_spend_backfill_job = dg.define_asset_job(
         "Set `since` and `until` (YYYY-MM-DD, inclusive) in the launchpad config of both ingest ops."
     ),
     # Shown in the launchpad to be filled in; left empty, the streams pull their usual window.
-    config={"ops": {name: {"config": {"since": "", "until": ""}} for name in AD_SPEND_STREAMS}},
+    config={**FORKED_STEPS, "ops": {name: {"config": {"since": "", "until": ""}} for name in AD_SPEND_STREAMS}},
 )

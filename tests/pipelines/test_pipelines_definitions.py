@@ -49,6 +49,18 @@ def test_definitions_validate(defs: dg.Definitions) -> None:
     dg.Definitions.validate_loadable(defs)
 
 
+@pytest.mark.parametrize("job_name", ["nightly", "ad_spend_backfill"])
+def test_launched_runs_fork_steps_from_a_server_that_preloaded_the_definitions(defs: dg.Definitions, job_name: str) -> None:
+    """Schedule and UI runs use the job's default run config: the multiprocess executor with a
+    forkserver; its preload module must import (a typo would only show in a launched run)."""
+    import importlib
+
+    job = defs.resolve_job_def(job_name)
+    execution = job.run_config["execution"]["config"]["multiprocess"]["start_method"]["forkserver"]
+    assert [importlib.import_module(name).__name__ for name in execution["preload_modules"]] == ["pipelines.definitions"]
+    assert dg.validate_run_config(job, job.run_config)
+
+
 def test_schedule_takes_cron_and_timezone_from_the_environment(defs: dg.Definitions) -> None:
     (schedule,) = defs.schedules
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("15 2 * * *", "Europe/Berlin")
