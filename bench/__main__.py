@@ -5,10 +5,12 @@
 Phases: `world` (generate the sandbox world), `full` (a first nightly run), `incremental` (the
 sandbox clock moved one day, nightly again), `noop` (nightly with nothing changed: the fixed
 floor), `executor` (the same no-op run on Dagster's multiprocess executor), `defs` (Dagster
-definitions load time in a cold interpreter). Figures and how to read them: bench/README.md.
+definitions load time in a cold interpreter), `ingest` (each stream end to end next to a plain
+fetch of the same pages, bench/ingest.py). Figures and how to read them: bench/README.md.
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import subprocess
@@ -18,6 +20,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from bench import ingest
 from bench.memory import RssSampler
 from bench.report import print_report
 from bench.run_once import phase_windows
@@ -25,7 +28,7 @@ from pipelines.sandbox_env import SYSTEM_PREFIXES, sandbox_env
 from sandbox.server import running_sandbox
 from sandbox.world import DEFAULT_AS_OF, DEFAULT_SEED
 
-ALL_PHASES = ("world", "full", "incremental", "noop", "executor", "defs")
+ALL_PHASES = ("world", "full", "incremental", "noop", "executor", "defs", "ingest")
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
@@ -76,6 +79,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--phases", default=",".join(ALL_PHASES), help=f"comma list of {', '.join(ALL_PHASES)}")
     parser.add_argument("--worlds-dir", type=Path, default=Path(os.environ.get("HUB_DATA_DIR", "data")) / "sandbox")
+    parser.add_argument("--ingest-repeat", type=int, default=2, help="runs per stream in the ingest phase, fastest kept")
     args = parser.parse_args()
     phases = [p.strip() for p in args.phases.split(",") if p.strip()]
     unknown = set(phases) - set(ALL_PHASES)
@@ -113,10 +117,17 @@ def main() -> None:
         if "defs" in phases:
             results["definitions_load_seconds"] = definitions_load_seconds(env)
 
+    if "ingest" in phases:
+        print("[bench] ingest: each stream end to end next to fetch-only, in a fresh sandbox", flush=True)
+        rows = ingest.compare_streams(args.scale, args.seed, args.worlds_dir, repeat=args.ingest_repeat)
+        results["ingest_vs_fetch_only"] = [dataclasses.asdict(row) for row in rows]
+
     RESULTS_DIR.mkdir(exist_ok=True)
     results_file = RESULTS_DIR / f"{args.scale}.json"
     results_file.write_text(json.dumps(results, indent=2, default=str))
     print_report(results)
+    if "ingest" in phases:
+        ingest.print_table(rows, args.scale)
     print(f"\n[bench] raw figures: {results_file}; run data: {work_dir}")
 
 
