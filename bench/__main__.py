@@ -32,10 +32,19 @@ ALL_PHASES = ("world", "full", "incremental", "noop", "executor", "defs", "inges
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
-def run_nightly_child(env: dict[str, str], work_dir: Path, label: str, executor: str = "in_process") -> dict:
-    """One nightly in a child process, its peak RSS sampled per phase from outside."""
+def run_nightly_child(env: dict[str, str], work_dir: Path, label: str, executor: str = "in_process",
+                      profile: bool = False) -> dict:
+    """One nightly in a child process, its peak RSS sampled per phase from outside.
+
+    With `profile`, py-spy samples the child and its dbt subprocess into a flame graph
+    (`<label>.svg` in the run data folder); the RSS then includes py-spy's own few MB."""
     out = work_dir / f"{label}.json"
     command = [sys.executable, "-m", "bench.run_once", "--out", str(out), "--executor", executor]
+    if profile:
+        flame = work_dir / f"{label}.svg"
+        command = [str(Path(sys.executable).parent / "py-spy"), "record", "--subprocesses", "--rate", "50",
+                   "--output", str(flame), "--", *command]
+        print(f"[bench] profiling with py-spy: {flame}", flush=True)
     log_file = work_dir / f"{label}.log"
     print(f"[bench] nightly '{label}' ({executor}) ... log: {log_file}", flush=True)
     with log_file.open("w") as log:
@@ -79,6 +88,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--phases", default=",".join(ALL_PHASES), help=f"comma list of {', '.join(ALL_PHASES)}")
     parser.add_argument("--worlds-dir", type=Path, default=Path(os.environ.get("HUB_DATA_DIR", "data")) / "sandbox")
+    parser.add_argument("--profile", action="store_true", help="record a py-spy flame graph of each nightly run")
     parser.add_argument("--ingest-repeat", type=int, default=2, help="runs per stream in the ingest phase, fastest kept")
     args = parser.parse_args()
     phases = [p.strip() for p in args.phases.split(",") if p.strip()]
@@ -105,14 +115,15 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "pipelines", "prepare"], env=env, check=True, stdout=subprocess.DEVNULL)
         runs: list[dict] = []
         if {"full", "incremental", "noop", "executor"} & set(phases):
-            runs.append(run_nightly_child(env, work_dir, "full"))
+            runs.append(run_nightly_child(env, work_dir, "full", profile=args.profile))
         if "incremental" in phases:
             sandbox.set_clock(as_of + timedelta(days=1))
-            runs.append(run_nightly_child(env, work_dir, "incremental (+1 day)"))
+            runs.append(run_nightly_child(env, work_dir, "incremental (+1 day)", profile=args.profile))
         if "noop" in phases or "executor" in phases:
-            runs.append(run_nightly_child(env, work_dir, "nothing changed"))
+            runs.append(run_nightly_child(env, work_dir, "nothing changed", profile=args.profile))
         if "executor" in phases:
-            runs.append(run_nightly_child(env, work_dir, "nothing changed, multiprocess", executor="multiprocess"))
+            runs.append(run_nightly_child(env, work_dir, "nothing changed, multiprocess", executor="multiprocess",
+                                          profile=args.profile))
         results["runs"] = runs
         if "defs" in phases:
             results["definitions_load_seconds"] = definitions_load_seconds(env)
