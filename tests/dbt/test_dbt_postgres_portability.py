@@ -19,7 +19,10 @@ from pg_server import copy_raw_tables, find_bin_dir, running_postgres
 from sandbox.server import free_port, running_sandbox
 
 SEED, SCALE, AS_OF = 13, "tiny", date(2026, 8, 1)
-MARTS = ("mart_sales_vs_fulfilment", "mart_sales_funnel", "mart_contract_fulfilment")
+MARTS = (
+    "mart_sales_vs_fulfilment", "mart_sales_vs_fulfilment_by_product", "mart_sales_vs_fulfilment_by_customer",
+    "mart_sales_funnel", "mart_contract_fulfilment",
+)
 
 
 @pytest.fixture(scope="module")
