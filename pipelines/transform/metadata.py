@@ -13,15 +13,22 @@ import dagster as dg
 import duckdb
 
 PREVIEW_ROWS = 10
-# Views are not counted: counting one re-runs its query. Staging is incremental, so it counts.
+# Tables are counted; views only under models/marts (BI reads them, e.g. fct_leads), since
+# counting a view re-runs its query and intermediate views are not worth that.
 COUNTED_MATERIALIZATIONS = ("table", "incremental")
+
+
+def is_counted(node: Mapping[str, Any]) -> bool:
+    """Whether a built model gets `dagster/row_count`."""
+    materialized = node.get("config", {}).get("materialized")
+    return materialized in COUNTED_MATERIALIZATIONS or (materialized == "view" and node.get("fqn", [None, None])[1:2] == ["marts"])
 
 
 def table_metadata(
     con: duckdb.DuckDBPyConnection, node: Mapping[str, Any], preview: bool
 ) -> dict[str, dg.MetadataValue]:
     """`dagster/row_count` of a built model, and with `preview` its first rows as a table."""
-    if node.get("config", {}).get("materialized") not in COUNTED_MATERIALIZATIONS:
+    if not is_counted(node):
         return {}
     relation = node["relation_name"]
     metadata: dict[str, dg.MetadataValue] = {

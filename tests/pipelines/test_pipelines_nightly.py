@@ -59,6 +59,14 @@ def test_marts_carry_row_counts_and_a_preview(nightly: NightlyRun) -> None:
     assert "booked_value" in preview.records[0].data
 
 
+def test_every_mart_bi_reads_carries_its_row_count_views_included(nightly: NightlyRun) -> None:
+    """fct_leads is a view over the attributed contacts; BI reads it, so it is counted too."""
+    with duckdb.connect(str(nightly.data_dir / "marts.duckdb"), read_only=True) as con:
+        counts = {name: con.execute(f'select count(*) from "{name}"').fetchone()[0] for name in ("fct_leads", "dim_channel")}
+    built = materializations(nightly.result)
+    assert {name: built[name]["dagster/row_count"].value for name in counts} == counts
+
+
 def test_our_checks_pass_on_a_clean_world(nightly: NightlyRun) -> None:
     evaluations = check_evaluations(nightly.result)
     ours = {
