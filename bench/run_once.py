@@ -96,7 +96,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--executor", choices=("in_process", "multiprocess"), default="in_process")
     args = parser.parse_args()
-    args.out.write_text(json.dumps(run(args.executor), default=str))
+    result = run(args.executor)
+    args.out.write_text(json.dumps(result, default=str))
+    # A failed run's timings mean nothing: the bench stops with the log instead of printing them.
+    raise SystemExit(0 if result["success"] else 1)
 
 
 if __name__ == "__main__":
