@@ -5,12 +5,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
-import duckdb
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from connectors import warehouse
 from pipelines.resources import HubConfigResource
-from pipelines.transform.metadata import table_metadata
+from pipelines.transform.metadata import NodeStats, node_stats
 from pipelines.transform.project import dbt_project, vars_arg
 from pipelines.transform.translator import HubDbtTranslator
 
@@ -24,11 +23,6 @@ def dbt_build_args(env: Mapping[str, str]) -> list[str]:
     return ["build", *vars_arg(env), "--exclude-resource-type", "unit_test"]
 
 
-def is_mart(node: Mapping[str, Any]) -> bool:
-    """A `mart_` model under models/marts: the tables BI reads, worth a preview."""
-    return node.get("fqn", [None, None])[1:2] == ["marts"] and node["name"].startswith("mart_")
-
-
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
@@ -36,33 +30,37 @@ def is_mart(node: Mapping[str, Any]) -> bool:
     pool="warehouse",
 )
 def hub_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, hub: HubConfigResource) -> Iterator[Any]:
-    """Build and test the selected models: staging -> intermediate -> marts, with row counts."""
+    """Build and test the selected models: staging -> intermediate -> marts, with row counts.
+
+    Events go to Dagster as dbt reports them, so recording them (tens of ms each) overlaps the
+    build instead of following it. A failed model still reports what was built before the
+    step fails with dbt's error.
+    """
     warehouse_path = hub.load().warehouse_path
     # dbt knows nothing of the connectors' lock: hold it for the whole build, so a load from
     # another run queues behind dbt instead of meeting DuckDB's "file is locked".
     with warehouse.exclusive(warehouse_path):
         invocation = dbt.cli(dbt_build_args(os.environ), context=context)
-        events: list[Any] = []
-        failure: BaseException | None = None
-        try:
-            events.extend(invocation.stream())
-        except Exception as exc:  # a failed model: still report what was built, then fail
-            failure = exc
-        yield from _with_table_metadata(events, warehouse_path, invocation.manifest)
-    if failure is not None:
-        raise failure
-
-
-def _with_table_metadata(events: list[Any], warehouse_path: Any, manifest: Mapping[str, Any]) -> Iterator[Any]:
-    """The dbt events in order, each model's Output with its row count (and marts' preview)."""
-    if not warehouse_path.exists():
-        yield from events
-        return
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
-        for event in events:
-            unique_id = (event.metadata or {}).get("unique_id") if isinstance(event, dg.Output) else None
-            node = manifest["nodes"].get(getattr(unique_id, "value", unique_id)) if unique_id else None
-            if node is None:
-                yield event
+        stats: dict[str, NodeStats] = {}
+        for raw in invocation.stream_raw_events():
+            logged = node_stats(raw.raw_event)
+            if logged is not None:  # dbt logs a model's stats just before its result
+                stats[logged.unique_id] = logged
                 continue
-            yield event.with_metadata({**event.metadata, **table_metadata(con, node, preview=is_mart(node))})
+            for event in raw.to_default_asset_events(
+                manifest=invocation.manifest,
+                dagster_dbt_translator=invocation.dagster_dbt_translator,
+                context=context,
+                target_path=invocation.target_path,
+                project=invocation.project,
+            ):
+                yield _with_stats(event, stats)
+
+
+def _with_stats(event: Any, stats: Mapping[str, NodeStats]) -> Any:
+    """A model's Output with its row count (and a mart's preview); any other event as it is."""
+    if not isinstance(event, dg.Output):
+        return event
+    unique_id = (event.metadata or {}).get("unique_id")
+    logged = stats.get(getattr(unique_id, "value", unique_id)) if unique_id else None
+    return event if logged is None else event.with_metadata({**event.metadata, **logged.metadata()})
