@@ -3,6 +3,8 @@ stager cannot parse stops the ingest with an error naming the stream and leaves 
 
 from __future__ import annotations
 
+import duckdb
+import orjson
 import pytest
 from connector_helpers import raw_rows
 
@@ -51,3 +53,17 @@ def test_a_page_the_stager_cannot_parse_fails_with_the_stream_and_page(tmp_path)
     # Both pages stay landed, one per line of the scope's segment, as received.
     assert sorted(p.name for p in (root / "_").iterdir()) == ["pages-000001.json"]
     assert list(landed_page_bodies(root)) == [b'{"results": [{"id": "1"}]}', b"<html>not json</html>"]
+
+
+def test_pages_with_line_breaks_land_one_per_line_and_stage_every_record(tmp_path):
+    spec = STREAMS["hubspot__deals"]
+    root = stream_dir(tmp_path, "run-y", spec.system, spec.stream)
+    pretty = orjson.dumps({"results": [{"id": "1"}, {"id": "2"}]}, option=orjson.OPT_INDENT_2).replace(b"\n", b"\r\n")
+    pipeline = PagePipeline(spec, Lander(root))
+    pipeline.land("", pretty)
+    pipeline.land("", b'{"results": [{"id": "3"}]}\n')
+    batches = pipeline.finish()
+    bodies = list(landed_page_bodies(root))
+    assert [orjson.loads(b) for b in bodies] == [orjson.loads(pretty), {"results": [{"id": "3"}]}]
+    staged = duckdb.sql(f"select _pk, _page, _idx from read_parquet({[str(b) for b in batches]}) order by _pk").fetchall()
+    assert staged == [("1", 1, 1), ("2", 1, 2), ("3", 2, 1)]
