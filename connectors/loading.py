@@ -171,26 +171,23 @@ def load_pages(
             f"qualify row_number() over (partition by _pk order by _cursor desc, _file desc, _page desc, _idx desc) = 1"
         )
         good = distinct_pks
-    else:  # the usual case: no copy, the insert reads the staged batches directly
-        con.execute(f"create or replace temp view _good as {latest}")
-    written = f"select _pk, _scope, _cursor, _record, ?, now() at time zone 'UTC' from _good"
+        # one merge per slice of keys: the temp table spills to disk, an upsert does not
+        slices = max(1, len(batches))
+        chunks = [f"select * from _good where hash(_pk) % {slices} = {i}" for i in range(slices)]
+    else:  # the usual case: no copy, each batch merges straight from its Parquet file
+        chunks = [f"select _pk, _scope, _cursor, _record from read_parquet({_files_sql([str(b)])}) where _reason is null"
+                  for b in batches]
     if con.execute(f"select count(*) = 0 from (select 1 from {table} limit 1)").fetchone()[0]:
         # An empty table (a first load): nothing to compare with, a plain append.
         inserted, updated = good, 0
-        con.execute(f"insert into {table} {written}", [run_id])
+        source = "select * from _good" if copied else latest
+        con.execute(f"insert into {table} select _pk, _scope, _cursor, _record, ?, now() at time zone 'UTC' "
+                    f"from ({source})", [run_id])
     else:
-        inserted, updated = con.execute(
-            f"select count(*) filter (where t._pk is null), count(*) filter (where t._pk is not null "
-            f"and g._cursor >= t._cursor and g._record::varchar <> t._record::varchar) "
-            f"from _good g left join {table} t on t._pk = g._pk"
-        ).fetchone()
-        con.execute(
-            f"insert into {table} {written} "
-            f"on conflict (_pk) do update set _scope = excluded._scope, _cursor = excluded._cursor, "
-            f"_record = excluded._record, _run_id = excluded._run_id, _loaded_at = excluded._loaded_at "
-            f"where excluded._cursor >= {table}._cursor and excluded._record::varchar <> {table}._record::varchar",
-            [run_id],
-        )
+        inserted = updated = 0
+        for chunk in chunks:  # memory follows a batch, not the stream: DuckDB holds an upsert's rows
+            added, changed = _merge(con, table, chunk, run_id)
+            inserted, updated = inserted + added, updated + changed
     cursor_after = explicit_cursor if explicit_cursor is not None else max_cursor
     if cursor_before is not None and (cursor_after is None or cursor_after < cursor_before):
         cursor_after = cursor_before  # a cursor never moves back
@@ -199,7 +196,7 @@ def load_pages(
             "insert or replace into raw._cursors values (?, ?, ?, now() at time zone 'UTC')",
             [spec.name, cursor_after, run_id],
         )
-    con.execute(f"drop {'table' if copied else 'view'} _good; drop view _stage")
+    con.execute(f"{'drop table _good; ' if copied else ''}drop view _stage")
     return LoadCounts(
         records=records,
         inserted=inserted,
@@ -208,6 +205,24 @@ def load_pages(
         quarantined=quarantined,
         cursor_after=cursor_after,
     )
+
+
+def _merge(con: duckdb.DuckDBPyConnection, table: str, rows_sql: str, run_id: str) -> tuple[int, int]:
+    """Upsert `rows_sql` (`_pk`, `_scope`, `_cursor`, `_record`, one row per key) into `table`,
+    keeping the stored version where it is newer or the same; (inserted, updated)."""
+    inserted, updated = con.execute(
+        f"select count(*) filter (where t._pk is null), count(*) filter (where t._pk is not null "
+        f"and g._cursor >= t._cursor and g._record::varchar <> t._record::varchar) "
+        f"from ({rows_sql}) g left join {table} t on t._pk = g._pk"
+    ).fetchone()
+    con.execute(
+        f"insert into {table} select _pk, _scope, _cursor, _record, ?, now() at time zone 'UTC' from ({rows_sql}) "
+        f"on conflict (_pk) do update set _scope = excluded._scope, _cursor = excluded._cursor, "
+        f"_record = excluded._record, _run_id = excluded._run_id, _loaded_at = excluded._loaded_at "
+        f"where excluded._cursor >= {table}._cursor and excluded._record::varchar <> {table}._record::varchar",
+        [run_id],
+    )
+    return inserted, updated
 
 
 def read_cursor(con: duckdb.DuckDBPyConnection, stream: str) -> str | None:
