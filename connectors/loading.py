@@ -165,27 +165,21 @@ def load_pages(
     ).fetchone()
     latest = "select _pk, _scope, _cursor, _record from _stage where _reason is null"
     copied = distinct_pks < good
-    if copied:  # a record landed twice (pages moved under us): keep its latest version
+    if copied:  # a record landed twice (pages moved under us): keep its latest version in `_good`
         con.execute(
             f"create or replace temp table _good as {latest} "
             f"qualify row_number() over (partition by _pk order by _cursor desc, _file desc, _page desc, _idx desc) = 1"
         )
         good = distinct_pks
-        # one merge per slice of keys: the temp table spills to disk, an upsert does not
-        slices = max(1, len(batches))
-        chunks = [f"select * from _good where hash(_pk) % {slices} = {i}" for i in range(slices)]
-    else:  # the usual case: no copy, each batch merges straight from its Parquet file
-        chunks = [f"select _pk, _scope, _cursor, _record from read_parquet({_files_sql([str(b)])}) where _reason is null"
-                  for b in batches]
+    rows = "select * from _good" if copied else latest
     if con.execute(f"select count(*) = 0 from (select 1 from {table} limit 1)").fetchone()[0]:
         # An empty table (a first load): nothing to compare with, a plain append.
         inserted, updated = good, 0
-        source = "select * from _good" if copied else latest
         con.execute(f"insert into {table} select _pk, _scope, _cursor, _record, ?, now() at time zone 'UTC' "
-                    f"from ({source})", [run_id])
+                    f"from ({rows})", [run_id])
     else:
         inserted = updated = 0
-        for chunk in chunks:  # memory follows a batch, not the stream: DuckDB holds an upsert's rows
+        for chunk in _merge_chunks(copied, batches):
             added, changed = _merge(con, table, chunk, run_id)
             inserted, updated = inserted + added, updated + changed
     cursor_after = explicit_cursor if explicit_cursor is not None else max_cursor
@@ -205,6 +199,17 @@ def load_pages(
         quarantined=quarantined,
         cursor_after=cursor_after,
     )
+
+
+def _merge_chunks(copied: bool, batches: Sequence[Path]) -> list[str]:
+    """The good rows in parts merged one at a time: DuckDB holds all of an upsert's rows in memory,
+    so memory follows a batch, not the stream. Each staged batch as it is; records landed twice,
+    the deduplicated `_good` table (which spills to disk) in as many slices of key hashes."""
+    if copied:
+        slices = max(1, len(batches))
+        return [f"select * from _good where hash(_pk) % {slices} = {i}" for i in range(slices)]
+    return [f"select _pk, _scope, _cursor, _record from read_parquet({_files_sql([str(b)])}) where _reason is null"
+            for b in batches]
 
 
 def _merge(con: duckdb.DuckDBPyConnection, table: str, rows_sql: str, run_id: str) -> tuple[int, int]:
