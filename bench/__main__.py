@@ -11,6 +11,7 @@ fetch of the same pages, bench/ingest.py). Figures and how to read them: bench/R
 
 import argparse
 import dataclasses
+import functools
 import json
 import os
 import subprocess
@@ -114,16 +115,16 @@ def main() -> None:
         Path(env["DAGSTER_HOME"]).mkdir(parents=True)
         subprocess.run([sys.executable, "-m", "pipelines", "prepare"], env=env, check=True, stdout=subprocess.DEVNULL)
         runs: list[dict] = []
+        nightly = functools.partial(run_nightly_child, env, work_dir, profile=args.profile)
         if {"full", "incremental", "noop", "executor"} & set(phases):
-            runs.append(run_nightly_child(env, work_dir, "full", profile=args.profile))
+            runs.append(nightly("full"))
         if "incremental" in phases:
             sandbox.set_clock(as_of + timedelta(days=1))
-            runs.append(run_nightly_child(env, work_dir, "incremental (+1 day)", profile=args.profile))
+            runs.append(nightly("incremental (+1 day)"))
         if "noop" in phases or "executor" in phases:
-            runs.append(run_nightly_child(env, work_dir, "nothing changed", profile=args.profile))
+            runs.append(nightly("nothing changed"))
         if "executor" in phases:
-            runs.append(run_nightly_child(env, work_dir, "nothing changed, multiprocess", executor="multiprocess",
-                                          profile=args.profile))
+            runs.append(nightly("nothing changed, multiprocess", executor="multiprocess"))
         results["runs"] = runs
         if "defs" in phases:
             results["definitions_load_seconds"] = definitions_load_seconds(env)
