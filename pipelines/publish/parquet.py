@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.publish.atomic import remove_stale_staging, staging_path, swap_in
-from pipelines.publish.marts_file import PUBLISHED_TABLE
+from pipelines.publish.marts_file import PUBLISH_DUCKDB_SETTINGS, PUBLISHED_TABLE
 
 log = logging.getLogger(__name__)
 PARQUET_FILE_NAME = "data.parquet"
@@ -27,6 +27,7 @@ def export_parquet(marts_file: Path, parquet_dir: Path) -> dict[str, Path]:
     """Write every table of `marts_file` to Parquet under `parquet_dir`; returns the path per table."""
     paths: dict[str, Path] = {}
     with duckdb.connect(str(marts_file), read_only=True) as con:
+        con.execute(PUBLISH_DUCKDB_SETTINGS)
         tables = [
             name
             for (name,) in con.execute(
