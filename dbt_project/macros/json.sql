@@ -62,3 +62,61 @@
   {{ json_text(column, keys) }} as {{ alias }}{% if not loop.last %},{% endif %}
   {%- endfor %}
 {%- endmacro %}
+
+
+{% macro json_array_fields(relation, column, keys, fields, carry) -%}
+  {{ return(adapter.dispatch('json_array_fields', 'hub')(relation, column, keys, fields, carry)) }}
+{%- endmacro %}
+
+{#- A subquery with one row per element of the JSON array at `keys` of `relation.column`: the
+    `carry` columns of its record, `element_position` (1-based) and each `alias` of `fields` read
+    from the element ({alias: [key]}, as json_text reads them). Records whose array is missing or
+    empty produce nothing.
+    DuckDB reads each array straight into a list of typed structs (json_transform) and unnests
+    that: unnesting the array as JSON values carried every record's whole document through the
+    unnest (ShipStation shipments, 2.6 kB each: 2.6 s and ~320 MB held on `large`, out of memory
+    at a 256MB limit; this way 0.6 s and ~130 MB). -#}
+{% macro duckdb__json_array_fields(relation, column, keys, fields, carry) -%}
+  {%- set spec = [] -%}
+  {%- for alias, element_keys in fields.items() -%}
+    {%- if element_keys | length != 1 -%}
+      {%- do exceptions.raise_compiler_error('json_array_fields reads top-level keys of an element, got ' ~ element_keys) -%}
+    {%- endif -%}
+    {%- do spec.append('"' ~ element_keys[0] ~ '": "VARCHAR"') -%}
+  {%- endfor -%}
+  (
+    select
+      {%- for name in carry %}
+      {{ name }},
+      {%- endfor %}
+      element_position,
+      {%- for alias, element_keys in fields.items() %}
+      element."{{ element_keys[0] }}" as {{ alias }}{% if not loop.last %},{% endif %}
+      {%- endfor %}
+    from (
+      select {% for name in carry %}{{ name }}, {% endfor -%}
+        unnest(elements) as element, generate_subscripts(elements, 1) as element_position
+      from (
+        select {% for name in carry %}{{ name }}, {% endfor -%}
+          json_transform(
+            json_extract({{ column }}, '$ {%- for key in keys %}."{{ key }}"{% endfor %}'),
+            '[{ {{- spec | join(", ") -}} }]'
+          ) as elements
+        from {{ relation }}
+      ) as records
+    ) as unnested
+  )
+{%- endmacro %}
+
+{% macro postgres__json_array_fields(relation, column, keys, fields, carry) -%}
+  (
+    select
+      {%- for name in carry %}
+      records.{{ name }},
+      {%- endfor %}
+      element.position as element_position,
+      {{- json_fields('element.value', fields) }}
+    from {{ relation }} as records
+    {{ json_elements('records.' ~ column, keys, 'element') }}
+  )
+{%- endmacro %}

@@ -8,16 +8,17 @@ with source as (
 
 fields as (
     select
-        source._pk as shipment_id,
-        item.position as item_position,
-        {{- json_fields('item.value', {
-            'sku': ['sku'],
-            'item_name': ['name'],
-            'quantity': ['quantity'],
-        }) }},
-        source._loaded_at
-    from source
-    {{ json_elements('source._record', ['items'], 'item') }}
+        _pk as shipment_id,
+        element_position as item_position,
+        sku,
+        item_name,
+        quantity,
+        _loaded_at
+    from {{ json_array_fields('source', '_record', ['items'], {
+        'sku': ['sku'],
+        'item_name': ['name'],
+        'quantity': ['quantity'],
+    }, carry=['_pk', '_loaded_at']) }} as items
 ),
 
 renamed as (

@@ -1,0 +1,116 @@
+{#- Slimmer DuckDB materializations for table and incremental models and for data tests.
+
+    Every SQL statement dbt sends costs it a few ms of Python whatever the data (three structured
+    log events, a cursor, often a result table), and dbt-duckdb's own materializations send 8 to 12
+    per model: a table is built under a temporary name, renamed twice, its indexes and foreign keys
+    looked up, the old one dropped after the commit; an incremental model describes its temporary
+    and target tables in Python to check the schema. DuckDB's DDL is transactional, so the same
+    result takes one statement inside the model's transaction: readers see the old table until
+    the commit, and a failure leaves it as it was. The project uses neither indexes, foreign keys,
+    grants nor DuckLake, which is what the extra statements are for. bench/README.md, dbt build.
+-#}
+
+{#- drop + create in one transaction (a contract's typed create + insert included). -#}
+{% materialization table, adapter='duckdb' %}
+  {%- set existing_relation = load_cached_relation(this) -%}
+  {%- set target_relation = this.incorporate(type='table') -%}
+
+  {{ run_hooks(pre_hooks, inside_transaction=False) }}
+  {{ run_hooks(pre_hooks, inside_transaction=True) }}
+
+  {% call statement('main') -%}
+    {%- if existing_relation is not none %}
+    drop {{ existing_relation.type }} {{ existing_relation }};
+    {%- endif %}
+    {{ create_table_as(False, target_relation, compiled_code) }}
+  {%- endcall %}
+  {% if existing_relation is not none and existing_relation.type != 'table' %}
+    {% do adapter.cache_dropped(existing_relation) %}
+    {% do adapter.cache_added(target_relation) %}
+  {% endif %}
+
+  {{ run_hooks(post_hooks, inside_transaction=True) }}
+  {{ adapter.commit() }}
+  {{ run_hooks(post_hooks, inside_transaction=False) }}
+
+  {{ return({'relations': [target_relation]}) }}
+{% endmaterialization %}
+
+
+{#- Incremental models (delete+insert on `unique_key`): on a full refresh or a first build, as a
+    table; else the new rows into a temporary table, a schema check, delete + insert, all in one
+    statement. Any difference of column names, order or types between the new rows and the table
+    fails the build (on_schema_change 'fail' for every incremental model): it needs a
+    `--full-refresh`, as a changed model always did here. -#}
+{% materialization incremental, adapter='duckdb' %}
+  {%- set existing_relation = load_cached_relation(this) -%}
+  {%- set target_relation = this.incorporate(type='table') -%}
+  {%- set unique_key = config.get('unique_key') -%}
+  {%- set strategy = config.get('incremental_strategy') or 'delete+insert' -%}
+  {%- if strategy != 'delete+insert' or not unique_key -%}
+    {% do exceptions.raise_compiler_error(
+      model.name ~ ": the project's incremental materialization does delete+insert on a unique_key only") %}
+  {%- endif -%}
+  {%- set keys = [unique_key] if unique_key is string else unique_key -%}
+  {%- set full_refresh = existing_relation is none or should_full_refresh() or existing_relation.is_view -%}
+
+  {{ run_hooks(pre_hooks, inside_transaction=False) }}
+  {{ run_hooks(pre_hooks, inside_transaction=True) }}
+
+  {% if full_refresh %}
+    {% call statement('main') -%}
+      {%- if existing_relation is not none %}
+      drop {{ existing_relation.type }} {{ existing_relation }};
+      {%- endif %}
+      {{ create_table_as(False, target_relation, compiled_code) }}
+    {%- endcall %}
+    {% if existing_relation is not none and existing_relation.type != 'table' %}
+      {% do adapter.cache_dropped(existing_relation) %}
+      {% do adapter.cache_added(target_relation) %}
+    {% endif %}
+  {% else %}
+    {%- set temp_relation = make_temp_relation(target_relation) -%}
+    {%- set key_list = keys | join(', ') -%}
+    {% call statement('main') -%}
+      create temporary table {{ temp_relation }} as (
+        {{ compiled_code }}
+      );
+      select error('{{ model.name }}: its columns changed; run dbt build --full-refresh')
+      where (
+        select list(column_name || ' ' || data_type order by column_index) from duckdb_columns()
+        where database_name = 'temp' and table_name = '{{ temp_relation.identifier }}'
+      ) is distinct from (
+        select list(column_name || ' ' || data_type order by column_index) from duckdb_columns()
+        where database_name = '{{ target_relation.database }}'
+          and schema_name = '{{ target_relation.schema }}'
+          and table_name = '{{ target_relation.identifier }}'
+      );
+      delete from {{ target_relation }}
+      where ({{ key_list }}) in (select distinct {{ key_list }} from {{ temp_relation }});
+      insert into {{ target_relation }} select * from {{ temp_relation }};
+      drop table {{ temp_relation }};
+    {%- endcall %}
+  {% endif %}
+
+  {{ run_hooks(post_hooks, inside_transaction=True) }}
+  {{ adapter.commit() }}
+  {{ run_hooks(post_hooks, inside_transaction=False) }}
+
+  {{ return({'relations': [target_relation]}) }}
+{% endmaterialization %}
+
+
+{#- A data test: dbt's own, without a transaction around its one select (a BEGIN is a statement
+    too, and a test writes nothing). `store_failures` is not used in this project. -#}
+{% materialization test, adapter='duckdb' %}
+  {% if should_store_failures() %}
+    {% do exceptions.raise_compiler_error("store_failures is not supported by the project's test materialization") %}
+  {% endif %}
+  {% set sql_with_limit %}
+    {{ get_limit_subquery_sql(sql, config.get('limit')) }}
+  {% endset %}
+  {% call statement('main', fetch_result=True, auto_begin=False) -%}
+    {{ get_test_sql(sql_with_limit, config.get('fail_calc'), config.get('warn_if'), config.get('error_if'), limit=none) }}
+  {%- endcall %}
+  {{ return({'relations': []}) }}
+{% endmaterialization %}
