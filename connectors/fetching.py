@@ -42,9 +42,10 @@ class FetchContext:
         """The last date date-ranged streams ask for: HUB_END_DATE, else today (UTC)."""
         return self.config.end_date or self.today
 
-    def land(self, scope: str, response: Response, records: int) -> None:
-        """Hand one page's bytes to be landed and staged, count its records; reports progress now and then."""
-        self.pipeline.land(scope, response.content)
+    def land(self, scope: str, response: Response, records: int, key: str | None = None) -> None:
+        """Hand one page's bytes (and the key it was fetched for, when its body lacks it) to be landed
+        and staged, count its records; reports progress now and then."""
+        self.pipeline.land(scope, response.content, key)
         with self._lock:
             self.records += records
             self.pages += 1

@@ -6,8 +6,11 @@ A segment file holds consecutive pages of one scope, one page per line (JSON bod
 breaks only as whitespace; any are written as spaces). Appending pages to a few segments rather
 than creating a file per page matters: creating a file costs 0.1 to 1 ms of kernel time on this
 shared disk, appending 0.02 ms. CSV pages (ECB) keep one page per segment, since a CSV body is
-not one line. A killed run can leave a half-written last line, but only in a stream folder
-without `_fetch.json`, which is never replayed and which a rerun starts afresh.
+not one line. A page fetched for one key whose body does not name it (ShipStation tracking: one
+request per label) is landed with that key on the same line of `pages-NNNNNN.keys` beside its
+segment, so a folder and a file per key are not created (that cost as much as the request).
+A killed run can leave a half-written last line, but only in a stream folder without
+`_fetch.json`, which is never replayed and which a rerun starts afresh.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import BinaryIO
 
 EMPTY_SCOPE_DIR = "_"
 SEGMENT_PREFIX = "pages-"
+KEYS_SUFFIX = ".keys"  # beside a segment: the key of each of its pages, one per line
 
 
 def stream_dir(landing_root: Path, run_id: str, system: str, stream: str) -> Path:
@@ -47,6 +51,7 @@ class Lander:
         self.pages = 0
         self._segments: dict[str, int] = {}  # segments opened so far, per scope folder
         self._open: dict[str, tuple[Path, BinaryIO]] = {}
+        self._keys: dict[str, BinaryIO] = {}  # the open segments' keys files, per scope folder
         self._sealed: list[Path] = []  # closed since the last seal(), in closing order
         self._lock = threading.Lock()  # fetches may land from several threads
         # A rerun with the same run id starts the stream's landing afresh: what an interrupted
@@ -54,14 +59,19 @@ class Lander:
         if root.exists():
             shutil.rmtree(root)
 
-    def write(self, scope: str, body: bytes) -> None:
-        """Land one page's bytes under `scope`."""
+    def write(self, scope: str, body: bytes, key: str | None = None) -> None:
+        """Land one page's bytes under `scope`; `key` (one line of text) goes on the same line of the keys file."""
         name = scope_dir_name(scope)
         if self.extension == "json" and b"\n" in body:
             body = body.replace(b"\r\n", b"  ").replace(b"\n", b" ")
+        if key is not None and ("\n" in key or "\r" in key):
+            raise ValueError(f"key {key!r} is not one line")
         with self._lock:
-            _, fh = self._open.get(name) or self._start(name)
+            path, fh = self._open.get(name) or self._start(name)
             fh.write(body if self.extension != "json" else body + b"\n")
+            if key is not None:
+                keys = self._keys.get(name) or self._keys.setdefault(name, open(keys_path(path), "xb"))  # noqa: SIM115
+                keys.write(key.encode() + b"\n")
             self.pages += 1
             if self.extension != "json":  # one CSV page per segment
                 self._close(name)
@@ -88,7 +98,14 @@ class Lander:
     def _close(self, name: str) -> None:
         path, fh = self._open.pop(name)
         fh.close()
+        if keys := self._keys.pop(name, None):
+            keys.close()
         self._sealed.append(path)
+
+
+def keys_path(segment: Path) -> Path:
+    """The keys file beside a segment (it exists only for streams that land a key per page)."""
+    return segment.with_suffix(KEYS_SUFFIX)
 
 
 def landed_segments(root: Path, extension: str = "json") -> list[Path]:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import duckdb
 
-from connectors.landing import EMPTY_SCOPE_DIR, SEGMENT_PREFIX
-from connectors.spec import DIR, RecordShape, StreamSpec
+from connectors.landing import EMPTY_SCOPE_DIR, SEGMENT_PREFIX, keys_path
+from connectors.spec import DIR, KEY, RecordShape, StreamSpec
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +51,15 @@ def _json_path(path: str) -> str:
 def _record_paths(shape: RecordShape) -> list[str]:
     """Every record path the stage reads, each once (they are extracted in one JSON parse)."""
     paths = [*shape.pk_parts, shape.cursor_path, shape.scope_path, *(c.path for c in shape.checks)]
-    return list(dict.fromkeys(p for p in paths if p and p != DIR))
+    return list(dict.fromkeys(p for p in paths if p and p not in (DIR, KEY)))
 
 
 def _value(path: str, paths: list[str]) -> str:
     """SQL for a record path as text, from the extracted list `_v`; empty strings count as absent."""
     if path == DIR:
         return "_dir"
+    if path == KEY:
+        return "_key"
     return f"nullif(_v[{paths.index(path) + 1}], '')"
 
 
@@ -88,7 +90,19 @@ def records_sql(shape: RecordShape, files: Sequence[str]) -> str:
         f"format = 'newline_delimited', filename = true, maximum_object_size = {MAX_PAGE_BYTES}))"
     )
     if shape.records_path == "$":
-        return f"select filename as _file, {dir_sql} as _dir, _page, 1 as _idx, json as r from {pages}"
+        if KEY not in shape.pk_parts:
+            return f"select filename as _file, {dir_sql} as _dir, _page, 1 as _idx, json as r from {pages}"
+        # The key of each page is the same line of the keys file beside its segment; both are read
+        # in the same order on one thread, so line numbers pair them.
+        keys = (
+            f"(select row_number() over () as _page, column0 as _key from read_csv("
+            f"{_files_sql([str(keys_path(Path(f))) for f in files])}, header = false, auto_detect = false, "
+            f"columns = {{'column0': 'varchar'}}, delim = '\t', quote = '', escape = ''))"
+        )
+        return (
+            f"select p.filename as _file, {dir_sql} as _dir, p._page, 1 as _idx, p.json as r, k._key "
+            f"from {pages} p join {keys} k on k._page = p._page"
+        )
     return (
         f"select _file, _dir, _page, generate_subscripts(a, 1) as _idx, unnest(a) as r from ("
         f"select filename as _file, {dir_sql} as _dir, _page, json_extract(json, {_quote(shape.records_path)}) as a "

@@ -10,8 +10,10 @@ if TYPE_CHECKING:
     from connectors.fetching import FetchContext
 
 # A record path is a dotted path into the record JSON (`properties.amount`); `@dir` stands for the
-# landing folder the page sits in (the account, or for one-record-per-request streams, the key).
+# landing folder the page sits in (the account); `@key` for the key landed beside a page fetched for
+# one key whose body does not name it (landing.py, `pages-NNNNNN.keys`).
 DIR = "@dir"
+KEY = "@key"
 
 
 @dataclass(frozen=True)

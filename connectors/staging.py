@@ -1,7 +1,7 @@
 """Staging: landed pages parsed into Parquet batches by DuckDB, in the background while later pages download.
 
 The fetch lands each page (landing.py, appended to its scope's open segment) and every
-`BATCH_BYTES` (or `BATCH_PAGES`) seals the segments and hands them over; a background thread
+`BATCH_BYTES` seals the segments and hands them over; a background thread
 has a private in-memory DuckDB parse each batch into
 `<stream dir>/_stage/batch-NNNNNN.parquet` (`_pk`, `_scope`, `_cursor`, `_record`, `_reason`,
 `_file`, `_page`, `_idx`; see loading.stage_sql). When the fetch ends only the last batch is left to
@@ -33,9 +33,6 @@ log = logging.getLogger(__name__)
 STAGE_DIR = "_stage"
 # A batch this big parses in well under 0.1 s: the tail left after the last page stays short.
 BATCH_BYTES = 4 << 20
-# Tracking lands one page per scope folder, so a segment per page: handed over by count as well
-# (this also bounds the segments open at once).
-BATCH_PAGES = 256
 # Batches waiting for the stager (file names only; the pages are on disk already).
 QUEUE_BATCHES = 4
 # The stager works beside the fetch and the vendor: one DuckDB thread, a small memory cap.
@@ -88,7 +85,7 @@ def stage_pages(spec: StreamSpec, pages: Sequence[Path], stream_root: Path) -> l
         for page in pages:
             batch.append(page)
             size += page.stat().st_size
-            if size >= BATCH_BYTES or len(batch) >= BATCH_PAGES:  # a segment holds up to BATCH_BYTES
+            if size >= BATCH_BYTES:  # a segment holds up to BATCH_BYTES
                 batches.append(_next_batch(con, spec, batch, folder, len(batches)))
                 batch, size = [], 0
         if batch:
@@ -106,7 +103,6 @@ class PagePipeline:
         self.lander = lander
         self.batches: list[Path] = []
         self._folder = _fresh_stage_dir(lander.root)
-        self._pending_pages = 0
         self._pending_bytes = 0
         self._lock = threading.Lock()  # some streams land from several threads
         self._queue: queue.Queue[list[Path] | None] = queue.Queue(maxsize=QUEUE_BATCHES)
@@ -114,15 +110,14 @@ class PagePipeline:
         self._thread = threading.Thread(target=self._run, name=f"stage-{spec.name}", daemon=True)
         self._thread.start()
 
-    def land(self, scope: str, body: bytes) -> None:
-        """Land one page under `scope`; every `BATCH_BYTES` the sealed segments go to the stager."""
-        with self._lock:  # a page and its count go together: a batch holds exactly the pages counted
-            self.lander.write(scope, body)
-            self._pending_pages += 1
+    def land(self, scope: str, body: bytes, key: str | None = None) -> None:
+        """Land one page under `scope` (and its `key`, see landing.py); every `BATCH_BYTES` the sealed segments go to the stager."""
+        with self._lock:  # a page and its size go together: a batch holds exactly the pages counted
+            self.lander.write(scope, body, key)
             self._pending_bytes += len(body)
-            if self._pending_bytes < BATCH_BYTES and self._pending_pages < BATCH_PAGES:
+            if self._pending_bytes < BATCH_BYTES:
                 return
-            self._pending_pages, self._pending_bytes = 0, 0
+            self._pending_bytes = 0
             batch = self.lander.seal()  # under the lock: another thread's page goes to the next segment
         self._hand_over(batch)
 

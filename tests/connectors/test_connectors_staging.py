@@ -86,3 +86,25 @@ def test_a_full_re_pull_merges_batch_by_batch_into_existing_tables_exactly(tiny_
     assert contacts.pages > 1 and (contacts.inserted, contacts.updated) == (gone, stale) == (5, 7)
     assert all(r.inserted == r.updated == 0 for name, r in reports.items() if name != "hubspot__contacts")
     assert {name: raw_rows(tiny_config, name) for name in STREAMS} == clean_tiny_tables
+
+
+def test_pages_fetched_per_key_land_in_one_segment_with_their_keys_beside_it(tmp_path):
+    """Tracking: one request per label and the body does not name it; the label id is landed on the
+    same line of the keys file beside the segment, and the staged `_pk` comes from there."""
+    spec = STREAMS["shipstation__tracking"]
+    root = stream_dir(tmp_path, "run-k", spec.system, spec.stream)
+    pipeline = PagePipeline(spec, Lander(root))
+    pipeline.land("", b'{"status_code": "DE", "actual_delivery_date": "2026-01-02T00:00:00Z"}', key="se-2")
+    pipeline.land("", b'{"status_code": "DE", "actual_delivery_date": "not a date"}', key="se-1")
+    with pytest.raises(ValueError):
+        pipeline.land("", b"{}", key="se-3\nse-4")
+    batches = pipeline.finish()
+    assert sorted(p.name for p in (root / "_").iterdir()) == ["pages-000001.json", "pages-000001.keys"]
+    assert (root / "_" / "pages-000001.keys").read_bytes() == b"se-2\nse-1\n"
+    staged = duckdb.sql(
+        f"select _pk, _scope, _cursor, _reason, _page from read_parquet({[str(b) for b in batches]}) order by _page"
+    ).fetchall()
+    assert staged == [
+        ("se-2", "", "2026-01-02T00:00:00Z", None, 1),
+        ("se-1", "", "not a date", "unparseable date at actual_delivery_date: not a date", 2),
+    ]
