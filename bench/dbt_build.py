@@ -4,6 +4,10 @@
 2. incremental: the sandbox clock moved one day, streams ingested again, then `dbt build`;
 3. unchanged: `dbt build` again with nothing new.
 
+With `--floor`, two more builds say what no change to the models can go below: **start-up** (a
+`dbt build` that selects nothing: imports, partial parse, manifest) and **no data** (`dbt build
+--empty`: every node of the graph, each reading zero rows, so dbt's own per-node work alone).
+
 Targets (issue 5): full under 30 s on `large`; incremental at most a fifth of full.
 Run: `.venv/bin/python -m bench.dbt_build --scale large` (see --help). Prints a table and writes
 `<data dir>/bench-dbt-build.json`.
@@ -135,6 +139,9 @@ def replace_raw_tables(warehouse: Path, snapshot: Path) -> None:
 
 
 PHASES = ("full", "incremental", "unchanged")
+FLOOR_PHASES = ("startup", "empty")
+# a selector no node matches: dbt starts, parses, writes its manifest and runs nothing
+NOTHING_SELECTED = ["--select", "tag:bench_selects_nothing"]
 
 
 def record(results: dict[str, object], phase: str, build: dict[str, float]) -> None:
@@ -145,8 +152,10 @@ def record(results: dict[str, object], phase: str, build: dict[str, float]) -> N
 
 def run(seed: int, scale: str, as_of: date, data_dir: Path, worlds_dir: Path,
         snapshots: Path | None, extra_args: list[str],
-        project_dir: Path = PROJECT_DIR, as_of_var: bool = False) -> dict[str, object]:
-    """The three timings (and the ingests around them) for one world."""
+        project_dir: Path = PROJECT_DIR, as_of_var: bool = False,
+        floor: bool = False) -> dict[str, object]:
+    """The three timings (and the ingests around them) for one world; with `floor`, the two
+    floor builds after them (`--empty` last: it leaves every table empty)."""
     results: dict[str, object] = {"seed": seed, "scale": scale, "as_of": as_of.isoformat(),
                                   "dbt_args": extra_args, "as_of_var": as_of_var}
     next_day = as_of + timedelta(days=1)
@@ -173,6 +182,11 @@ def run(seed: int, scale: str, as_of: date, data_dir: Path, worlds_dir: Path,
                 shutil.copy(warehouse, snapshots / "day1.duckdb")
     record(results, "incremental", dbt_build(env, next_day, False, extra_args, project_dir, as_of_var))
     record(results, "unchanged", dbt_build(env, next_day, False, extra_args, project_dir, as_of_var))
+    if floor:
+        record(results, "startup", dbt_build(env, next_day, False, [*extra_args, *NOTHING_SELECTED],
+                                             project_dir, as_of_var))
+        record(results, "empty", dbt_build(env, next_day, False, [*extra_args, "--empty"],
+                                           project_dir, as_of_var))
     results["incremental_over_full"] = results["dbt_incremental_s"] / results["dbt_full_s"]
     results["load_average_1m"] = os.getloadavg()[0]
     return results
@@ -181,9 +195,10 @@ def run(seed: int, scale: str, as_of: date, data_dir: Path, worlds_dir: Path,
 def table(results: dict[str, object]) -> str:
     """The figures as the text table the bench prints."""
     labels = {"full": "full (--full-refresh)", "incremental": "incremental (clock +1 day)",
-              "unchanged": "nothing changed"}
+              "unchanged": "nothing changed", "startup": "floor: start-up only",
+              "empty": "floor: no data (--empty)"}
     lines = [f"  {'':28}{'wall s':>8}{'CPU s':>8}{'peak RSS MB':>13}{'nodes':>7}"]
-    for phase in PHASES:
+    for phase in [*PHASES, *(p for p in FLOOR_PHASES if f"dbt_{p}_s" in results)]:
         lines.append(
             f"  {labels[phase]:28}{results[f'dbt_{phase}_s']:8.2f}{results[f'dbt_{phase}_cpu_s']:8.2f}"
             f"{results[f'dbt_{phase}_peak_rss_mb']:13.0f}{results[f'dbt_{phase}_nodes']:7d}")
@@ -211,12 +226,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--as-of-var", action="store_true",
                         help="pass the clock as `--vars {as_of: ...}` (re-parses the project when it"
                              " moves) instead of HUB_AS_OF")
+    parser.add_argument("--floor", action="store_true",
+                        help="also time a build that selects nothing and one with --empty (no data)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="bench-dbt-"))
     data_dir.mkdir(parents=True, exist_ok=True)
     results = run(args.seed, args.scale, args.as_of, data_dir, args.worlds_dir,
-                  args.raw_snapshots, args.dbt_args.split(), args.project_dir, args.as_of_var)
+                  args.raw_snapshots, args.dbt_args.split(), args.project_dir, args.as_of_var,
+                  args.floor)
     (data_dir / "bench-dbt-build.json").write_text(json.dumps(results, indent=2))
     sys.stdout.write(
         f"dbt build on {args.scale} (seed {args.seed}, clock {args.as_of}):\n"
