@@ -8,6 +8,7 @@ last modified time seen: every query stays under the cap, whatever the volume.
 
 from __future__ import annotations
 
+from connectors.decoding import decode_record
 from connectors.errors import RequestError
 from connectors.fetching import FetchContext
 from connectors.pagination import CursorPaginator, PageRequest, dig
@@ -75,7 +76,7 @@ def _search_since(ctx: FetchContext, object_type: str, since: str) -> None:
             results = response.data.get("results") or []
             ctx.land("", response, len(results))
             if results:
-                last_seen = dig(results[-1], ("properties", modified)) or last_seen
+                last_seen = dig(decode_record(results[-1]), ("properties", modified)) or last_seen
             after = dig(response.data, ("paging", "next", "after"))
             if after in (None, ""):
                 return
