@@ -82,8 +82,10 @@ backlog as (
     from to_date
 )
 
--- No surrogate key or contract number: 340k rows on large, rebuilt every night, and the marts only
--- sum them by month, channel, customer and SKU (the two strings were a third of the build time).
+-- No surrogate key or contract number, and only the line-months with something still to ship: the
+-- marts only sum backlog by month, channel, customer and SKU, and a month x channel with only zeros
+-- is left out of them, so a zero row changes nothing there. On large that is 53k of 274k rows,
+-- rebuilt every night and read by three marts.
 select
     contract_line_id,
     channel,
@@ -95,3 +97,4 @@ select
     backlog_quantity,
     {{ fx_convert('backlog_quantity * unit_price', 'rate_to_scaled', 'rate_from_scaled') }} as backlog_value
 from backlog
+where backlog_quantity > 0
