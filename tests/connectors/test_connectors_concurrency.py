@@ -11,6 +11,7 @@ from pathlib import Path
 import selectors
 
 import duckdb
+import pytest
 from connector_helpers import raw_rows, sandbox_env
 
 from connectors.config import HubConfig
@@ -70,3 +71,36 @@ def first_line_containing(children: list[subprocess.Popen], text: str) -> str:
                 elif text in line:
                     return line
     raise AssertionError(f"every child exited without logging {text!r}")
+
+
+def test_tracking_threads_land_every_label_once_and_stop_at_the_first_failure():
+    """The tracking fetch's threads take each label once; a failed request is raised in the caller
+    and the other thread sends nothing after the request it had under way."""
+    from types import SimpleNamespace
+
+    from connectors.errors import NotFoundError
+    from connectors.systems import shipstation
+
+    sent: list[str] = []
+    landed: list[str] = []
+
+    def run(fail_on: str | None) -> None:
+        sent.clear()
+        landed.clear()
+
+        def send(method, url):
+            label_id = url.rsplit("/", 2)[-2]
+            sent.append(label_id)
+            if label_id == fail_on:
+                raise NotFoundError(f"no label {label_id}")
+            return label_id
+
+        client = SimpleNamespace(url=lambda path: path, send=send)
+        ctx = SimpleNamespace(client=client, land=lambda scope, response, records, key: landed.append(key))
+        shipstation._track_each(ctx, iter([f"se-{i}" for i in range(500)]))
+
+    run(None)
+    assert sorted(landed) == sorted(sent) == sorted(f"se-{i}" for i in range(500))
+    with pytest.raises(NotFoundError, match="no label se-100"):
+        run("se-100")
+    assert "se-100" not in landed and len(sent) <= 100 + 1 + shipstation.TRACK_CONCURRENCY
