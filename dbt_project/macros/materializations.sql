@@ -10,14 +10,9 @@
     grants nor DuckLake, which is what the extra statements are for. bench/README.md, dbt build.
 -#}
 
-{#- drop + create in one transaction (a contract's typed create + insert included). -#}
-{% materialization table, adapter='duckdb' %}
-  {%- set existing_relation = load_cached_relation(this) -%}
-  {%- set target_relation = this.incorporate(type='table') -%}
-
-  {{ run_hooks(pre_hooks, inside_transaction=False) }}
-  {{ run_hooks(pre_hooks, inside_transaction=True) }}
-
+{#- The model's statement of a table build: drop + create in one transaction (a contract's typed
+    create + insert included), the relation cache told when a view became a table. -#}
+{% macro hub_replace_table(existing_relation, target_relation, compiled_code) %}
   {% call statement('main') -%}
     {%- if existing_relation is not none %}
     drop {{ existing_relation.type }} {{ existing_relation }};
@@ -28,6 +23,18 @@
     {% do adapter.cache_dropped(existing_relation) %}
     {% do adapter.cache_added(target_relation) %}
   {% endif %}
+{% endmacro %}
+
+
+{#- A table model: one statement, see hub_replace_table. -#}
+{% materialization table, adapter='duckdb' %}
+  {%- set existing_relation = load_cached_relation(this) -%}
+  {%- set target_relation = this.incorporate(type='table') -%}
+
+  {{ run_hooks(pre_hooks, inside_transaction=False) }}
+  {{ run_hooks(pre_hooks, inside_transaction=True) }}
+
+  {{ hub_replace_table(existing_relation, target_relation, compiled_code) }}
 
   {{ run_hooks(post_hooks, inside_transaction=True) }}
   {{ adapter.commit() }}
@@ -58,16 +65,7 @@
   {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
   {% if full_refresh %}
-    {% call statement('main') -%}
-      {%- if existing_relation is not none %}
-      drop {{ existing_relation.type }} {{ existing_relation }};
-      {%- endif %}
-      {{ create_table_as(False, target_relation, compiled_code) }}
-    {%- endcall %}
-    {% if existing_relation is not none and existing_relation.type != 'table' %}
-      {% do adapter.cache_dropped(existing_relation) %}
-      {% do adapter.cache_added(target_relation) %}
-    {% endif %}
+    {{ hub_replace_table(existing_relation, target_relation, compiled_code) }}
   {% else %}
     {%- set temp_relation = make_temp_relation(target_relation) -%}
     {%- set key_list = keys | join(', ') -%}

@@ -19,17 +19,8 @@ with duplicates as (
 {%- if not_null %},
 
 nulls as (
-    select 'null columns' as problem, null_columns as detail, count(*) as problem_rows
-    from (
-        select
-            {%- for column in not_null %}
-            case when {{ column }} is null then '{{ column }} ' else '' end
-                {%- if not loop.last %} ||{% endif %}
-            {%- endfor %} as null_columns
-        from {{ model }}
-    ) as checked
-    where null_columns <> ''
-    group by null_columns
+    select 'null columns' as problem, null_columns as detail, null_rows as problem_rows
+    from ({{ test_not_null_columns(model, not_null) }}) as null_sets
 )
 {%- endif %}
 
