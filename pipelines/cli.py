@@ -129,6 +129,11 @@ def run_ui(host: str, port: int) -> int:
     log.info("Dagster UI on http://%s:%s (Ctrl-C stops it and the sandbox)", host, port)
     # Failure alerts link to runs in this UI (pipelines/alerts.py) unless told another address.
     os.environ.setdefault("HUB_UI_URL", f"http://{host}:{port}")
+    # A shell starts background jobs with SIGINT ignored, and an ignored signal stays ignored
+    # across exec: `dagster dev` would then ignore the SIGINT that stops it (and its SIGTERM,
+    # which it maps to SIGINT's handler) and outlive us. A handled signal is reset to the
+    # default at exec, so handling SIGINT here gives `dagster dev` Python's own handler.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     process = subprocess.Popen(command, cwd=REPO_DIR)
     # `dagster dev` shuts its webserver, daemon and code servers down on SIGINT only: a SIGTERM
     # to us (a service manager, a test) is passed on as SIGINT, so nothing is left orphaned.

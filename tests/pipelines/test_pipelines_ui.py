@@ -56,8 +56,10 @@ def ui(dbt_manifest: object, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     env.update(HUB_DATA_DIR=str(data_dir), HUB_SANDBOX_SCALE="tiny", HUB_SANDBOX_AS_OF="2026-11-01")
     log_path = data_dir / "ui.log"
     with open(log_path, "wb") as log:
+        # Started as a shell starts a background job: SIGINT ignored (inherited through exec).
+        # The SIGTERM in _stop must still stop `dagster dev` and everything under it.
         process = subprocess.Popen(
-            [sys.executable, "-m", "pipelines", "ui", "--port", str(port)],
+            ["sh", "-c", 'trap "" INT; exec "$0" -m pipelines ui --port "$1"', sys.executable, str(port)],
             cwd=REPO_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
