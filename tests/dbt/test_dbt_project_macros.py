@@ -9,15 +9,11 @@ with a message that says to run `--full-refresh`, which then succeeds.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
-from dbt.cli.main import dbtRunner, dbtRunnerResult
-
-from support.dbt_harness import PROJECT_DIR
+from support.dbt_harness import PROJECT_DIR, invoke_dbt, target_path
 
 KEYED_MODEL = """
 select * from (values
@@ -63,17 +59,9 @@ def make_project(root: Path) -> Path:
     return project
 
 
-def run_dbt(project: Path, data_dir: Path, args: Sequence[str]) -> dbtRunnerResult:
-    os.environ["HUB_DATA_DIR"] = str(data_dir)
-    return dbtRunner().invoke([
-        *args, "--project-dir", str(project), "--profiles-dir", str(PROJECT_DIR), "--target", "duckdb",
-        "--target-path", str(data_dir / "target"), "--log-path", str(data_dir / "logs"),
-    ])
-
-
 def outcomes_by_model(data_dir: Path) -> dict[str, tuple[str, int]]:
     """Status and failing-row count of the last run's `primary_key` test of each model."""
-    results = json.loads((data_dir / "target" / "run_results.json").read_text())["results"]
+    results = json.loads((target_path(data_dir) / "run_results.json").read_text())["results"]
     tests = [result for result in results if result["unique_id"].startswith("test.macro_checks.primary_key_")]
     return {
         ("keyed_clean" if "keyed_clean" in result["unique_id"] else "keyed"): (result["status"], result["failures"])
@@ -83,7 +71,7 @@ def outcomes_by_model(data_dir: Path) -> dict[str, tuple[str, int]]:
 
 def test_primary_key_fails_per_duplicate_key_and_per_null_set(tmp_path: Path) -> None:
     project = make_project(tmp_path)
-    result = run_dbt(project, tmp_path, ["build", "--select", "keyed", "keyed_clean"])
+    result = invoke_dbt(["build", "--select", "keyed", "keyed_clean"], tmp_path, project_dir=project)
     assert not result.success
     # key 2 twice (the null id is not a duplicate); name null alone once, name and kind together once
     assert outcomes_by_model(tmp_path) == {"keyed": ("fail", 3), "keyed_clean": ("pass", 0)}
@@ -91,10 +79,10 @@ def test_primary_key_fails_per_duplicate_key_and_per_null_set(tmp_path: Path) ->
 
 def test_incremental_model_with_changed_columns_fails_until_a_full_refresh(tmp_path: Path) -> None:
     project = make_project(tmp_path)
-    assert run_dbt(project, tmp_path, ["run", "--select", "growing"]).success
-    assert run_dbt(project, tmp_path, ["run", "--select", "growing", "--vars", "{rows: 5}"]).success
+    assert invoke_dbt(["run", "--select", "growing"], tmp_path, project_dir=project).success
+    assert invoke_dbt(["run", "--select", "growing", "--vars", "{rows: 5}"], tmp_path, project_dir=project).success
 
-    changed = run_dbt(project, tmp_path, ["run", "--select", "growing", "--vars", "{extra_column: true}"])
+    changed = invoke_dbt(["run", "--select", "growing", "--vars", "{extra_column: true}"], tmp_path, project_dir=project)
     assert not changed.success
     (failed,) = changed.result.results
     assert "growing: its columns changed; run dbt build --full-refresh" in failed.message
@@ -103,8 +91,8 @@ def test_incremental_model_with_changed_columns_fails_until_a_full_refresh(tmp_p
         assert con.execute("select count(*), max(id) from growing").fetchone() == (5, 4)
         assert [row[0] for row in con.execute("describe growing").fetchall()] == ["id", "label"]
 
-    rebuilt = run_dbt(project, tmp_path, ["run", "--select", "growing", "--full-refresh",
-                                          "--vars", "{extra_column: true}"])
+    rebuilt = invoke_dbt(["run", "--select", "growing", "--full-refresh",
+                                          "--vars", "{extra_column: true}"], tmp_path, project_dir=project)
     assert rebuilt.success
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
         assert [row[0] for row in con.execute("describe growing").fetchall()] == ["id", "label", "extra"]

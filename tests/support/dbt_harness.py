@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-from dbt.cli.main import dbtRunner
+from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
@@ -69,20 +69,30 @@ def write_raw_tables(warehouse: Path, tables: Mapping[str, Iterable[RawRow]]) ->
                 )
 
 
-def dbt(args: Sequence[str], data_dir: Path, target: str = "duckdb",
-        env: Mapping[str, str] | None = None) -> None:
-    """Invoke dbt in-process on the hub project with artifacts kept under `data_dir`."""
+def target_path(data_dir: Path, target: str = "duckdb") -> Path:
+    """Where a dbt run under `data_dir` writes its artifacts (run_results.json, manifest.json)."""
+    return data_dir / f"dbt_target_{target}"
+
+
+def invoke_dbt(args: Sequence[str], data_dir: Path, target: str = "duckdb",
+               env: Mapping[str, str] | None = None, project_dir: Path = PROJECT_DIR) -> dbtRunnerResult:
+    """Invoke dbt in-process on `project_dir` (the hub's profile) with artifacts under `data_dir`."""
     os.environ["HUB_DATA_DIR"] = str(data_dir)
     os.environ.update(env or {})
-    full = [
+    return dbtRunner().invoke([
         *args,
-        "--project-dir", str(PROJECT_DIR),
+        "--project-dir", str(project_dir),
         "--profiles-dir", str(PROJECT_DIR),
         "--target", target,
-        "--target-path", str(data_dir / f"dbt_target_{target}"),
+        "--target-path", str(target_path(data_dir, target)),
         "--log-path", str(data_dir / "dbt_logs"),
-    ]
-    result = dbtRunner().invoke(full)
+    ])
+
+
+def dbt(args: Sequence[str], data_dir: Path, target: str = "duckdb",
+        env: Mapping[str, str] | None = None) -> None:
+    """Invoke dbt in-process on the hub project with artifacts kept under `data_dir`; fail on any error."""
+    result = invoke_dbt(args, data_dir, target, env)
     if not result.success:
         failures = []
         if result.result is not None and hasattr(result.result, "results"):
