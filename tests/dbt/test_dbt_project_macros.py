@@ -91,8 +91,8 @@ def test_incremental_model_with_changed_columns_fails_until_a_full_refresh(tmp_p
         assert con.execute("select count(*), max(id) from growing").fetchone() == (5, 4)
         assert [row[0] for row in con.execute("describe growing").fetchall()] == ["id", "label"]
 
-    rebuilt = invoke_dbt(["run", "--select", "growing", "--full-refresh",
-                                          "--vars", "{extra_column: true}"], tmp_path, project_dir=project)
+    rebuilt = invoke_dbt(["run", "--select", "growing", "--full-refresh", "--vars", "{extra_column: true}"],
+                         tmp_path, project_dir=project)
     assert rebuilt.success
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
         assert [row[0] for row in con.execute("describe growing").fetchall()] == ["id", "label", "extra"]
