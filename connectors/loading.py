@@ -158,10 +158,7 @@ def load_pages(
     """Quarantine and merge one stream's staged batches (staging.py); the caller owns the transaction."""
     table = f"raw.{spec.name}"
     con.execute(LOAD_SETTINGS)  # the connection is the load's own (warehouse.connect opens one per use)
-    con.execute(
-        f"create table if not exists {table} (_pk varchar primary key, _scope varchar, "
-        f"_cursor varchar, _record json, _run_id varchar, _loaded_at timestamp)"
-    )
+    _ensure_raw_table(con, table)
     # A view: the Parquet batches are read where needed, never copied into another table first.
     staged = f"select * from read_parquet({_files_sql([str(b) for b in batches])})" if batches else NO_STAGED_ROWS
     con.execute(f"create or replace temp view _stage as {staged}")
@@ -192,10 +189,7 @@ def load_pages(
         con.execute(f"insert into {table} select _pk, _scope, _cursor, _record, ?, now() at time zone 'UTC' "
                     f"from ({rows})", [run_id])
     else:
-        inserted = updated = 0
-        for chunk in _merge_chunks(copied, batches):
-            added, changed = _merge(con, table, chunk, run_id)
-            inserted, updated = inserted + added, updated + changed
+        inserted, updated = _merge(con, table, rows, run_id)
     cursor_after = explicit_cursor if explicit_cursor is not None else max_cursor
     if cursor_before is not None and (cursor_after is None or cursor_after < cursor_before):
         cursor_after = cursor_before  # a cursor never moves back
@@ -215,32 +209,52 @@ def load_pages(
     )
 
 
-def _merge_chunks(copied: bool, batches: Sequence[Path]) -> list[str]:
-    """The good rows in parts merged one at a time: DuckDB holds all of an upsert's rows in memory,
-    so memory follows a batch, not the stream. Each staged batch as it is; records landed twice,
-    the deduplicated `_good` table (which spills to disk) in as many slices of key hashes."""
-    if copied:
-        slices = max(1, len(batches))
-        return [f"select * from _good where hash(_pk) % {slices} = {i}" for i in range(slices)]
-    return [f"select _pk, _scope, _cursor, _record from read_parquet({_files_sql([str(b)])}) where _reason is null"
-            for b in batches]
+def _ensure_raw_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Create the stream's raw table (docs/CONTRACTS.md section 4) if it is missing.
+
+    No primary key: DuckDB holds a key index in memory while rows are added, so a first load of
+    about 1M records failed at the load's 64 MB (and a failed commit invalidates the database),
+    whatever the batch size. The load is the table's only writer and keeps `_pk` unique itself
+    (`_merge`); its joins spill to disk instead. A table made with the key by an earlier version
+    is rebuilt without it, once, inside this load's transaction.
+    """
+    schema, name = table.split(".")
+    con.execute(
+        f"create table if not exists {table} (_pk varchar, _scope varchar, "
+        f"_cursor varchar, _record json, _run_id varchar, _loaded_at timestamp)"
+    )
+    keyed = con.execute(
+        "select count(*) > 0 from duckdb_constraints() where schema_name = ? and table_name = ? "
+        "and constraint_type = 'PRIMARY KEY'",
+        [schema, name],
+    ).fetchone()[0]
+    if keyed:
+        con.execute(f"create or replace table {table} as select * from {table}")
 
 
 def _merge(con: duckdb.DuckDBPyConnection, table: str, rows_sql: str, run_id: str) -> tuple[int, int]:
-    """Upsert `rows_sql` (`_pk`, `_scope`, `_cursor`, `_record`, one row per key) into `table`,
-    keeping the stored version where it is newer or the same; (inserted, updated)."""
-    inserted, updated = con.execute(
-        f"select count(*) filter (where t._pk is null), count(*) filter (where t._pk is not null "
-        f"and g._cursor >= t._cursor and g._record::varchar <> t._record::varchar) "
-        f"from ({rows_sql}) g left join {table} t on t._pk = g._pk"
-    ).fetchone()
+    """Merge `rows_sql` (`_pk`, `_scope`, `_cursor`, `_record`, one row per key) into `table`:
+    a new key is added, a stored row is replaced by a version as new or newer that differs from
+    it, and kept otherwise; (inserted, updated).
+
+    The rows that change anything go to a temporary table first (one pass over the stored rows;
+    it spills to disk like the joins), then the rows they replace are deleted and they are added.
+    """
     con.execute(
-        f"insert into {table} select _pk, _scope, _cursor, _record, ?, now() at time zone 'UTC' from ({rows_sql}) "
-        f"on conflict (_pk) do update set _scope = excluded._scope, _cursor = excluded._cursor, "
-        f"_record = excluded._record, _run_id = excluded._run_id, _loaded_at = excluded._loaded_at "
-        f"where excluded._cursor >= {table}._cursor and excluded._record::varchar <> {table}._record::varchar",
+        f"create or replace temp table _changes as select g._pk, g._scope, g._cursor, g._record, "
+        f"t._pk is not null as _replaces from ({rows_sql}) g left join {table} t on t._pk = g._pk "
+        f"where t._pk is null or (g._cursor >= t._cursor and g._record::varchar <> t._record::varchar)"
+    )
+    inserted, updated = con.execute(
+        "select count(*) filter (where not _replaces), count(*) filter (where _replaces) from _changes"
+    ).fetchone()
+    if updated:
+        con.execute(f"delete from {table} where _pk in (select _pk from _changes where _replaces)")
+    con.execute(
+        f"insert into {table} select _pk, _scope, _cursor, _record, ?, now() at time zone 'UTC' from _changes",
         [run_id],
     )
+    con.execute("drop table _changes")
     return inserted, updated
 
 

@@ -44,14 +44,6 @@ create table if not exists raw._loads (
 """
 
 
-def raw_table_ddl(table: str) -> str:
-    """The DDL of one raw table (docs/CONTRACTS.md section 4)."""
-    return (
-        f"create table if not exists raw.{table} (_pk varchar primary key, _scope varchar, "
-        f"_cursor varchar, _record json, _run_id varchar, _loaded_at timestamp)"
-    )
-
-
 @contextlib.contextmanager
 def exclusive(path: Path) -> Iterator[None]:
     """Hold the warehouse's lock for the `with` block, blocking until it is free.

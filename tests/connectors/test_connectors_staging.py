@@ -69,9 +69,9 @@ def test_pages_with_line_breaks_land_one_per_line_and_stage_every_record(tmp_pat
     assert staged == [("1", 1, 1), ("2", 1, 2), ("3", 2, 1)]
 
 
-def test_a_full_re_pull_merges_batch_by_batch_into_existing_tables_exactly(tiny_config, clean_tiny_tables, monkeypatch):
-    """Merges into a non-empty table run one staged batch at a time (DuckDB keeps an upsert's rows
-    in memory, so memory follows a batch, not the stream); the result and the counts are exact."""
+def test_a_full_re_pull_of_many_batches_merges_into_existing_tables_exactly(tiny_config, clean_tiny_tables, monkeypatch):
+    """A load of many staged batches into non-empty tables: missing rows come back, stale ones are
+    replaced, the rest are left alone, and the counts say exactly that."""
     for name in STREAMS:
         ingest_stream(name, tiny_config, "first")
     with duckdb.connect(str(tiny_config.warehouse_path)) as con:

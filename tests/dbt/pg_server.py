@@ -95,7 +95,7 @@ def copy_raw_tables(warehouse: Path, server: PgServer, tables: Sequence[str]) ->
         cur.execute("create schema if not exists raw")
         for table in tables:
             cur.execute(
-                f"create table raw.{table} (_pk varchar primary key, _scope varchar, _cursor varchar,"
+                f"create table raw.{table} (_pk varchar, _scope varchar, _cursor varchar,"
                 " _record jsonb, _run_id varchar, _loaded_at timestamp)"
             )
             rows = source.execute(

@@ -56,7 +56,7 @@ def write_raw_tables(warehouse: Path, tables: Mapping[str, Iterable[RawRow]]) ->
         con.execute("create schema if not exists raw")
         for table in RAW_TABLES:
             con.execute(
-                f"create or replace table raw.{table} (_pk varchar primary key, _scope varchar,"
+                f"create or replace table raw.{table} (_pk varchar, _scope varchar,"
                 " _cursor varchar, _record json, _run_id varchar, _loaded_at timestamp)"
             )
             rows = [
