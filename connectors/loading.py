@@ -237,13 +237,16 @@ def _merge(con: duckdb.DuckDBPyConnection, table: str, rows_sql: str, run_id: st
     a new key is added, a stored row is replaced by a version as new or newer that differs from
     it, and kept otherwise; (inserted, updated).
 
-    The rows that change anything go to a temporary table first (one pass over the stored rows;
-    it spills to disk like the joins), then the rows they replace are deleted and they are added.
+    First the keys that change anything, in one pass over the stored rows; the join carries each
+    record's 64-bit hash, not its text, so it stays small enough for the load's memory cap (two
+    differing versions of one key share a hash with probability 2^-64). Then the rows those keys
+    replace are deleted and the new versions added.
     """
     con.execute(
-        f"create or replace temp table _changes as select g._pk, g._scope, g._cursor, g._record, "
-        f"t._pk is not null as _replaces from ({rows_sql}) g left join {table} t on t._pk = g._pk "
-        f"where t._pk is null or (g._cursor >= t._cursor and g._record::varchar <> t._record::varchar)"
+        f"create or replace temp table _changes as select g._pk, t._pk is not null as _replaces "
+        f"from (select _pk, _cursor, hash(_record::varchar) as _hash from ({rows_sql})) g "
+        f"left join (select _pk, _cursor, hash(_record::varchar) as _hash from {table}) t on t._pk = g._pk "
+        f"where t._pk is null or (g._cursor >= t._cursor and g._hash <> t._hash)"
     )
     inserted, updated = con.execute(
         "select count(*) filter (where not _replaces), count(*) filter (where _replaces) from _changes"
@@ -251,7 +254,8 @@ def _merge(con: duckdb.DuckDBPyConnection, table: str, rows_sql: str, run_id: st
     if updated:
         con.execute(f"delete from {table} where _pk in (select _pk from _changes where _replaces)")
     con.execute(
-        f"insert into {table} select _pk, _scope, _cursor, _record, ?, now() at time zone 'UTC' from _changes",
+        f"insert into {table} select _pk, _scope, _cursor, _record, ?, now() at time zone 'UTC' "
+        f"from ({rows_sql}) where _pk in (select _pk from _changes)",
         [run_id],
     )
     con.execute("drop table _changes")
