@@ -20,15 +20,12 @@ def restatement_window(cursor: str | None, restatement_days: int, start: date, e
     return since, end
 
 
-def date_chunks(since: date, until: date, days: int) -> list[tuple[date, date]]:
-    """[since, until] cut into consecutive inclusive ranges of at most `days` days."""
-    chunks = []
-    lo = since
-    while lo <= until:
-        hi = min(until, lo + timedelta(days=days - 1))
-        chunks.append((lo, hi))
-        lo = hi + timedelta(days=1)
-    return chunks
+def next_chunk_days(days_asked: int, answer_bytes: int, target_bytes: int, most_days: int) -> int:
+    """How many days to ask for next so one answer stays near `target_bytes`, from the size of the
+    answer to the last `days_asked` days; between 1 and `most_days`."""
+    if answer_bytes <= 0:
+        return most_days
+    return max(1, min(most_days, target_bytes * days_asked // answer_bytes))
 
 
 def parse_timestamp(value: str) -> datetime:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from connectors.fetching import FetchContext
 from connectors.spec import Check, RecordShape, StreamSpec
-from connectors.windows import date_chunks, restatement_window
+from connectors.windows import next_chunk_days, restatement_window
 
 API_VERSION = "v21"
-CHUNK_DAYS = 45  # a nightly window (30 days + lag) in one answer, yet each landed page only a few MB
+CHUNK_DAYS = 45  # the first ask: a nightly window (30 days + lag) in one answer
+# A searchStream answer is one landed page, which DuckDB stages whole (in about 13 times its
+# size) and reads only up to loading.MAX_PAGE_BYTES: each next ask covers as many days as keep
+# the answer near this size, so an account with many campaigns gets more, smaller answers.
+TARGET_PAGE_BYTES = 4 << 20
 QUERY = (
     "SELECT customer.id, customer.currency_code, campaign.id, campaign.name, segments.date, "
     "metrics.cost_micros, metrics.impressions, metrics.clicks, metrics.conversions "
@@ -22,14 +28,19 @@ def fetch_campaign_days(ctx: FetchContext) -> None:
     )
     if window is None:
         return None
+    first, last = window
     for customer in ctx.system.ids("customer_ids"):
         url = ctx.client.url(f"/{API_VERSION}/customers/{customer}/googleAds:searchStream")
-        for since, until in date_chunks(*window, CHUNK_DAYS):
+        since, days = first, CHUNK_DAYS
+        while since <= last:
+            until = min(last, since + timedelta(days=days - 1))
             response = ctx.client.send(
                 "POST", url, json={"query": QUERY.format(since=since.isoformat(), until=until.isoformat())}
             )
             batches = response.data if isinstance(response.data, list) else []
             ctx.land(customer, response, sum(len(b.get("results") or ()) for b in batches))
+            days = next_chunk_days((until - since).days + 1, len(response.content), TARGET_PAGE_BYTES, CHUNK_DAYS)
+            since = until + timedelta(days=1)
     return None
 
 

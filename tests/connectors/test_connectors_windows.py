@@ -2,7 +2,7 @@
 
 from datetime import date, datetime, timezone
 
-from connectors.windows import date_chunks, iso_z, overlap_start, parse_timestamp, restatement_window
+from connectors.windows import iso_z, next_chunk_days, overlap_start, parse_timestamp, restatement_window
 
 
 def test_restatement_window_starts_at_start_without_cursor():
@@ -18,13 +18,13 @@ def test_restatement_window_repulls_the_restatement_days():
     assert restatement_window("2025-03-05", 0, date(2025, 1, 1), date(2025, 3, 1)) is None
 
 
-def test_date_chunks_cover_the_range_without_gaps():
-    chunks = date_chunks(date(2025, 1, 1), date(2025, 1, 10), 4)
-    assert chunks == [
-        (date(2025, 1, 1), date(2025, 1, 4)),
-        (date(2025, 1, 5), date(2025, 1, 8)),
-        (date(2025, 1, 9), date(2025, 1, 10)),
-    ]
+def test_next_chunk_days_keeps_answers_near_the_target_size():
+    # 45 days came back as 9 MB, 0.2 MB a day: 20 days make the next 4 MB answer
+    assert next_chunk_days(45, 9 << 20, 4 << 20, 45) == 20
+    assert next_chunk_days(10, 1 << 20, 4 << 20, 45) == 40
+    assert next_chunk_days(45, 1 << 10, 4 << 20, 45) == 45  # never more than the most
+    assert next_chunk_days(1, 64 << 20, 4 << 20, 45) == 1  # never less than a day
+    assert next_chunk_days(30, 0, 4 << 20, 45) == 45  # an empty answer says nothing about size
 
 
 def test_timestamps_in_every_vendor_spelling():
