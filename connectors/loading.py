@@ -21,7 +21,9 @@ from connectors.spec import DIR, KEY, RecordShape, StreamSpec
 
 log = logging.getLogger(__name__)
 
-MAX_PAGE_BYTES = 16 << 20  # DuckDB holds two such buffers per thread: keep it small (Google pages span 45 days)
+# DuckDB holds two such buffers per thread: keep it small. The largest pages are Google Ads'
+# searchStream answers, which systems/google_ads.py keeps near 4 MB by sizing its date ranges.
+MAX_PAGE_BYTES = 16 << 20
 # The load streams staged Parquet into the table. A small cap makes DuckDB write row groups out
 # early instead of holding them, so a large load peaks near a small one (256 MB: 314 MB peak RSS
 # for large contacts, 64 MB: 150 MB, same time); a second thread does not speed the insert up.
