@@ -178,19 +178,22 @@ def load_pages(
         "and q.record::varchar = s._record::varchar)",
         [spec.name, run_id, spec.name],
     )
-    records, quarantined, max_cursor, good, distinct_pks = con.execute(
+    records, quarantined, max_cursor, good = con.execute(
         "select count(*), count(*) filter (where _reason is not null), "
         "max(_cursor) filter (where _reason is null and _cursor <> ''), "
-        "count(*) filter (where _reason is null), count(distinct _pk) filter (where _reason is null) from _stage"
+        "count(*) filter (where _reason is null) from _stage"
     ).fetchone()
     latest = "select _pk, _scope, _cursor, _record from _stage where _reason is null"
-    copied = distinct_pks < good
+    # A grouping, not count(distinct): it spills to disk at the load's memory cap whatever the volume.
+    copied = con.execute(
+        "select exists (select _pk from _stage where _reason is null group by _pk having count(*) > 1)"
+    ).fetchone()[0]
     if copied:  # a record landed twice (pages moved under us): keep its latest version in `_good`
         con.execute(
             f"create or replace temp table _good as {latest} "
             f"qualify row_number() over (partition by _pk order by _cursor desc, _file desc, _page desc, _idx desc) = 1"
         )
-        good = distinct_pks
+        good = con.execute("select count(*) from _good").fetchone()[0]
     rows = "select * from _good" if copied else latest
     if con.execute(f"select count(*) = 0 from (select 1 from {table} limit 1)").fetchone()[0]:
         # An empty table (a first load): nothing to compare with, a plain append.
