@@ -265,11 +265,12 @@ def _merge(con: duckdb.DuckDBPyConnection, table: str, rows_sql: str, run_id: st
     ).fetchone()
     if updated:
         con.execute(f"delete from {table} where _pk in (select _pk from _changes where _replaces)")
-    con.execute(
-        f"insert into {table} select _pk, _scope, _cursor, _record, ?, now() at time zone 'UTC' "
-        f"from ({rows_sql}) where _pk in (select _pk from _changes)",
-        [run_id],
-    )
+    if inserted or updated:  # a night that changed nothing does not read the staged rows again
+        con.execute(
+            f"insert into {table} select _pk, _scope, _cursor, _record, ?, now() at time zone 'UTC' "
+            f"from ({rows_sql}) where _pk in (select _pk from _changes)",
+            [run_id],
+        )
     con.execute("drop table _changes")
     return inserted, updated
 
