@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -15,6 +16,7 @@ from connectors.pagination import PageRequest, Paginator, dig, iter_pages
 from connectors.spec import StreamSpec
 from connectors.staging import PagePipeline
 from connectors import warehouse
+from connectors.warehouse import QueryRows
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +65,14 @@ class FetchContext:
             yield response
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-        """Read from the warehouse (e.g. which deals changed), holding it only for this query."""
+        """A small answer from the warehouse, holding it only for this query."""
         with warehouse.connect(self.config.warehouse_path) as con:
             return con.execute(sql, params or []).fetchall()
+
+    def query_rows(self, sql: str, params: list[Any] | None = None) -> contextlib.AbstractContextManager[QueryRows]:
+        """The rows of a warehouse query that may run to millions (e.g. which deals changed): see
+        warehouse.query_rows."""
+        return warehouse.query_rows(self.config.warehouse_path, sql, params)
 
     def table_exists(self, name: str) -> bool:
         """Whether `raw.<name>` exists yet."""

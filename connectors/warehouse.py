@@ -9,12 +9,15 @@ writers such as dbt that do not know our lock.
 from __future__ import annotations
 
 import contextlib
+import csv
 import fcntl
 import logging
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -91,3 +94,29 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
             log.info("warehouse %s is locked by another process, retrying in %.2fs", path, delay)
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
+
+
+class QueryRows:
+    """Rows a query wrote to a CSV file, read back lazily, once per iteration."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __iter__(self) -> Iterator[list[str]]:
+        with open(self.path, newline="", encoding="utf-8") as file:
+            yield from csv.reader(file)
+
+
+@contextlib.contextmanager
+def query_rows(path: Path, sql: str, params: list[Any] | None = None) -> Iterator[QueryRows]:
+    """The rows of a query that may run to millions (e.g. which deals changed), as text.
+
+    DuckDB writes them to a temporary file while the warehouse is held for this query only; they
+    are read back one at a time, as often as needed, so the list never sits in memory. The file is
+    gone after the `with` block.
+    """
+    with tempfile.TemporaryDirectory(prefix="hub-query-") as folder:
+        rows = Path(folder) / "rows.csv"
+        with connect(path) as con:
+            con.sql(sql, params=params or []).write_csv(str(rows), header=False)
+        yield QueryRows(rows)

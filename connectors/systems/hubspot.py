@@ -8,6 +8,8 @@ last modified time seen: every query stays under the cap, whatever the volume.
 
 from __future__ import annotations
 
+import itertools
+
 from connectors.decoding import decode_record
 from connectors.errors import RequestError
 from connectors.fetching import FetchContext
@@ -95,18 +97,17 @@ def fetch_associations(ctx: FetchContext) -> str | None:
     """v4 batch reads of each changed deal's contacts, companies and line items."""
     if not ctx.table_exists("hubspot__deals"):
         return None
-    rows = ctx.query(
+    with ctx.query_rows(
         "select _pk, _cursor from raw.hubspot__deals where ?::varchar is null or _cursor >= ?::varchar order by _pk",
         [ctx.cursor_before, ctx.cursor_before],
-    )
-    deal_ids = [pk for pk, _ in rows]
-    for to_type in ASSOCIATED:
-        url = ctx.client.url(f"/crm/v4/associations/deals/{to_type}/batch/read")
-        for i in range(0, len(deal_ids), ASSOCIATION_BATCH):
-            batch = deal_ids[i : i + ASSOCIATION_BATCH]
-            response = ctx.client.send("POST", url, json={"inputs": [{"id": d} for d in batch]})
-            ctx.land(f"deals_{to_type}", response, len(response.data.get("results") or []))
-    return max((c for _, c in rows), default=ctx.cursor_before)
+    ) as deals:
+        for to_type in ASSOCIATED:
+            url = ctx.client.url(f"/crm/v4/associations/deals/{to_type}/batch/read")
+            deal_ids = (pk for pk, _ in deals)
+            while batch := list(itertools.islice(deal_ids, ASSOCIATION_BATCH)):
+                response = ctx.client.send("POST", url, json={"inputs": [{"id": d} for d in batch]})
+                ctx.land(f"deals_{to_type}", response, len(response.data.get("results") or []))
+        return max((c for _, c in deals), default=ctx.cursor_before)
 
 
 def _object_stream(object_type: str, description: str) -> StreamSpec:

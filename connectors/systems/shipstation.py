@@ -56,11 +56,11 @@ def fetch_tracking(ctx: FetchContext) -> None:
         delivered_labels += (
             " and _pk not in (select _pk from raw.shipstation__tracking where _record->>'status_code' = ?)"
         )
-        rows = ctx.query(delivered_labels + " order by _pk", [DELIVERED])
+        params = [DELIVERED]
     else:
-        rows = ctx.query(delivered_labels + " order by _pk")
-
-    _track_each(ctx, (label_id for (label_id,) in rows))
+        params = []
+    with ctx.query_rows(delivered_labels + " order by _pk", params) as labels:
+        _track_each(ctx, (label_id for (label_id,) in labels))
     return None
 
 
