@@ -31,3 +31,12 @@ class UnsafeLinkError(ConnectorError):
 
 class LoadError(ConnectorError):
     """Landed pages could not be loaded into the warehouse."""
+
+
+class BrokenPage(ConnectorError, ValueError):
+    """A 2xx page that breaks the vendor's documented shape (records key missing, totals that do
+    not add up, no next cursor although the totals say there is more): retried like a malformed body."""
+
+
+class LoopingCursorError(ConnectorError):
+    """The vendor handed back a cursor or next link already followed in this listing."""

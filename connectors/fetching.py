@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -12,7 +13,8 @@ from typing import Any
 
 from connectors.config import HubConfig, SystemConfig
 from connectors.http import Response, VendorClient
-from connectors.pagination import PageRequest, Paginator, dig, iter_pages
+from connectors.pages import PageContract, parser
+from connectors.pagination import PageRequest, Paginator, iter_pages
 from connectors.spec import StreamSpec
 from connectors.staging import PagePipeline
 from connectors import warehouse
@@ -46,8 +48,9 @@ class FetchContext:
 
     def land(self, scope: str, response: Response, records: int, key: str | None = None) -> None:
         """Hand one page's bytes (and the key it was fetched for, when its body lacks it) to be landed
-        and staged, count its records; reports progress now and then."""
-        self.pipeline.land(scope, response.content, key)
+        and staged, count its records; reports progress now and then. A secret the vendor echoed
+        into the page (Meta's next links embed the access token) is masked first."""
+        self.pipeline.land(scope, self.client.redactor.scrub(response.content), key)
         with self._lock:
             self.records += records
             self.pages += 1
@@ -56,12 +59,12 @@ class FetchContext:
             self.on_progress(f"{self.spec.name}: fetched {pages} pages, {total} records")
 
     def land_pages(
-        self, scope: str, first: PageRequest, paginator: Paginator, records_path: tuple[str, ...]
+        self, scope: str, first: PageRequest, paginator: Paginator, contract: PageContract
     ) -> Iterator[Response]:
-        """Fetch and land every page of a listing; yields each page after landing it."""
-        for response in iter_pages(self.client, first, paginator):
-            records = dig(response.data, records_path) or ()
-            self.land(scope, response, len(records))
+        """Fetch every page of a listing, each checked against the vendor's page `contract`, and land
+        it; yields each page after landing it."""
+        for response in iter_pages(self.client, first, paginator, functools.partial(parser, contract)):
+            self.land(scope, response, contract.count(response.data))
             yield response
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:

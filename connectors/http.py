@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 import orjson
@@ -27,9 +27,9 @@ import orjson
 from connectors.budget import RateBudget, budget_for
 from connectors.config import HubConfig, SystemConfig
 from connectors.decoding import decode_page
-from connectors.errors import AuthError, NotFoundError, RequestError, RetryExhausted, UnsafeLinkError
-from connectors.redaction import MASK, SECRET_PARAMS, Redactor
-from connectors.retry import backoff, retry_after_seconds, should_retry
+from connectors.errors import AuthError, BrokenPage, NotFoundError, RequestError, RetryExhausted, UnsafeLinkError
+from connectors.redaction import MASK, SECRET_PARAMS, Redactor, userinfo_password
+from connectors.retry import retry_after_seconds, retry_wait, should_retry
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +40,15 @@ class _MaskSecretParams(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        masked = self._pattern.sub(lambda m: f"{m.group(1)}={MASK}", message)
+        masked = Redactor().text(self._pattern.sub(lambda m: f"{m.group(1)}={MASK}", message))
         if masked != message:
             record.msg, record.args = masked, None
         return True
 
 
 logging.getLogger("httpx").addFilter(_MaskSecretParams())
+
+_FIX_BROKEN_PAGE = "; if the vendor keeps sending pages in this shape, report it to the vendor with the URL above"
 
 # Errors that mean the exchange broke before a full response arrived: safe to retry a read.
 _DROPPED = (httpx.TransportError, httpx.DecodingError)
@@ -74,6 +76,23 @@ def origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
     port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
     return parts.scheme, (parts.hostname or "").lower(), port
+
+
+def _under(path: str, prefix: str) -> bool:
+    """Whether URL path `path` lies under the base URL's path `prefix` (a whole segment, not a prefix of one)."""
+    prefix = prefix.rstrip("/")
+    return not prefix or path == prefix or path.startswith(prefix + "/")
+
+
+def strip_secret_params(url: str) -> str:
+    """`url` without credential query parameters (Meta's `paging.next` embeds `access_token`,
+    https://developers.facebook.com/docs/graph-api/results): we authenticate with a header."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(k, v) for k, v in query if k.lower() not in SECRET_PARAMS]
+    return url if len(kept) == len(query) else urlunsplit(parts._replace(query=urlencode(kept)))
 
 
 @dataclass
@@ -123,11 +142,12 @@ class VendorClient:
         self.system = system
         self.stream = stream
         self.stats = stats or RequestStats()
-        self.redactor = Redactor(system.secrets)
+        self.redactor = Redactor(system.secrets + userinfo_password(system.base_url))
         self._config = config
         self._auth = dict(auth_headers)
         self._http = http
         self._origin = origin(system.base_url)
+        self._prefix = urlsplit(system.base_url).path
         account = hashlib.sha256("|".join(system.secrets).encode()).hexdigest()[:16]
         self._budget = budget or budget_for(
             system.system, f"{system.base_url}#{account}", config.requests_per_second
@@ -141,13 +161,27 @@ class VendorClient:
         return self.system.base_url + path
 
     def check_link(self, url: str) -> str:
-        """`url` if it is on the configured origin, else UnsafeLinkError (credentials stay home)."""
-        if origin(url) != self._origin:
+        """`url` if it keeps the configured base URL's scheme, host, port and path prefix and
+        carries no userinfo, else UnsafeLinkError: credentials go to the configured API only."""
+        parts = urlsplit(url)
+        problem = None
+        if parts.username is not None or parts.password is not None:
+            problem = "it carries a user name or password (user:pw@)"
+        elif origin(url) != self._origin:
+            problem = "it leaves the configured scheme, host and port"
+        elif not _under(parts.path, self._prefix):
+            problem = f"its path is outside the configured path {self._prefix!r}"
+        if problem:
             raise UnsafeLinkError(
-                f"{self.stream}: refusing to follow {self.redactor.url(url)}: it leaves the "
-                f"configured origin {self.redactor.url(self.system.base_url)}"
+                f"{self.stream}: refusing to follow {self.redactor.url(url)}: {problem} of "
+                f"{self.redactor.url(self.system.base_url)}; no credentials were sent. The vendor (or something "
+                f"between us and it) handed out this link: check HUB_{self.system.system.upper()}_BASE_URL and the network path"
             )
         return url
+
+    def follow(self, link: str) -> str:
+        """A next link from a page, checked (check_link) and without credential query parameters."""
+        return self.check_link(strip_secret_params(link))
 
     def send(
         self,
@@ -189,22 +223,28 @@ class VendorClient:
                     try:
                         data = parse(body) if parse is not None else None
                         return Response(status, reply_headers, body, final_url, data)
-                    except ValueError as exc:
-                        problem = f"HTTP {status} with a malformed body ({exc})"
+                    except BrokenPage as exc:
+                        problem = f"HTTP {status} with a broken page: {self.redactor.text(str(exc))}"
                         status = None  # retry it as a broken exchange
+                    except ValueError as exc:
+                        problem = f"HTTP {status} with a malformed body ({self.redactor.text(str(exc))})"
+                        status = None
                 elif status in ok_statuses:
                     return Response(status, reply_headers, body, final_url)
                 else:
                     problem = f"HTTP {status}"
             self._raise_unless_retryable(method, final_url, status, body)
             reason = should_retry(status, body) or "dropped"
-            asked = retry_after_seconds(reply_headers, time.time()) if status is not None else None
-            wait = asked if asked is not None else backoff(attempt, self._rng)
+            asked = retry_after_seconds(reply_headers, time.time(), body) if status is not None else None
+            wait = retry_wait(asked, attempt, self._rng)
             elapsed = self._clock() - started
             if elapsed + wait > self._config.retry_max_seconds:
                 raise RetryExhausted(
                     f"{self.stream}: gave up on {method} {self.redactor.url(final_url)} after "
-                    f"{attempt} attempts in {elapsed:.1f}s; last status: {problem}"
+                    f"{attempt} attempts in {elapsed:.1f}s (the next wait, {wait:.1f}s, would pass "
+                    f"HUB_HTTP_RETRY_MAX_SECONDS={self._config.retry_max_seconds:g}); last status: {problem}. "
+                    f"Nothing of this fetch was loaded and the stream's cursor did not move: run it again "
+                    f"later{_FIX_BROKEN_PAGE if 'broken page' in problem else ''}"
                 )
             if reason == "rate_limited":
                 # Every stream of this account waits, not just us; acquire() counts the wait.

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+import orjson
+
+from connectors.decoding import decode_page
+from connectors.errors import LoopingCursorError
 from connectors.http import Response, VendorClient
 
 # Pages fetched ahead of the caller: enough to ride out a slow landing, a few MB at most.
@@ -110,11 +114,22 @@ class NextLinkPaginator:
         link = dig(response.data, self.link_path)
         if not link:
             return None
-        # The link carries every query parameter already (Meta's even embeds the token).
-        return PageRequest("GET", self.client.check_link(link), {}, None)
+        # The link carries every query parameter already; Meta's even embeds the token, dropped
+        # here: the header authenticates (https://developers.facebook.com/docs/graph-api/results).
+        return PageRequest("GET", self.client.follow(link), {}, None)
 
 
-def iter_pages(client: VendorClient, first: PageRequest, paginator: Paginator) -> Iterator[Response]:
+def request_key(request: PageRequest) -> bytes:
+    """What makes two requests the same request (method, URL, params, body), as bytes to remember."""
+    return orjson.dumps([request.method, request.url, request.params, request.json], option=orjson.OPT_SORT_KEYS)
+
+
+def iter_pages(
+    client: VendorClient,
+    first: PageRequest,
+    paginator: Paginator,
+    parser: Callable[[PageRequest], Callable[[bytes], Any]] = lambda request: decode_page,
+) -> Iterator[Response]:
     """Every page of a listing, in order; the next page is requested while the caller handles this one.
 
     A background thread sends the requests (each only once its predecessor answered: the next
@@ -123,15 +138,31 @@ def iter_pages(client: VendorClient, first: PageRequest, paginator: Paginator) -
     staging stay off the request-to-request path. A failed request is raised here, after the
     pages before it. A caller that stops early (or fails) stops the fetcher and waits for it: at
     most the request already under way completes, none is sent after iteration ended.
+    `parser(request)` gives the body parser of that request's page (pages.parser checks the
+    vendor's page contract in it). A vendor that hands back a cursor or link already followed in
+    this listing is stopped with LoopingCursorError instead of being paged forever.
     """
     handover: queue.Queue[Response | _Failed | None] = queue.Queue(maxsize=PREFETCH_PAGES)
     stop = threading.Event()
 
     def fetch() -> None:
         request: PageRequest | None = first
+        sent: set[bytes] = set()
         try:
             while request is not None and not stop.is_set():
-                response = client.send(request.method, request.url, params=request.params or None, json=request.json)
+                key = request_key(request)
+                if key in sent:
+                    raise LoopingCursorError(
+                        f"{client.stream}: the vendor sent a next cursor or link already followed in this listing "
+                        f"({client.redactor.url(request.url)}, {client.redactor.text(str(dict(request.params)))}) after "
+                        f"{len(sent)} pages; stopped instead of paging forever. Nothing of this fetch was loaded and "
+                        f"the cursor did not move: run it again later, and report it to the vendor if it persists"
+                    )
+                sent.add(key)
+                response = client.send(
+                    request.method, request.url, params=request.params or None, json=request.json,
+                    parse=parser(request),
+                )
                 handover.put(response)  # before the next request is worked out: that may refuse a link
                 request = paginator.next_request(request, response)
         except BaseException as exc:  # raised in the caller's thread, in page order

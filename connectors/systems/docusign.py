@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from connectors.fetching import FetchContext
+from connectors.pages import OffsetPage
 from connectors.pagination import OffsetPaginator, PageRequest
 from connectors.spec import Check, RecordShape, StreamSpec
 from connectors.windows import overlap_start
@@ -26,7 +27,7 @@ def fetch_envelopes(ctx: FetchContext) -> None:
         },
     )
     paginator = OffsetPaginator(records_key="envelopes", total_key="totalSetSize", end_key="endPosition")
-    for _ in ctx.land_pages(account, first, paginator, ("envelopes",)):
+    for _ in ctx.land_pages(account, first, paginator, OffsetPage()):
         pass
     return None
 

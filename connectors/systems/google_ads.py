@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from connectors.fetching import FetchContext
+from connectors.pages import StreamBatches, parser
+from connectors.pagination import PageRequest
 from connectors.spec import Check, RecordShape, StreamSpec
 from connectors.windows import next_chunk_days, restatement_window
 
@@ -14,6 +16,7 @@ CHUNK_DAYS = 45  # the first ask: a nightly window (30 days + lag) in one answer
 # size) and reads only up to loading.MAX_PAGE_BYTES: each next ask covers as many days as keep
 # the answer near this size, so an account with many campaigns gets more, smaller answers.
 TARGET_PAGE_BYTES = 4 << 20
+BATCHES = StreamBatches()
 QUERY = (
     "SELECT customer.id, customer.currency_code, campaign.id, campaign.name, segments.date, "
     "metrics.cost_micros, metrics.impressions, metrics.clicks, metrics.conversions "
@@ -34,11 +37,11 @@ def fetch_campaign_days(ctx: FetchContext) -> None:
         since, days = first, CHUNK_DAYS
         while since <= last:
             until = min(last, since + timedelta(days=days - 1))
-            response = ctx.client.send(
+            request = PageRequest(
                 "POST", url, json={"query": QUERY.format(since=since.isoformat(), until=until.isoformat())}
             )
-            batches = response.data if isinstance(response.data, list) else []
-            ctx.land(customer, response, sum(len(b.get("results") or ()) for b in batches))
+            response = ctx.client.send("POST", url, json=request.json, parse=parser(BATCHES, request))
+            ctx.land(customer, response, BATCHES.count(response.data))
             days = next_chunk_days((until - since).days + 1, len(response.content), TARGET_PAGE_BYTES, CHUNK_DAYS)
             since = until + timedelta(days=1)
     return None

@@ -11,9 +11,10 @@ from __future__ import annotations
 import itertools
 
 from connectors.decoding import decode_record
-from connectors.errors import RequestError
+from connectors.errors import LoopingCursorError, RequestError
 from connectors.fetching import FetchContext
-from connectors.pagination import CursorPaginator, PageRequest, dig
+from connectors.pages import KeyedList, TotalledList, parser
+from connectors.pagination import CursorPaginator, PageRequest, dig, request_key
 from connectors.spec import DIR, Check, RecordShape, StreamSpec
 
 SEARCH_CAP = 10_000
@@ -43,6 +44,10 @@ CHECKS = {
     "line_items": (Check("properties.quantity", "amount"), Check("properties.price", "amount")),
 }
 ASSOCIATED = ("contacts", "companies", "line_items")
+# `results` is required in every collection and batch answer (the spec's CollectionResponse* and
+# BatchResponse* schemas); `paging.next.after` is the opaque cursor of the next page.
+LIST_PAGE = KeyedList("results", "HubSpot", next_path=("paging", "next"), cursor_key="after")
+BATCH_PAGE = KeyedList("results", "HubSpot")
 
 
 def fetch_objects(ctx: FetchContext) -> None:
@@ -54,7 +59,7 @@ def fetch_objects(ctx: FetchContext) -> None:
             ctx.client.url(f"/crm/v3/objects/{object_type}"),
             {"limit": LIST_LIMIT, "properties": ",".join(PROPERTIES[object_type]), "archived": "false"},
         )
-        for _ in ctx.land_pages("", first, CursorPaginator(("paging", "next", "after")), ("results",)):
+        for _ in ctx.land_pages("", first, CursorPaginator(("paging", "next", "after")), LIST_PAGE):
             pass
         return None
     _search_since(ctx, object_type, ctx.cursor_before)
@@ -62,6 +67,11 @@ def fetch_objects(ctx: FetchContext) -> None:
 
 
 def _search_since(ctx: FetchContext, object_type: str, since: str) -> None:
+    """Search pages modified since `since`, in windows that each stay under the 10,000-result cap.
+
+    The `after` cursor is opaque (the spec types it as a string): the cap is kept by counting the
+    pages of the window, each `SEARCH_LIMIT` results wide, never by reading the cursor.
+    """
     modified = MODIFIED_PROPERTY[object_type]
     url = ctx.client.url(f"/crm/v3/objects/{object_type}/search")
     while True:
@@ -72,17 +82,29 @@ def _search_since(ctx: FetchContext, object_type: str, since: str) -> None:
             "limit": SEARCH_LIMIT,
         }
         last_seen = None
-        request: PageRequest | None = PageRequest("POST", url, {}, body)
-        while request is not None:
-            response = ctx.client.send("POST", url, json=request.json)
-            results = response.data.get("results") or []
+        seen = pages = 0
+        sent: set[bytes] = set()
+        request = PageRequest("POST", url, {}, body)
+        while True:
+            key = request_key(request)
+            if key in sent:
+                raise LoopingCursorError(
+                    f"{ctx.spec.name}: HubSpot search sent back the cursor after={request.json.get('after')!r} "
+                    f"already followed in this window; stopped instead of paging forever. Nothing of this fetch "
+                    f"was loaded and the cursor did not move: run it again later"
+                )
+            sent.add(key)
+            contract = TotalledList(LIST_PAGE, seen)
+            response = ctx.client.send("POST", url, json=request.json, parse=parser(contract, request))
+            results = response.data["results"]
             ctx.land("", response, len(results))
+            seen, pages = seen + len(results), pages + 1
             if results:
                 last_seen = dig(decode_record(results[-1]), ("properties", modified)) or last_seen
             after = dig(response.data, ("paging", "next", "after"))
-            if after in (None, ""):
+            if after is None:
                 return
-            if int(after) + SEARCH_LIMIT > SEARCH_CAP:
+            if (pages + 1) * SEARCH_LIMIT > SEARCH_CAP:
                 break  # the next page would cross the cap: start a new window
             request = PageRequest("POST", url, {}, {**body, "after": after})
         if last_seen is None or last_seen == since:
@@ -105,8 +127,9 @@ def fetch_associations(ctx: FetchContext) -> str | None:
             url = ctx.client.url(f"/crm/v4/associations/deals/{to_type}/batch/read")
             deal_ids = (pk for pk, _ in deals)
             while batch := list(itertools.islice(deal_ids, ASSOCIATION_BATCH)):
-                response = ctx.client.send("POST", url, json={"inputs": [{"id": d} for d in batch]})
-                ctx.land(f"deals_{to_type}", response, len(response.data.get("results") or []))
+                request = PageRequest("POST", url, json={"inputs": [{"id": d} for d in batch]})
+                response = ctx.client.send("POST", url, json=request.json, parse=parser(BATCH_PAGE, request))
+                ctx.land(f"deals_{to_type}", response, BATCH_PAGE.count(response.data))
         return max((c for _, c in deals), default=ctx.cursor_before)
 
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 import orjson
 
 from connectors.fetching import FetchContext
+from connectors.pages import KeyedList
 from connectors.pagination import NextLinkPaginator, PageRequest
 from connectors.spec import Check, RecordShape, StreamSpec
 from connectors.windows import restatement_window
 
 API_VERSION = "v21.0"
 PAGE_LIMIT = 500
+# Insights pages: `data` (a list, empty when nothing matched) and `paging.next` only while there is
+# more (https://developers.facebook.com/docs/graph-api/results).
+PAGE = KeyedList("data", "Meta", next_path=("paging", "next"))
 FIELDS = ("account_id", "account_currency", "campaign_id", "campaign_name", "date_start", "date_stop",
           "spend", "impressions", "clicks")
 
@@ -36,7 +40,7 @@ def fetch_insights(ctx: FetchContext) -> None:
                 "limit": PAGE_LIMIT,
             },
         )
-        for _ in ctx.land_pages(account, first, paginator, ("data",)):
+        for _ in ctx.land_pages(account, first, paginator, PAGE):
             pass
     return None
 

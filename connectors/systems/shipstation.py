@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from connectors.fetching import FetchContext
+from connectors.pages import NumberedPage
 from connectors.pagination import PageNumberPaginator, PageRequest
 from connectors.spec import KEY, Check, RecordShape, StreamSpec
 from connectors.windows import iso_z, overlap_start, parse_timestamp
@@ -30,7 +31,7 @@ def fetch_shipments(ctx: FetchContext) -> None:
     if ctx.cursor_before:
         params["modified_at_start"] = overlap_start(ctx.cursor_before, 0, ctx.config.start_date)
     first = PageRequest("GET", ctx.client.url("/v2/shipments"), params)
-    for _ in ctx.land_pages("", first, PageNumberPaginator("shipments"), ("shipments",)):
+    for _ in ctx.land_pages("", first, PageNumberPaginator("shipments"), NumberedPage("shipments")):
         pass
     return None
 
@@ -42,7 +43,7 @@ def fetch_labels(ctx: FetchContext) -> None:
         window = timedelta(days=ctx.config.shipstation_tracking_window_days)
         params["created_at_start"] = iso_z(parse_timestamp(ctx.cursor_before) - window)
     first = PageRequest("GET", ctx.client.url("/v2/labels"), params)
-    for _ in ctx.land_pages("", first, PageNumberPaginator("labels"), ("labels",)):
+    for _ in ctx.land_pages("", first, PageNumberPaginator("labels"), NumberedPage("labels")):
         pass
     return None
 
