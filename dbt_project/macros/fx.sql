@@ -7,7 +7,7 @@
 
 {#- The scaled integer form of a rate (decimal string with at most 8 decimals). -#}
 {% macro fx_rate_scaled(expr) -%}
-  cast(cast({{ expr }} as decimal(18, 8)) * {{ fx_rate_scale() }} as bigint)
+  cast({{ to_decimal(expr, 18, 8) }} * {{ fx_rate_scale() }} as bigint)
 {%- endmacro %}
 
 {#- `amount` (exact decimal, at most 12 decimals) converted with the scaled rates of the reporting
@@ -75,6 +75,18 @@
 
 {#- Join both rates a conversion at `day_expr` needs: `<prefix>_to` (reporting) and `<prefix>_from`. -#}
 {% macro fx_join_pair(prefix, currency_expr, day_expr) -%}
-  {{ fx_join(prefix ~ '_to', "'" ~ var('reporting_currency') ~ "'", day_expr) }}
+  {{ fx_join(prefix ~ '_to', "'" ~ reporting_currency() ~ "'", day_expr) }}
   {{ fx_join(prefix ~ '_from', currency_expr, day_expr) }}
+{%- endmacro %}
+
+{#- The `reporting_currency` var, checked before it reaches SQL: three upper-case letters (an ISO
+    4217 code, as ECB quotes them), else the build stops at compile time naming the var. A
+    lower-case or quoted value would otherwise match no rate and report every amount as null. -#}
+{% macro reporting_currency() -%}
+  {%- set code = var('reporting_currency') | string -%}
+  {%- if not modules.re.fullmatch('[A-Z]{3}', code) -%}
+    {%- do exceptions.raise_compiler_error(
+      "var reporting_currency=" ~ (code | tojson) ~ " is not an ISO 4217 code: use three upper-case letters, e.g. EUR") -%}
+  {%- endif -%}
+  {{- code -}}
 {%- endmacro %}

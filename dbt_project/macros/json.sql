@@ -120,3 +120,17 @@
     {{ json_elements('records.' ~ column, keys, 'element') }}
   )
 {%- endmacro %}
+
+
+{% macro split_rows(column, separator) -%}
+  {{ return(adapter.dispatch('split_rows', 'hub')(column, separator)) }}
+{%- endmacro %}
+
+{#- In a select list: one row per `separator`-delimited part of the text `column`. -#}
+{% macro duckdb__split_rows(column, separator) -%}
+  unnest(string_split({{ column }}, {{ separator }}))
+{%- endmacro %}
+
+{% macro postgres__split_rows(column, separator) -%}
+  unnest(string_to_array({{ column }}, {{ separator }}))
+{%- endmacro %}

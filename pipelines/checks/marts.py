@@ -4,6 +4,7 @@ All are blocking: a mart that fails one is not published, and BI keeps the last 
 They read the warehouse through a read-only connection that queues behind any writer.
 """
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -14,27 +15,60 @@ from connectors import warehouse
 from pipelines.checks.thresholds import ThresholdsResource, rate_check_result
 from pipelines.resources import HubConfigResource
 
-# Each additive measure of the mart, and the fact rows it must sum to: (fact, value, date). The
-# facts are cut at the end of the mart's last month, so a report clock (HUB_AS_OF) earlier
-# than the data does not count as a difference.
-RECONCILED_MEASURES: dict[str, tuple[str, str, str]] = {
-    "spend": ("fct_ad_spend", "spend_reporting", "ad_date"),
-    "booked_value": ("fct_contract_lines", "booked_value", "signed_date"),
-    "shipped_value": ("fct_shipment_lines", "shipped_value", "ship_date"),
-    "delivered_value": ("fct_shipment_lines", "shipped_value", "delivered_date"),
+# Each additive measure of the mart, and the fact rows it must sum to: (fact, value, date, input),
+# `input` being the amount before conversion to the reporting currency. The facts are cut at the
+# end of the mart's last month, so a report clock (HUB_AS_OF) earlier than the data does not count
+# as a difference; an empty mart cuts nothing, so facts it left out all count against it.
+RECONCILED_MEASURES: dict[str, tuple[str, str, str, str]] = {
+    "spend": ("fct_ad_spend", "spend_reporting", "ad_date", "spend"),
+    "booked_value": ("fct_contract_lines", "booked_value", "signed_date", "line_value"),
+    "shipped_value": ("fct_shipment_lines", "shipped_value", "ship_date", "shipped_quantity * unit_price"),
+    "delivered_value": ("fct_shipment_lines", "shipped_value", "delivered_date", "shipped_quantity * unit_price"),
 }
-MART_END = "(select max(month) + interval 1 month from mart_sales_vs_fulfilment)"
+MART_END = (
+    "coalesce((select max(month) + interval 1 month from mart_sales_vs_fulfilment), date '9999-12-31')"
+)
 
 
-def reconciliation_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[str, Decimal, Decimal]]:
-    """(measure, mart total, fact total) for every reconciled measure, over the mart's months."""
+@dataclass(frozen=True)
+class Reconciliation:
+    """One measure: the mart's total, the facts' total, and what the facts hold before conversion."""
+
+    measure: str
+    mart_total: Decimal | None
+    fact_total: Decimal | None
+    input_rows: int  # fact rows with a non-zero amount in their own currency
+    unconverted_rows: int  # fact rows with an amount but no reporting amount (no FX rate)
+
+    def problem(self) -> str | None:
+        """Why this measure fails, or None. Null totals never pass as equal, and a total of zero
+        over facts that carry amounts is a conversion that lost them, not an empty month."""
+        if self.unconverted_rows:
+            return f"{self.measure}: {self.unconverted_rows} fact rows have no FX rate to the reporting currency"
+        if self.input_rows and not self.mart_total:
+            return f"{self.measure}: the mart sums to {self.mart_total} over {self.input_rows} fact rows with amounts"
+        if self.mart_total != self.fact_total and (self.mart_total or self.fact_total):
+            return f"{self.measure}: mart {self.mart_total} != facts {self.fact_total}"
+        return None
+
+
+def reconciliation_rows(con: duckdb.DuckDBPyConnection) -> list[Reconciliation]:
+    """Every reconciled measure over the mart's months: totals, input rows, unconverted rows."""
     rows = []
-    for measure, (fact, value, day) in RECONCILED_MEASURES.items():
-        mart_total, fact_total = con.execute(
-            f"select (select coalesce(sum({measure}), 0) from mart_sales_vs_fulfilment), "
-            f"(select coalesce(sum({value}), 0) from {fact} where {day} < {MART_END})"
+    for measure, (fact, value, day, amount) in RECONCILED_MEASURES.items():
+        mart_total, fact_total, input_rows, unconverted_rows = con.execute(
+            f"select (select sum({measure}) from mart_sales_vs_fulfilment), "
+            f"sum({value}), count(*) filter (where {amount} <> 0), "
+            f"count(*) filter (where {amount} is not null and {value} is null) "
+            f"from {fact} where {day} < {MART_END}"
         ).fetchone()
-        rows.append((measure, Decimal(mart_total), Decimal(fact_total)))
+        rows.append(Reconciliation(
+            measure,
+            None if mart_total is None else Decimal(mart_total),
+            None if fact_total is None else Decimal(fact_total),
+            input_rows,
+            unconverted_rows,
+        ))
     return rows
 
 
@@ -44,25 +78,74 @@ def reconciliation_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[str, Decim
     blocking=True,
     description=(
         "Spend, booked, shipped and delivered value summed over the mart equal the same sums over "
-        "fct_ad_spend, fct_contract_lines and fct_shipment_lines, to the cent."
+        "fct_ad_spend, fct_contract_lines and fct_shipment_lines, to the cent; every fact amount has "
+        "an FX rate to the reporting currency; a total of zero (or none) over facts with amounts fails."
     ),
 )
 def totals_reconcile_with_facts(hub: HubConfigResource) -> dg.AssetCheckResult:
-    """Fail when any mart total differs from its fact table's total."""
+    """Fail when any mart total differs from its facts', or the money was lost in conversion."""
     with warehouse.connect(hub.load().warehouse_path, read_only=True) as con:
         rows = reconciliation_rows(con)
-    differing = [measure for measure, mart_total, fact_total in rows if mart_total != fact_total]
+    problems = [problem for row in rows if (problem := row.problem()) is not None]
     return dg.AssetCheckResult(
-        passed=not differing,
+        passed=not problems,
         severity=dg.AssetCheckSeverity.ERROR,
-        description=("differs: " + ", ".join(differing)) if differing else "every total reconciles",
+        description="; ".join(problems) if problems else "every total reconciles",
         metadata={
             "totals": dg.MetadataValue.md(
-                "| measure | mart | facts |\n|---|---:|---:|\n"
-                + "\n".join(f"| {m} | {a} | {b} |" for m, a, b in rows)
+                "| measure | mart | facts | fact rows with amounts | without FX rate |\n|---|---:|---:|---:|---:|\n"
+                + "\n".join(
+                    f"| {r.measure} | {r.mart_total} | {r.fact_total} | {r.input_rows} | {r.unconverted_rows} |"
+                    for r in rows
+                )
             ),
         },
     )
+
+
+QUARANTINE_MODEL = "dq_quarantined_values"
+STAGING_MODEL_NAME = re.compile(r"stg_[a-z0-9_]+")
+
+
+def quarantined_shares(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int]]:
+    """(staging model, records quarantined, records in the model), worst share first."""
+    counts = con.execute(
+        f"select model_name, count(distinct record_id) from {QUARANTINE_MODEL} group by model_name"
+    ).fetchall()
+    shares = []
+    for model, quarantined in counts:
+        if not STAGING_MODEL_NAME.fullmatch(model):  # a name reaches SQL only once it is ours
+            raise ValueError(f"{QUARANTINE_MODEL} names an unexpected model {model!r}")
+        (total,) = con.execute(f"select count(*) from {model}").fetchone()
+        shares.append((model, quarantined, total))
+    return sorted(shares, key=lambda share: share[1] / share[2] if share[2] else 1.0, reverse=True)
+
+
+@dg.asset_check(
+    asset=dg.AssetKey([QUARANTINE_MODEL]),
+    name="quarantined_value_rate_under_threshold",
+    blocking=True,
+    description=(
+        "Records whose values did not parse in staging stay at or under HUB_MAX_QUARANTINE_RATE of "
+        "each staging model: below it the night goes on without them, above it nothing is published."
+    ),
+)
+def quarantined_value_rate_under_threshold(hub: HubConfigResource, thresholds: ThresholdsResource) -> dg.AssetCheckResult:
+    """Hold the worst staging model's share of quarantined records under the threshold."""
+    with warehouse.connect(hub.load().warehouse_path, read_only=True) as con:
+        shares = quarantined_shares(con)
+    model, count, total = shares[0] if shares else ("staging", 0, 0)
+    result = rate_check_result(
+        "quarantined_value_rate_under_threshold", f"{model} records quarantined", count, total,
+        thresholds.load().max_quarantine_rate, "HUB_MAX_QUARANTINE_RATE",
+    )
+    return result.with_metadata({
+        **result.metadata,
+        "models": dg.MetadataValue.md(
+            "| model | quarantined | records |\n|---|---:|---:|\n"
+            + "\n".join(f"| {m} | {c} | {t} |" for m, c, t in shares)
+        ),
+    })
 
 
 @dataclass(frozen=True)
@@ -115,4 +198,8 @@ def build_rate_check(spec: RateCheck) -> dg.AssetChecksDefinition:
     return rate_check
 
 
-MART_CHECKS = [totals_reconcile_with_facts, *(build_rate_check(spec) for spec in RATE_CHECKS)]
+MART_CHECKS = [
+    totals_reconcile_with_facts,
+    quarantined_value_rate_under_threshold,
+    *(build_rate_check(spec) for spec in RATE_CHECKS),
+]

@@ -15,6 +15,8 @@ with meta as (
         clicks,
         _loaded_at
     from {{ ref('stg_meta__insights') }}
+    -- a row whose spend or day did not parse is quarantined (dq_quarantined_values), not reported
+    where spend is not null and ad_date is not null
 ),
 
 google_ads as (
@@ -31,6 +33,7 @@ google_ads as (
         clicks,
         _loaded_at
     from {{ ref('stg_google_ads__campaign_days') }}
+    where cost is not null and ad_date is not null
 ),
 
 unioned as (

@@ -23,6 +23,8 @@ with lines as (
         and associations.from_id = contracts.deal_id
     inner join {{ ref('stg_hubspot__line_items') }} as line_items
         on associations.to_id = line_items.line_item_id
+    -- a line whose quantity or price did not parse is quarantined (dq_quarantined_values), not booked
+    where line_items.quantity is not null and line_items.unit_price is not null
 )
 
 select

@@ -5,6 +5,8 @@ with rates as (
     select currency_code, rate_date, rate_scaled
     from {{ ref('stg_ecb__rates') }}
     where currency_code <> 'EUR'
+        -- a rate or day that did not parse is quarantined: the previous rate governs the day
+        and rate_scaled is not null and rate_date is not null
 ),
 
 ranged as (

@@ -12,6 +12,8 @@ items as (
         sku,
         sum(quantity) as shipped_quantity
     from {{ ref('stg_shipstation__shipment_items') }}
+    -- an item whose quantity did not parse is quarantined (dq_quarantined_values), not shipped
+    where quantity is not null
     group by shipment_id, sku
 )
 

@@ -47,10 +47,17 @@ renamed as (
         nullif(trim(custom_fields.hubspot_deal_id), '') as deal_id,
         lower(fields.envelope_status) as envelope_status,
         fields.email_subject,
-        {{ iso_date("nullif(trim(custom_fields.promised_delivery_date), '')") }} as promised_delivery_date,
+        -- DocuSign custom fields are free text: only the documented 'YYYY-MM-DD' is a date
+        {{ iso_date('trim(custom_fields.promised_delivery_date)') }} as promised_delivery_date,
         {{ utc_timestamp('fields.sent_date_time') }} as sent_at,
         {{ utc_timestamp('fields.completed_date_time') }} as completed_at,
         {{ utc_timestamp('fields.status_changed_date_time') }} as status_changed_at,
+        {{ invalid_values({
+            'promised_delivery_date': ('date', 'trim(custom_fields.promised_delivery_date)'),
+            'sent_at': ('timestamp', 'fields.sent_date_time'),
+            'completed_at': ('timestamp', 'fields.completed_date_time'),
+            'status_changed_at': ('timestamp', 'fields.status_changed_date_time'),
+        }) }},
         fields._loaded_at
     from fields
     left join custom_fields on fields._pk = custom_fields.envelope_id

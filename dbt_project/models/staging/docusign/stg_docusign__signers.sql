@@ -29,8 +29,9 @@ renamed as (
         lower(trim(email)) as email,
         signer_name,
         lower(signer_status) as signer_status,
-        cast(routing_order as integer) as routing_order,
+        cast({{ to_integer('routing_order') }} as integer) as routing_order,
         signer_position,
+        {{ invalid_values({'routing_order': ('integer', 'routing_order')}) }},
         _loaded_at
     from fields
 )

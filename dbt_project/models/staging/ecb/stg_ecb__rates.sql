@@ -23,6 +23,7 @@ renamed as (
         {{ iso_date('time_period') }} as rate_date,
         {{ to_decimal('obs_value', 18, 8) }} as rate,
         {{ fx_rate_scaled('obs_value') }} as rate_scaled,
+        {{ invalid_values({'rate_date': ('date', 'time_period'), 'rate': ('decimal', 'obs_value')}) }},
         _loaded_at
     from fields
     -- ECB marks a missing observation with an empty OBS_VALUE

@@ -33,11 +33,18 @@ renamed as (
         campaign_name,
         upper(currency_code) as reported_currency_code,
         -- int64 fields arrive as JSON strings; micros -> units by exact decimal multiplication
-        cast(cast(cost_micros as decimal(38, 0)) * 0.000001 as decimal(18, 6)) as cost,
-        cast(impressions as bigint) as impressions,
-        cast(clicks as bigint) as clicks,
-        cast(conversions as decimal(18, 6)) as conversions,
+        cast({{ to_integer('cost_micros') }} * 0.000001 as decimal(18, 6)) as cost,
+        {{ to_integer('impressions') }} as impressions,
+        {{ to_integer('clicks') }} as clicks,
+        {{ to_decimal('conversions', 18, 6) }} as conversions,
         {{ iso_date('segment_date') }} as ad_date,
+        {{ invalid_values({
+            'cost': ('integer', 'cost_micros'),
+            'impressions': ('integer', 'impressions'),
+            'clicks': ('integer', 'clicks'),
+            'conversions': ('decimal', 'conversions'),
+            'ad_date': ('date', 'segment_date'),
+        }) }},
         _loaded_at
     from fields
 )

@@ -29,6 +29,10 @@ renamed as (
         archived = 'true' as is_archived,
         {{ utc_timestamp('createdate') }} as created_at,
         {{ utc_timestamp('updated_at') }} as updated_at,
+        {{ invalid_values({
+            'created_at': ('timestamp', 'createdate'),
+            'updated_at': ('timestamp', 'updated_at'),
+        }) }},
         _loaded_at
     from fields
 )

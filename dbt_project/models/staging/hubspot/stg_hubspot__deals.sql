@@ -33,6 +33,12 @@ renamed as (
         {{ utc_timestamp('createdate') }} as created_at,
         {{ utc_timestamp('closedate') }} as closed_at,
         {{ utc_timestamp('updated_at') }} as updated_at,
+        {{ invalid_values({
+            'amount': ('decimal', 'amount'),
+            'created_at': ('timestamp', 'createdate'),
+            'closed_at': ('timestamp', 'closedate'),
+            'updated_at': ('timestamp', 'updated_at'),
+        }) }},
         _loaded_at
     from fields
 )

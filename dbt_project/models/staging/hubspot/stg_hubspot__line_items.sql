@@ -34,6 +34,12 @@ renamed as (
         archived = 'true' as is_archived,
         {{ utc_timestamp('createdate') }} as created_at,
         {{ utc_timestamp('updated_at') }} as updated_at,
+        {{ invalid_values({
+            'quantity': ('decimal', 'quantity'),
+            'unit_price': ('decimal', 'price'),
+            'created_at': ('timestamp', 'createdate'),
+            'updated_at': ('timestamp', 'updated_at'),
+        }) }},
         _loaded_at
     from fields
 )

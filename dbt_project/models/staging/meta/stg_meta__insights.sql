@@ -33,9 +33,15 @@ renamed as (
         campaign_name,
         upper(account_currency) as reported_currency_code,
         {{ to_decimal('spend') }} as spend,
-        cast(impressions as bigint) as impressions,
-        cast(clicks as bigint) as clicks,
+        {{ to_integer('impressions') }} as impressions,
+        {{ to_integer('clicks') }} as clicks,
         {{ iso_date('date_start') }} as ad_date,
+        {{ invalid_values({
+            'spend': ('decimal', 'spend'),
+            'impressions': ('integer', 'impressions'),
+            'clicks': ('integer', 'clicks'),
+            'ad_date': ('date', 'date_start'),
+        }) }},
         _loaded_at
     from fields
 )

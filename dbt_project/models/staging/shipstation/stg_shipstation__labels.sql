@@ -33,8 +33,14 @@ renamed as (
         lower(tracking_status) as tracking_status,
         upper(cost_currency_code) as cost_currency_code,
         {{ to_decimal('shipment_cost') }} as shipment_cost,
-        {{ iso_date('ship_date') }} as ship_date,
+        -- a ship date with an offset counts on its UTC day: converted, never cut off
+        {{ utc_date('ship_date') }} as ship_date,
         {{ utc_timestamp('created_at') }} as created_at,
+        {{ invalid_values({
+            'shipment_cost': ('decimal', 'shipment_cost'),
+            'ship_date': ('utc_date', 'ship_date'),
+            'created_at': ('timestamp', 'created_at'),
+        }) }},
         _loaded_at
     from fields
 )

@@ -28,7 +28,8 @@ renamed as (
         item_position,
         sku,
         item_name,
-        cast(quantity as decimal(18, 6)) as quantity,
+        {{ to_decimal('quantity', 18, 6) }} as quantity,
+        {{ invalid_values({'quantity': ('decimal', 'quantity')}) }},
         _loaded_at
     from fields
 )

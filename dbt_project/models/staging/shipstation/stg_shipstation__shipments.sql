@@ -32,10 +32,16 @@ renamed as (
         ship_to_company,
         lower(trim(ship_to_email)) as ship_to_email,
         ship_to_country,
-        -- ShipStation pins ship_date's time to 00:00 UTC: the date part is the ship day
-        {{ iso_date('ship_date') }} as ship_date,
+        -- ShipStation sends ship_date as a timestamp; one with an offset counts on its UTC day
+        -- ('2026-01-24T19:00:00-05:00' is the 25th): converted, never cut off
+        {{ utc_date('ship_date') }} as ship_date,
         {{ utc_timestamp('created_at') }} as created_at,
         {{ utc_timestamp('modified_at') }} as modified_at,
+        {{ invalid_values({
+            'ship_date': ('utc_date', 'ship_date'),
+            'created_at': ('timestamp', 'created_at'),
+            'modified_at': ('timestamp', 'modified_at'),
+        }) }},
         _loaded_at
     from fields
 )

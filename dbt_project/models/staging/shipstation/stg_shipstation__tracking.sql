@@ -28,6 +28,10 @@ renamed as (
         status_description,
         {{ utc_timestamp('actual_delivery_date') }} as actual_delivery_at,
         {{ utc_timestamp('estimated_delivery_date') }} as estimated_delivery_at,
+        {{ invalid_values({
+            'actual_delivery_at': ('timestamp', 'actual_delivery_date'),
+            'estimated_delivery_at': ('timestamp', 'estimated_delivery_date'),
+        }) }},
         _loaded_at
     from fields
 )

@@ -1,0 +1,65 @@
+-- Vendor values that did not parse (staging's `_invalid_values`), one row per record and column,
+-- with the raw value and the reason: kept out of the facts and listed, never a failed night.
+-- The raw values listed are quantities, amounts and dates, never personal data.
+{%- set staged = {
+    'stg_hubspot__contacts': 'contact_id',
+    'stg_hubspot__companies': 'company_id',
+    'stg_hubspot__deals': 'deal_id',
+    'stg_hubspot__line_items': 'line_item_id',
+    'stg_meta__insights': 'insight_id',
+    'stg_google_ads__campaign_days': 'campaign_day_id',
+    'stg_docusign__envelopes': 'envelope_id',
+    'stg_docusign__signers': "envelope_id || ':' || recipient_id",
+    'stg_shipstation__shipments': 'shipment_id',
+    'stg_shipstation__shipment_items': 'shipment_item_id',
+    'stg_shipstation__labels': 'label_id',
+    'stg_shipstation__tracking': 'label_id',
+    'stg_ecb__rates': "currency_code || ':' || coalesce(cast(rate_date as varchar), '')",
+} %}
+{#- The values without which the record is left out of the facts (CONTRACTS.md §5); any other
+    bad value only stays empty. -#}
+{%- set required = {
+    'stg_hubspot__line_items': ['quantity', 'unit_price'],
+    'stg_shipstation__shipment_items': ['quantity'],
+    'stg_meta__insights': ['spend', 'ad_date'],
+    'stg_google_ads__campaign_days': ['cost', 'ad_date'],
+    'stg_ecb__rates': ['rate', 'rate_date'],
+} %}
+with flagged as (
+    {%- for model, key in staged.items() %}
+    select
+        cast('{{ model }}' as varchar) as model_name,
+        cast({{ key }} as varchar) as record_id,
+        {{ split_rows('_invalid_values', 'chr(30)') }} as entry
+    from {{ ref(model) }}
+    where _invalid_values is not null
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+),
+
+entries as (
+    select
+        model_name,
+        record_id,
+        {{ dbt.split_part('entry', 'chr(31)', 1) }} as column_name,
+        {{ dbt.split_part('entry', 'chr(31)', 2) }} as raw_value,
+        {{ dbt.split_part('entry', 'chr(31)', 3) }} as reason
+    from flagged
+)
+
+select
+    model_name,
+    record_id,
+    column_name,
+    raw_value,
+    reason,
+    case
+        {%- for model, columns in required.items() %}
+        when model_name = '{{ model }}' and column_name in ('{{ columns | join("', '") }}')
+            then 'record left out of the facts'
+        {%- endfor %}
+        when model_name = 'stg_shipstation__shipments' and column_name = 'ship_date'
+            then 'shipment not counted as shipped'
+        else 'value left empty'
+    end as effect
+from entries
