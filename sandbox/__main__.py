@@ -31,6 +31,10 @@ def _parser() -> argparse.ArgumentParser:
                      help=f"the clock: show the world as it stood on this date (default {DEFAULT_AS_OF})")
     srv.add_argument("--faults", default=None, help=FAULTS_HELP)
     srv.add_argument("--slow-seconds", type=float, default=2.0, help="delay of the 'slow' fault")
+    srv.add_argument("--retry-after", default=None,
+                     help="the wait every throttling answer asks for, sent as given (hostile values too: 0, -5, nan, "
+                          "inf, an HTTP date): Retry-After, X-RateLimit-Reset, Meta's estimated_time_to_regain_access "
+                          "(seconds here), Google's retryDelay")
     tru = sub.add_parser("truth", help="print the ground truth JSON (CONTRACTS §5)")
     world_args(tru)
     tru.add_argument("--as-of", type=date.fromisoformat, default=DEFAULT_AS_OF)
@@ -50,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         from sandbox.server import make_sandbox, serve
 
         try:
-            sandbox = make_sandbox(args.seed, args.scale, args.as_of, args.faults, args.data_dir, args.slow_seconds)
+            sandbox = make_sandbox(args.seed, args.scale, args.as_of, args.faults, args.data_dir, args.slow_seconds,
+                                   args.retry_after)
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2

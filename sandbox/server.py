@@ -26,11 +26,12 @@ READY_TIMEOUT_S = 120.0  # generous: a first run may generate a medium world bef
 
 
 def make_sandbox(seed: int, scale: str, as_of: date | None = None, faults: str | None = None,
-                 data_dir: Path | str | None = None, slow_seconds: float = 2.0) -> Sandbox:
+                 data_dir: Path | str | None = None, slow_seconds: float = 2.0,
+                 retry_after: str | None = None) -> Sandbox:
     """The sandbox state for (seed, scale), generating the world store when missing."""
     plan = parse_faults(faults, seed)  # before generating: a typo should not cost a world build
     path = ensure_world(seed, scale, data_dir)
-    return Sandbox(World(path, as_of or DEFAULT_AS_OF), plan, slow_seconds)
+    return Sandbox(World(path, as_of or DEFAULT_AS_OF), plan, slow_seconds, retry_after)
 
 
 class _QuietDrops(logging.Filter):
@@ -80,7 +81,7 @@ class RunningSandbox:
 @contextmanager
 def running_sandbox(seed: int = 1, scale: str = "tiny", as_of: date | str | None = None,
                     faults: str | None = None, data_dir: Path | str | None = None,
-                    slow_seconds: float = 2.0) -> Iterator[RunningSandbox]:
+                    slow_seconds: float = 2.0, retry_after: str | None = None) -> Iterator[RunningSandbox]:
     """Start `python -m sandbox serve` on a free loopback port, wait for /_admin/health, stop it on exit."""
     ensure_world(seed, scale, data_dir)  # generate here so a failure shows its own traceback
     port = free_port()
@@ -90,6 +91,8 @@ def running_sandbox(seed: int = 1, scale: str = "tiny", as_of: date | str | None
         cmd += ["--as-of", as_of.isoformat() if isinstance(as_of, date) else as_of]
     if faults:
         cmd += ["--faults", faults]
+    if retry_after is not None:
+        cmd += [f"--retry-after={retry_after}"]  # one argument: a value like -5 is not an option
     if data_dir is not None:
         cmd += ["--data-dir", str(data_dir)]
     process = subprocess.Popen(cmd, env=os.environ.copy())

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.apis.faults import BODY_FAULTS, PAGE_FAULTS, REQUEST_FAULTS, FaultPlan
+from sandbox.apis.faults import BODY_FAULTS, LINK_FAULTS, PAGE_FAULTS, RECORD_FAULTS, REQUEST_FAULTS, FaultPlan
 from sandbox.apis.world import World
 
 JSON = "application/json"
@@ -25,6 +25,7 @@ class Sandbox:
     world: World
     faults: FaultPlan
     slow_seconds: float = 2.0
+    retry_after: str | None = None  # when set, every throttling answer asks for this wait (hostile values too)
     stats: Counter = field(default_factory=Counter)  # (vendor, concrete path) -> requests
     calls: Counter = field(default_factory=Counter)  # (vendor, route template) -> requests
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -59,6 +60,14 @@ class Call:
     def page_fault(self) -> bool:
         """Whether this page repeats the previous page's last record ('duplicate' or 'shift' is on)."""
         return self.sandbox.faults.decide(self.vendor, f"page:{self.path}", PAGE_FAULTS) is not None
+
+    def hostile_link(self) -> str | None:
+        """Which hostile next link or cursor this page hands out (faults.LINK_FAULTS), or None."""
+        return self.sandbox.faults.decide(self.vendor, f"link:{self.path}", LINK_FAULTS)
+
+    def wait_hint(self, default: str) -> str:
+        """The wait a throttling answer asks for: `default`, unless `--retry-after` overrides it."""
+        return default if self.sandbox.retry_after is None else self.sandbox.retry_after
 
     def json_body(self) -> Any:
         """The request body as JSON (None when empty); ValueError when it does not parse."""
@@ -98,14 +107,48 @@ class _Dropped(Response):
         raise DroppedConnection("sandbox fault: connection dropped mid-body")
 
 
+# The records key of each vendor's list pages, and the id of a record in them.
+RECORDS_KEYS = ("results", "data", "envelopes", "shipments", "labels")
+ID_KEYS = ("id", "envelopeId", "shipment_id", "label_id")
+
+
+def _without_records_key(body: bytes) -> bytes:
+    """The page without its records key; an ECB CSV page without its header line."""
+    if not body.lstrip().startswith(b"{"):
+        return body.split(b"\n", 1)[1] if b"\n" in body else b""
+    page = orjson.loads(body)
+    for key in RECORDS_KEYS:
+        if key in page:
+            del page[key]
+            break
+    return orjson.dumps(page)
+
+
+def _without_first_id(body: bytes) -> bytes:
+    """The page with the id of its first record removed (the record itself stays)."""
+    if not body.lstrip().startswith(b"{"):
+        return body
+    page = orjson.loads(body)
+    records = next((page[k] for k in RECORDS_KEYS if isinstance(page.get(k), list) and page[k]), None)
+    if records and isinstance(records[0], dict):
+        for key in ID_KEYS:
+            if records[0].pop(key, None) is not None:
+                break
+    return orjson.dumps(page)
+
+
 def _damage(response: Response, kind: str) -> Response:
     body = bytes(response.body)
     if kind == "truncated":
         damaged = body[: max(1, len(body) // 2)]
+    elif kind == "missing_key":
+        damaged = _without_records_key(body)
+    elif kind == "missing_id":
+        damaged = _without_first_id(body)
     else:
         damaged = b'{"results": [{"id": "1", "properties": {NaN, ' + body[:20]
     headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
-    return Response(damaged, response.status_code, headers, media_type=JSON)
+    return Response(damaged, response.status_code, headers, media_type=response.media_type or JSON)
 
 
 def endpoint(sandbox: Sandbox, vendor: str, path: str, methods: list[str], handler: Handler,
@@ -128,7 +171,9 @@ def endpoint(sandbox: Sandbox, vendor: str, path: str, methods: list[str], handl
         elif fault in ("rate_limit", "5xx"):
             return fault_response(call, fault)
         response = handler(call)  # inline: handlers take well under a millisecond, a thread hop costs more
-        if fault in BODY_FAULTS and response.status_code == 200:
+        if fault is None and response.status_code == 200:
+            fault = sandbox.faults.decide(vendor, f"record:{path}", RECORD_FAULTS)
+        if fault in BODY_FAULTS + RECORD_FAULTS and response.status_code == 200:
             return _damage(response, fault)
         if fault == "drop":
             return _Dropped(bytes(response.body), response.status_code, dict(response.headers))

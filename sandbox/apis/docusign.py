@@ -33,8 +33,9 @@ def fault_response(call: Call, kind: str) -> Response:
     if kind == "rate_limit":
         response = error(429, "HOURLY_APIINVOCATION_LIMIT_EXCEEDED", "The maximum number of hourly API "
                          "invocations has been exceeded. The hourly limit is 3000.")
+        hint = call.wait_hint("1")
         response.headers.update({"X-RateLimit-Limit": "3000", "X-RateLimit-Remaining": "0",
-                                 "X-RateLimit-Reset": "1", "Retry-After": "1"})
+                                 "X-RateLimit-Reset": hint, "Retry-After": hint})
         return response
     return error(503, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable.")
 

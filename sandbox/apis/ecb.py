@@ -24,7 +24,7 @@ def check_auth(call: Call) -> Response | None:
 
 def fault_response(call: Call, kind: str) -> Response:
     """The ECB answers overload with a plain 503 and Retry-After."""
-    return PlainTextResponse("Service Unavailable", 503, headers={"Retry-After": "1"})
+    return PlainTextResponse("Service Unavailable", 503, headers={"Retry-After": call.wait_hint("1")})
 
 
 def series(call: Call) -> Response:

@@ -3,6 +3,8 @@
 Each (vendor, kind) has its own random stream seeded from the world seed, so the same request
 sequence meets the same faults. A 5xx burst fails one to three requests in a row on a vendor path;
 the request after any fault or burst is never faulted, so a client that retries always gets through.
+`@always` instead of a rate makes a fault persistent: every request of the vendor's paths meets it,
+which is how tests prove that a client fails clearly instead of looping or losing data.
 """
 
 import random
@@ -12,25 +14,37 @@ from dataclasses import dataclass, field
 VENDORS = ("hubspot", "meta", "google_ads", "docusign", "shipstation", "ecb")
 # Faults decided before the handler runs (the request fails) ...
 REQUEST_FAULTS = ("rate_limit", "5xx", "drop", "slow")
-# ... after it (the response body is damaged) ...
-BODY_FAULTS = ("malformed", "truncated")
+# ... after it (the response body is damaged: unparseable, or a 200 page without its records key) ...
+BODY_FAULTS = ("malformed", "truncated", "missing_key")
 # ... or inside list handlers (the page content is perturbed, data is never lost).
 PAGE_FAULTS = ("duplicate", "shift")
 KINDS = REQUEST_FAULTS + BODY_FAULTS + PAGE_FAULTS
+# Hostile answers, only when named (never in `all`): a retrying client cannot get the data through
+# them, it must quarantine (missing_id) or refuse them clearly (next links and cursors, Meta only
+# for links; repeat_cursor also on HubSpot lists).
+RECORD_FAULTS = ("missing_id",)
+LINK_FAULTS = ("link_off_path", "link_userinfo", "link_other_host", "repeat_cursor")
+HOSTILE_KINDS = RECORD_FAULTS + LINK_FAULTS
 ALIASES = {"throttle": "rate_limit", "429": "rate_limit", "500": "5xx", "timeout": "slow", "dup": "duplicate",
            "changing": "shift", "google-ads": "google_ads"}
+ALWAYS = "always"
 DEFAULT_RATE = 0.2
 MAX_BURST = 3  # a 5xx burst fails up to three requests in a row, then the path answers again
 
 HELP = (
     "comma-separated VENDOR:KIND[@RATE] (VENDOR in " + ", ".join(VENDORS) + " or all; KIND in "
-    + ", ".join(KINDS) + "; RATE is the share of requests hit, default " + str(DEFAULT_RATE) + "). "
+    + ", ".join(KINDS + HOSTILE_KINDS) + "; RATE is the share of requests hit, default " + str(DEFAULT_RATE)
+    + ", or 'always' for a persistent fault). "
     "rate_limit: the vendor's 429/throttle response with its headers; 5xx: a burst of 1-3 server errors; drop: the "
     "connection closes mid-body; slow: the response waits --slow-seconds first; malformed/truncated: a 200 "
-    "whose JSON does not parse; duplicate (records repeated across pages) and shift (a record moves while the "
+    "whose JSON does not parse; missing_key: a 200 page without its records key (ECB: without its CSV header); "
+    "duplicate (records repeated across pages) and shift (a record moves while the "
     "client pages): the page starts one record early, repeating the previous page's last record (cursor APIs: "
     "HubSpot lists, Meta; offset APIs: HubSpot search, DocuSign, ShipStation; nothing is ever lost). After a "
-    "fault (or a 5xx burst) the next request on the same vendor path succeeds."
+    "fault (or a 5xx burst) the next request on the same vendor path succeeds. Only when named, never in 'all': "
+    "missing_id (the first record of a page loses its id), link_off_path / link_userinfo / link_other_host "
+    "(Meta's paging.next leaves the base path, carries user:pw@, or names another host), repeat_cursor (Meta's "
+    "next link or a HubSpot list cursor repeats the request just answered)."
 )
 
 
@@ -40,6 +54,7 @@ class FaultPlan:
 
     seed: int
     rates: dict[tuple[str, str], float] = field(default_factory=dict)
+    persistent: set[tuple[str, str]] = field(default_factory=set)
     _streams: dict[tuple[str, str], random.Random] = field(default_factory=dict)
     _last_faulted: dict[tuple[str, str], bool] = field(default_factory=dict)
     _bursts: dict[tuple[str, str], tuple[str, int] | None] = field(default_factory=dict)
@@ -69,7 +84,7 @@ class FaultPlan:
                         extra = stream.randrange(MAX_BURST)  # 0..2 more failures after this one
                         if extra:
                             self._bursts[key] = (kind, extra)
-            if chosen and self._last_faulted.get(key):
+            if chosen and self._last_faulted.get(key) and (vendor, chosen) not in self.persistent:
                 chosen = None
                 self._bursts[key] = None
             self._last_faulted[key] = chosen is not None
@@ -88,12 +103,19 @@ def parse_faults(spec: str | None, seed: int) -> FaultPlan:
         kind = ALIASES.get(kind, kind)
         if vendor != "all" and vendor not in VENDORS:
             raise ValueError(f"fault {part!r}: unknown vendor {vendor!r}; use one of {', '.join(VENDORS)} or all")
-        if kind != "all" and kind not in KINDS:
-            raise ValueError(f"fault {part!r}: unknown kind {kind!r}; use one of {', '.join(KINDS)} or all")
-        rate = float(rate_text) if rate_text else DEFAULT_RATE
-        if not 0 < rate <= 0.5:
-            raise ValueError(f"fault {part!r}: rate must be in (0, 0.5] so retries get through")
+        if kind != "all" and kind not in KINDS + HOSTILE_KINDS:
+            raise ValueError(f"fault {part!r}: unknown kind {kind!r}; use one of {', '.join(KINDS + HOSTILE_KINDS)} or all")
+        always = rate_text == ALWAYS
+        try:
+            rate = 1.0 if always else float(rate_text) if rate_text else DEFAULT_RATE
+        except ValueError:
+            rate = -1.0
+        if not always and not 0 < rate <= 0.5:
+            raise ValueError(f"fault {part!r}: rate must be in (0, 0.5] so retries get through, or {ALWAYS!r} "
+                             f"for a persistent fault")
         for v in VENDORS if vendor == "all" else (vendor,):
             for k in KINDS if kind == "all" else (kind,):
                 plan.rates[(v, k)] = rate
+                if always:
+                    plan.persistent.add((v, k))
     return plan

@@ -58,10 +58,20 @@ def check_auth(call: Call) -> Response | None:
 def fault_response(call: Call, kind: str) -> Response:
     """429 RESOURCE_EXHAUSTED with a retry delay, or a 503 UNAVAILABLE."""
     if kind == "rate_limit":
-        response = error(429, "RESOURCE_EXHAUSTED", "Too many requests. Retry in 1 seconds.",
-                         {"quotaError": "RESOURCE_TEMPORARILY_EXHAUSTED"})
-        response.headers["Retry-After"] = "1"
-        return response
+        # The wait is in the body, not a header: a google.rpc.RetryInfo detail
+        # (https://cloud.google.com/apis/design/errors#error_payloads) and the GoogleAdsFailure's
+        # quotaErrorDetails.retryDelay (https://developers.google.com/google-ads/api/reference/rpc/latest/QuotaErrorDetails).
+        delay = f"{call.wait_hint('1')}s"
+        body = {"error": {"code": 429, "message": "Too many requests. Retry in 1 seconds.", "status": "RESOURCE_EXHAUSTED",
+                          "details": [{"@type": "type.googleapis.com/google.ads.googleads.v21.errors.GoogleAdsFailure",
+                                       "errors": [{"errorCode": {"quotaError": "RESOURCE_TEMPORARILY_EXHAUSTED"},
+                                                   "message": "Too many requests.",
+                                                   "details": {"quotaErrorDetails": {"rateScope": "ACCOUNT",
+                                                                                     "rateName": "Requests per account",
+                                                                                     "retryDelay": delay}}}],
+                                       "requestId": secrets.token_urlsafe(16)},
+                                      {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay}]}}
+        return json_response(body, 429)
     return error(503, "UNAVAILABLE", "The service is currently unavailable.")
 
 

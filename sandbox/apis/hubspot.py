@@ -58,6 +58,8 @@ def fault_response(call: Call, kind: str) -> Response:
                                  "X-HubSpot-RateLimit-Interval-Milliseconds": "1000", "X-HubSpot-RateLimit-Max": "190",
                                  "X-HubSpot-RateLimit-Remaining": "0", "X-HubSpot-RateLimit-Secondly": "19",
                                  "X-HubSpot-RateLimit-Secondly-Remaining": "0"})
+        if call.sandbox.retry_after is not None:  # HubSpot sends none; a proxy in between might
+            response.headers["Retry-After"] = call.sandbox.retry_after
         return response
     return error(burst_status(call), "INTERNAL_ERROR", "internal error")
 
@@ -111,6 +113,8 @@ def list_objects(call: Call) -> Response:
     body: dict = {"results": results}
     if len(rows) > limit:
         nxt = rows[limit - 1][0]
+        if after and call.hostile_link() == "repeat_cursor":
+            nxt = after  # the page hands back the cursor it was asked with
         link = str(call.request.url.include_query_params(after=nxt))
         body["paging"] = {"next": {"after": nxt, "link": link}}
     return json_response(body)

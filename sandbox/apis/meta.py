@@ -6,6 +6,7 @@ import secrets
 from datetime import timedelta
 
 import orjson
+from starlette.datastructures import URL
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -49,10 +50,19 @@ def fault_response(call: Call, kind: str) -> Response:
         code, message = (17, "(#17) User request limit reached") if n % 2 else (
             613, "(#613) Calls to this api have exceeded the rate limit.")
         response = error(400, code, message, is_transient=True, error_subcode=2446079)
+        # estimated_time_to_regain_access is in minutes (https://developers.facebook.com/docs/graph-api/overview/rate-limiting/);
+        # json.dumps writes a hostile nan or inf as NaN / Infinity, which is not JSON at all.
+        hint = call.wait_hint("0")
+        try:
+            regain: object = float(hint) / 60 if hint != "0" else 0
+        except ValueError:
+            regain = hint
         usage = {call.request.path_params["account"]: [{"type": "ads_insights", "call_count": 100,
                                                          "total_cputime": 38, "total_time": 60,
-                                                         "estimated_time_to_regain_access": 0}]}
+                                                         "estimated_time_to_regain_access": regain}]}
         response.headers["X-Business-Use-Case-Usage"] = json.dumps(usage)
+        if call.sandbox.retry_after is not None:
+            response.headers["Retry-After"] = call.sandbox.retry_after
         return response
     return error(500, 1, "An unknown error occurred", kind="OAuthException", is_transient=True, error_subcode=99)
 
@@ -107,8 +117,25 @@ def insights(call: Call) -> Response:
         first, last = rows[0], rows[min(limit, len(rows)) - 1]
         body["paging"] = {"cursors": {"before": _cursor(first[0], first[1]), "after": _cursor(last[0], last[1])}}
         if len(rows) > limit:
-            body["paging"]["next"] = str(call.request.url.include_query_params(after=body["paging"]["cursors"]["after"]))
+            # The real paging.next embeds the access token the request used, whether it came as a
+            # parameter or a header (https://developers.facebook.com/docs/graph-api/results).
+            url = call.request.url.include_query_params(after=body["paging"]["cursors"]["after"], access_token=_token(call))
+            body["paging"]["next"] = _hostile(call, url)
     return json_response(body)
+
+
+def _hostile(call: Call, url: URL) -> str:
+    """`url`, or the hostile next link a link fault hands out instead (see faults.LINK_FAULTS)."""
+    fault = call.hostile_link()
+    if fault == "repeat_cursor":
+        return str(call.request.url)
+    if fault == "link_off_path":  # same host and port, another API's path: credentials must stay home
+        return str(url.replace(path="/hubspot/crm/v3/objects/contacts"))
+    if fault == "link_userinfo":
+        return str(url.replace(netloc=f"intruder:hunter2@{url.netloc}"))
+    if fault == "link_other_host":
+        return str(url.replace(hostname="localhost" if url.hostname != "localhost" else "127.0.0.1"))
+    return str(url)
 
 
 def routes(sandbox: Sandbox) -> list[Route]:

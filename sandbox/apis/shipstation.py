@@ -35,8 +35,9 @@ def fault_response(call: Call, kind: str) -> Response:
     """429 with Retry-After, or a 5xx."""
     if kind == "rate_limit":
         response = error(429, "system", "rate_limit_exceeded", "You have exceeded the rate limit. Please retry later.")
-        response.headers.update({"Retry-After": "1", "X-Rate-Limit-Limit": "200", "X-Rate-Limit-Remaining": "0",
-                                 "X-Rate-Limit-Reset": "1"})
+        hint = call.wait_hint("1")
+        response.headers.update({"Retry-After": hint, "X-Rate-Limit-Limit": "200", "X-Rate-Limit-Remaining": "0",
+                                 "X-Rate-Limit-Reset": hint})
         return response
     return error(burst_status(call), "system", "unspecified", "An unexpected error occurred. Please try again.")
 

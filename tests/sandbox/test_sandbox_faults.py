@@ -8,6 +8,7 @@ import httpx
 import orjson
 import pytest
 
+from sandbox.apis.common import RECORDS_KEYS
 from sandbox.apis.faults import KINDS, parse_faults
 from sandbox.server import RunningSandbox, running_sandbox
 from pulling import pull
@@ -32,9 +33,14 @@ class Recorder:
             return "5xx"
         if r.status_code == 200 and "json" in r.headers["content-type"]:
             try:
-                orjson.loads(r.content)
+                page = orjson.loads(r.content)
             except orjson.JSONDecodeError:
                 return "bad_json"
+            # Every list page holds its records key; DocuSign leaves `envelopes` out of an empty page.
+            if isinstance(page, dict) and not any(k in page for k in RECORDS_KEYS) and page.get("resultSetSize") != "0":
+                return "missing_key"
+        if r.status_code == 200 and "csv" in r.headers["content-type"] and not r.text.startswith("KEY,"):
+            return "missing_key"
         return None
 
     def __call__(self, method: str, url: str, headers: dict, body: Any = None) -> Any:
@@ -72,7 +78,7 @@ def test_a_retrying_client_gets_the_clean_data_through_every_fault(world_dir: Pa
         recorder = Recorder(client)
         assert pull(recorder, page=40) == clean
         kinds = {k for k, _ in recorder.seen}
-        assert kinds == {"rate_limit", "5xx", "drop", "slow", "bad_json"}
+        assert kinds == {"rate_limit", "5xx", "drop", "slow", "bad_json", "missing_key"}
 
 
 @pytest.mark.parametrize("vendor", ["hubspot", "shipstation", "meta", "google_ads", "docusign", "ecb"])
