@@ -1,45 +1,389 @@
-"""Typed settings for the connectors, read from `HUB_*` environment variables.
+"""Typed settings for the connectors, read from `HUB_*` environment variables and checked at once.
 
-The connectors know nothing of the sandbox: whoever runs them (the pipelines layer, a test, a
-shell) points a system at a server by setting its `HUB_<SYSTEM>_BASE_URL` and credentials.
+Every variable is declared once below (type, default, bounds, a one-line description and what is
+allowed) with pydantic-settings; a bad value of any of them is reported together with every other
+bad value, naming the variable, the value (a secret's never) and what to use instead. The
+connectors know nothing of the sandbox: whoever runs them (the pipelines layer, a test, a shell)
+points a system at a server by setting its `HUB_<SYSTEM>_BASE_URL` and credentials.
 """
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TypeVar
+from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
+from pydantic_settings.sources.utils import parse_env_vars
 
 from connectors.errors import ConfigError
+from connectors.redaction import Redactor
 
 N = TypeVar("N", int, float)
-
+PREFIX = "HUB_"
 SYSTEMS: tuple[str, ...] = ("hubspot", "meta", "google_ads", "docusign", "shipstation", "ecb")
 
-# Per system: (credential name, env var, what it is) for every credential it needs.
+# The currencies of the ECB's euro foreign exchange reference rates (EUR is the base, never a
+# series): https://www.ecb.europa.eu/stats/policy_and_exchange_rates/euro_reference_exchange_rates/html/index.en.html
+# RUB is suspended since 1 March 2022 (same page); BGN stays for its history before Bulgaria's euro.
+ECB_CURRENCIES: frozenset[str] = frozenset(
+    "AUD BGN BRL CAD CHF CNY CZK DKK GBP HKD HUF IDR ILS INR ISK JPY KRW MXN MYR NOK NZD PHP PLN RON SEK SGD THB TRY USD ZAR".split()
+)
+
+
+class SettingsError(ConfigError):
+    """One or more `HUB_*` variables are malformed; `problems` holds one line per bad value."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(self.problems))
+
+
+# --- what one variable's value must look like (each raises ValueError with the reason) -----------
+
+
+def strip_text(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _iso_date(value: Any) -> Any:
+    """Only YYYY-MM-DD: pydantic alone would also take a Unix timestamp or a datetime."""
+    if isinstance(value, str):
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+            raise ValueError("is not a date")
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError("is not a date") from None
+    return value
+
+
+def _comma_list(value: Any) -> Any:
+    """A comma list as a tuple, blanks dropped; a list with nothing in it is refused."""
+    if isinstance(value, str):
+        items = tuple(part.strip() for part in value.split(",") if part.strip())
+        if not items:
+            raise ValueError("is an empty list")
+        return items
+    return value
+
+
+def currency_code(value: str) -> str:
+    """An ISO 4217 code the ECB publishes a euro rate for; case is normalised (`usd` is USD)."""
+    code = value.strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise ValueError("is not a three-letter currency code")
+    if code != "EUR" and code not in ECB_CURRENCIES:
+        raise ValueError(f"names {code}, which has no ECB euro reference rate")
+    return code
+
+
+def _ecb_currencies(values: tuple[str, ...]) -> tuple[str, ...]:
+    codes = tuple(currency_code(v) for v in values)
+    if "EUR" in codes:
+        raise ValueError("lists EUR, the ECB's base currency, which has no rate of its own")
+    if len(set(codes)) != len(codes):
+        raise ValueError("lists a currency twice")
+    return codes
+
+
+def _http_url(value: str | None) -> str | None:
+    """An http(s) origin and path: no credentials, query or fragment ride along in it."""
+    if value is None:
+        return None
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        raise ValueError("is not a URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("is not an http(s) URL")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("carries a user name or password (user:pw@): credentials belong in their own variables")
+    if parts.query or parts.fragment:
+        raise ValueError("carries a query or fragment (?... or #...)")
+    return value.rstrip("/")
+
+
+def _one_line_secret(value: SecretStr | None) -> SecretStr | None:
+    """A token is one word: whitespace or control characters mean a paste went wrong."""
+    if value is not None and re.search(r"[\s\x00-\x1f\x7f]", value.get_secret_value()):
+        raise ValueError("contains whitespace or a control character")
+    return value
+
+
+def _ids(pattern: str, normalise: Callable[[str], str] = str) -> Callable[[tuple[str, ...] | None], tuple[str, ...] | None]:
+    def check(values: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if values is None:
+            return None
+        bad = [v for v in values if not re.fullmatch(pattern, v)]
+        if bad:
+            raise ValueError(f"has {bad[0]!r}, which is not an id of this form")
+        return tuple(normalise(v) for v in values)
+
+    return check
+
+
+Day = Annotated[date, BeforeValidator(_iso_date)]
+CommaList = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_comma_list)]
+BaseUrl = Annotated[str | None, BeforeValidator(strip_text), AfterValidator(_http_url)]
+Secret = Annotated[SecretStr | None, BeforeValidator(strip_text), AfterValidator(_one_line_secret)]
+# Meta names an ad account `act_<ad account id>` in every Marketing API path:
+# https://developers.facebook.com/docs/marketing-api/reference/ad-account/
+MetaAccounts = Annotated[tuple[str, ...] | None, NoDecode, BeforeValidator(_comma_list), AfterValidator(_ids(r"act_\d+"))]
+# Google Ads customer ids are 10 digits, shown as 123-456-7890 and sent without the hyphens:
+# https://developers.google.com/google-ads/api/docs/concepts/call-structure (login-customer-id)
+_google_ids = _ids(r"\d{10}|\d{3}-\d{3}-\d{4}", lambda v: v.replace("-", ""))
+GoogleCustomers = Annotated[tuple[str, ...] | None, NoDecode, BeforeValidator(_comma_list), AfterValidator(_google_ids)]
+
+
+def _google_customer(value: str | None) -> str | None:
+    return None if value is None else _google_ids((value,))[0]  # type: ignore[index]
+
+
+GoogleCustomer = Annotated[str | None, BeforeValidator(strip_text), AfterValidator(_google_customer)]
+
+
+def setting(default: Any, description: str, allowed: str, *, secret: bool = False, **constraints: Any) -> Any:
+    """One variable: its default, a one-line description, what is allowed (for errors and docs)."""
+    return Field(default, description=description, json_schema_extra={"allowed": allowed, "secret": secret}, **constraints)
+
+
+class _MappingEnvSource(EnvSettingsSource):
+    """pydantic-settings' environment source over a given mapping, so callers need not touch os.environ."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
+        self._env = env
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(self._env, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
+
+
+class HubSettingsModel(BaseSettings):
+    """Base of the hub's settings classes: `HUB_<FIELD>` variables, empty means unset, no NaN/inf."""
+
+    # Variable names are matched case-insensitively only because pydantic-settings lowercases
+    # names to match fields; documentation and errors always spell them upper case.
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX, case_sensitive=False, env_ignore_empty=True, extra="ignore", frozen=True, allow_inf_nan=False
+    )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> HubSettingsModel:
+        """Validate `env` (default: os.environ); every bad value is listed in one SettingsError."""
+        env = dict(os.environ if env is None else env)
+        try:
+            return cls(_build_sources=((_MappingEnvSource(cls, env),), {}))
+        except ValidationError as exc:
+            raise SettingsError(settings_problems(cls, exc, env)) from None
+
+    @classmethod
+    def variables(cls) -> Iterator[Variable]:
+        """Every variable this class reads, in declaration order (for --help and the README)."""
+        for name, info in cls.model_fields.items():
+            yield Variable(name, info)
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One declared `HUB_*` variable, as the docs and the error messages show it."""
+
+    field_name: str
+    info: FieldInfo
+
+    @property
+    def name(self) -> str:
+        return PREFIX + self.field_name.upper()
+
+    @property
+    def _extra(self) -> dict[str, Any]:
+        return self.info.json_schema_extra if isinstance(self.info.json_schema_extra, dict) else {}
+
+    @property
+    def secret(self) -> bool:
+        return bool(self._extra.get("secret"))
+
+    @property
+    def allowed(self) -> str:
+        return str(self._extra.get("allowed", ""))
+
+    @property
+    def description(self) -> str:
+        return self.info.description or ""
+
+    @property
+    def default_text(self) -> str:
+        """The default as a user would type it, or `unset`."""
+        default = self.info.default
+        if default is None:
+            return "unset"
+        if isinstance(default, tuple):
+            return ",".join(str(d) for d in default)
+        return str(default)
+
+    def shown(self, raw: str) -> str:
+        """The value as an error may print it: a secret only by its length, a URL without credentials."""
+        if self.secret:
+            return f"<secret, {len(raw)} characters>"
+        try:
+            password = urlsplit(raw.strip()).password
+        except ValueError:
+            password = None
+        return repr(Redactor((password,) if password else ()).url(raw) if "://" in raw else raw)
+
+
+_REASONS = {
+    "float_parsing": "is not a number",
+    "float_type": "is not a number",
+    "int_parsing": "is not a whole number",
+    "int_type": "is not a whole number",
+    "int_from_float": "is not a whole number",
+    "finite_number": "is not a finite number",
+    "literal_error": "is not one of the allowed values",
+    "string_type": "is not text",
+    "string_pattern_mismatch": "is not an id of this form",
+}
+
+
+def settings_problems(cls: type[HubSettingsModel], exc: ValidationError, env: Mapping[str, str]) -> list[str]:
+    """One line per error: `HUB_X=<value> <what is wrong>: use <what is allowed>`."""
+    by_field = {v.field_name: v for v in cls.variables()}
+    lowered = {k.lower(): v for k, v in env.items()}
+    problems = []
+    for error in exc.errors(include_url=False):
+        variable = by_field.get(str(error["loc"][0])) if error["loc"] else None
+        if variable is None:  # a rule across variables: its message names them itself
+            problems.append(str(error.get("ctx", {}).get("error", error["msg"])))
+            continue
+        raw = lowered.get(variable.name.lower(), "")
+        problems.append(f"{variable.name}={variable.shown(raw)} {_reason(error, variable)}: use {variable.allowed}")
+    return problems
+
+
+def _reason(error: Any, variable: Variable) -> str:
+    kind = error["type"]
+    if kind == "value_error":
+        return str(error["ctx"]["error"])
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        low, high = _bounds(variable.info)
+        if kind == "greater_than":
+            return f"must be above {low}"
+        if low is not None and high is not None:
+            return f"is outside {low}..{high}"
+        return f"is below {low}" if kind.startswith("greater") else f"is above {high}"
+    return _REASONS.get(kind, error["msg"][0].lower() + error["msg"][1:])
+
+
+def _bounds(info: FieldInfo) -> tuple[Any, Any]:
+    """The field's lower and upper bound (inclusive or not), as declared."""
+    low = high = None
+    for meta in info.metadata:
+        low = next((getattr(meta, a) for a in ("ge", "gt") if getattr(meta, a, None) is not None), low)
+        high = next((getattr(meta, a) for a in ("le", "lt") if getattr(meta, a, None) is not None), high)
+    return _plain(low), _plain(high)
+
+
+def _plain(number: Any) -> Any:
+    return int(number) if isinstance(number, float) and number.is_integer() else number
+
+
+class ConnectorSettings(HubSettingsModel):
+    """Every `HUB_*` variable the connectors read."""
+
+    data_dir: Path = setting(Path("data"), "warehouse, published marts, landed pages, Dagster home", "a folder path")
+    start_date: Day = setting(date(2025, 1, 1), "first day pulled by date-ranged streams (ads, FX) on a first run", "a date as YYYY-MM-DD, e.g. 2025-01-01")
+    end_date: Day | None = setting(None, "last day pulled by date-ranged streams (unset: today, UTC)", "a date as YYYY-MM-DD, not before HUB_START_DATE (with the sandbox, unset means the day before HUB_SANDBOX_AS_OF)")
+    ecb_currencies: Annotated[CommaList, AfterValidator(_ecb_currencies)] = setting(
+        ("USD", "GBP", "SEK", "CHF"),
+        "currencies whose ECB euro reference rates are pulled (any case)",
+        "a comma list of currencies the ECB publishes a euro rate for, e.g. USD,GBP (not EUR, the base)",
+    )
+    meta_restatement_days: int = setting(28, "days of Meta ad rows re-pulled each run (late restatements)", "a whole number of days from 0 to 365", ge=0, le=365)
+    google_ads_restatement_days: int = setting(30, "days of Google Ads rows re-pulled each run (conversion window)", "a whole number of days from 0 to 365", ge=0, le=365)
+    docusign_overlap_minutes: int = setting(60, "minutes DocuSign's `from_date` reaches back before the cursor", "a whole number of minutes from 0 to 1440", ge=0, le=1440)
+    shipstation_tracking_window_days: int = setting(60, "days labels are re-read for tracking updates", "a whole number of days from 1 to 365", ge=1, le=365)
+    http_connect_timeout_seconds: float = setting(10.0, "HTTP connect timeout", "seconds above 0, at most 300", gt=0, le=300)
+    http_read_timeout_seconds: float = setting(60.0, "HTTP read timeout", "seconds above 0, at most 3600", gt=0, le=3600)
+    http_retry_max_seconds: float = setting(300.0, "total time the retries of one request may take (0: no retries)", "seconds from 0 to 3600", ge=0, le=3600)
+    http_requests_per_second: float = setting(0.0, "rate budget per vendor account (0: unlimited)", "a number from 0 (unlimited) to 1000", ge=0, le=1000)
+    hubspot_base_url: BaseUrl = setting(None, "HubSpot CRM v3 base URL (unset: the sandbox)", "an http(s) URL without user:pw@, query or fragment")
+    hubspot_token: Secret = setting(None, "HubSpot private app access token", "the token as issued, one line", secret=True)
+    meta_base_url: BaseUrl = setting(None, "Meta Marketing API base URL (unset: the sandbox)", "an http(s) URL without user:pw@, query or fragment")
+    meta_access_token: Secret = setting(None, "Meta Marketing API access token", "the token as issued, one line", secret=True)
+    meta_ad_account_ids: MetaAccounts = setting(None, "Meta ad accounts as a comma list", "a comma list of ad account ids like act_1001")
+    google_ads_base_url: BaseUrl = setting(None, "Google Ads REST base URL (unset: the sandbox)", "an http(s) URL without user:pw@, query or fragment")
+    google_ads_access_token: Secret = setting(None, "Google Ads OAuth access token", "the token as issued, one line", secret=True)
+    google_ads_developer_token: Secret = setting(None, "Google Ads developer token", "the token as issued, one line", secret=True)
+    google_ads_customer_ids: GoogleCustomers = setting(None, "Google Ads customer ids as a comma list", "a comma list of 10-digit customer ids, e.g. 1234567890 or 123-456-7890")
+    google_ads_login_customer_id: GoogleCustomer = setting(
+        None, "Google Ads manager account the calls are made through, if any", "a 10-digit customer id, e.g. 1234567890 or 123-456-7890"
+    )
+    docusign_base_url: BaseUrl = setting(None, "DocuSign eSignature v2.1 base URL (unset: the sandbox)", "an http(s) URL without user:pw@, query or fragment")
+    docusign_access_token: Secret = setting(None, "DocuSign OAuth access token", "the token as issued, one line", secret=True)
+    # "The external account number (int) or account ID GUID" (eSignature v2.1 accountId parameter).
+    docusign_account_id: Annotated[str | None, BeforeValidator(strip_text)] = setting(
+        None, "DocuSign eSignature account id", "the account id GUID or the account number",
+        pattern=r"^(\d+|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$",
+    )
+    shipstation_base_url: BaseUrl = setting(None, "ShipStation API v2 base URL (unset: the sandbox)", "an http(s) URL without user:pw@, query or fragment")
+    shipstation_api_key: Secret = setting(None, "ShipStation v2 API key", "the key as issued, one line", secret=True)
+    ecb_base_url: BaseUrl = setting(None, "ECB data API base URL (unset: the sandbox)", "an http(s) URL without user:pw@, query or fragment")
+
+    @field_validator("end_date")
+    @classmethod
+    def _not_before_start(cls, end: date | None, info: ValidationInfo) -> date | None:
+        # A field check, not a model one, so it is reported along with any other bad value.
+        start = info.data.get("start_date")
+        if end is not None and start is not None and end < start:
+            raise ValueError(f"is before HUB_START_DATE={start}")
+        return end
+
+
+# Per system: (credential name, settings field, what it is) for every credential it needs.
 _CREDENTIALS: dict[str, tuple[tuple[str, str, str], ...]] = {
-    "hubspot": (("token", "HUB_HUBSPOT_TOKEN", "a private app access token"),),
+    "hubspot": (("token", "hubspot_token", "a private app access token"),),
     "meta": (
-        ("access_token", "HUB_META_ACCESS_TOKEN", "a Marketing API access token"),
-        ("ad_account_ids", "HUB_META_AD_ACCOUNT_IDS", "a comma list of ad account ids like act_1001"),
+        ("access_token", "meta_access_token", "a Marketing API access token"),
+        ("ad_account_ids", "meta_ad_account_ids", "a comma list of ad account ids like act_1001"),
     ),
     "google_ads": (
-        ("access_token", "HUB_GOOGLE_ADS_ACCESS_TOKEN", "an OAuth access token"),
-        ("developer_token", "HUB_GOOGLE_ADS_DEVELOPER_TOKEN", "the developer token"),
-        ("customer_ids", "HUB_GOOGLE_ADS_CUSTOMER_IDS", "a comma list of customer ids"),
+        ("access_token", "google_ads_access_token", "an OAuth access token"),
+        ("developer_token", "google_ads_developer_token", "the developer token"),
+        ("customer_ids", "google_ads_customer_ids", "a comma list of customer ids"),
     ),
     "docusign": (
-        ("access_token", "HUB_DOCUSIGN_ACCESS_TOKEN", "an OAuth access token"),
-        ("account_id", "HUB_DOCUSIGN_ACCOUNT_ID", "the eSignature account id"),
+        ("access_token", "docusign_access_token", "an OAuth access token"),
+        ("account_id", "docusign_account_id", "the eSignature account id"),
     ),
-    "shipstation": (("api_key", "HUB_SHIPSTATION_API_KEY", "a ShipStation v2 API key"),),
+    "shipstation": (("api_key", "shipstation_api_key", "a ShipStation v2 API key"),),
     "ecb": (),
 }
 # Credentials that are identifiers, not secrets: they may appear in logs and metadata.
 _NOT_SECRET = {"ad_account_ids", "customer_ids", "account_id"}
+
+
+def _var(field_name: str) -> str:
+    return PREFIX + field_name.upper()
+
+
+def _text(value: object) -> str:
+    """A validated setting as the text the connectors use (secrets revealed, lists comma-joined)."""
+    if value is None:
+        return ""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, tuple):
+        return ",".join(value)
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -54,7 +398,7 @@ class SystemConfig:
     @property
     def credential_vars(self) -> tuple[str, ...]:
         """The environment variables holding this system's credentials (for error messages)."""
-        return tuple(var for _, var, _ in _CREDENTIALS[self.system])
+        return tuple(_var(name) for _, name, _ in _CREDENTIALS[self.system])
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -83,6 +427,7 @@ class HubConfig:
     retry_max_seconds: float
     requests_per_second: float
     env: Mapping[str, str] = field(repr=False)
+    settings: ConnectorSettings | None = field(default=None, repr=False, compare=False)
 
     @property
     def warehouse_path(self) -> Path:
@@ -96,44 +441,42 @@ class HubConfig:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> HubConfig:
-        """Read settings from `env` (default: os.environ); bad values raise ConfigError."""
+        """Read settings from `env` (default: os.environ); every bad value is named in one SettingsError."""
         env = dict(os.environ if env is None else env)
+        s = ConnectorSettings.from_env(env)
+        assert isinstance(s, ConnectorSettings)
         return cls(
-            data_dir=Path(env.get("HUB_DATA_DIR") or "./data"),
-            start_date=_date(env, "HUB_START_DATE", "2025-01-01"),
-            end_date=_date(env, "HUB_END_DATE", env["HUB_END_DATE"]) if env.get("HUB_END_DATE") else None,
-            ecb_currencies=tuple(
-                c.strip().upper()
-                for c in (env.get("HUB_ECB_CURRENCIES") or "USD,GBP,SEK,CHF").split(",")
-                if c.strip()
-            ),
-            meta_restatement_days=_int(env, "HUB_META_RESTATEMENT_DAYS", 28),
-            google_ads_restatement_days=_int(env, "HUB_GOOGLE_ADS_RESTATEMENT_DAYS", 30),
-            docusign_overlap_minutes=_int(env, "HUB_DOCUSIGN_OVERLAP_MINUTES", 60),
-            shipstation_tracking_window_days=_int(env, "HUB_SHIPSTATION_TRACKING_WINDOW_DAYS", 60),
-            connect_timeout_seconds=_float(env, "HUB_HTTP_CONNECT_TIMEOUT_SECONDS", 10.0),
-            read_timeout_seconds=_float(env, "HUB_HTTP_READ_TIMEOUT_SECONDS", 60.0),
-            retry_max_seconds=_float(env, "HUB_HTTP_RETRY_MAX_SECONDS", 300.0),
-            requests_per_second=_float(env, "HUB_HTTP_REQUESTS_PER_SECOND", 0.0),
+            data_dir=s.data_dir,
+            start_date=s.start_date,
+            end_date=s.end_date,
+            ecb_currencies=s.ecb_currencies,
+            meta_restatement_days=s.meta_restatement_days,
+            google_ads_restatement_days=s.google_ads_restatement_days,
+            docusign_overlap_minutes=s.docusign_overlap_minutes,
+            shipstation_tracking_window_days=s.shipstation_tracking_window_days,
+            connect_timeout_seconds=s.http_connect_timeout_seconds,
+            read_timeout_seconds=s.http_read_timeout_seconds,
+            retry_max_seconds=s.http_retry_max_seconds,
+            requests_per_second=s.http_requests_per_second,
             env=env,
+            settings=s,
         )
 
     def system(self, system: str) -> SystemConfig:
         """The checked settings of one system; every missing variable is named with its fix."""
         if system not in _CREDENTIALS:
             raise ConfigError(f"unknown system {system!r}: expected one of {', '.join(SYSTEMS)}")
+        s = self.settings or ConnectorSettings.from_env(self.env)
         var = f"HUB_{system.upper()}_BASE_URL"
-        base_url = (self.env.get(var) or "").strip().rstrip("/")
+        base_url = getattr(s, f"{system}_base_url")
         problems = []
         if not base_url:
             problems.append(f"{var} is not set: set it to the {system} API base URL")
-        elif not base_url.startswith(("http://", "https://")):
-            problems.append(f"{var}={base_url!r} is not an http(s) URL: set it to the {system} API base URL")
         credentials = {}
-        for name, cred_var, what in _CREDENTIALS[system]:
-            value = (self.env.get(cred_var) or "").strip()
+        for name, field_name, what in _CREDENTIALS[system]:
+            value = _text(getattr(s, field_name))
             if not value:
-                problems.append(f"{cred_var} is not set: set it to {what}")
+                problems.append(f"{_var(field_name)} is not set: set it to {what}")
             credentials[name] = value
         if problems:
             raise ConfigError(f"{system} is not configured: " + "; ".join(problems))
@@ -141,30 +484,12 @@ class HubConfig:
             system=system,
             base_url=base_url,
             credentials=credentials,
-            login_customer_id=(self.env.get("HUB_GOOGLE_ADS_LOGIN_CUSTOMER_ID") or None)
-            if system == "google_ads"
-            else None,
+            login_customer_id=s.google_ads_login_customer_id if system == "google_ads" else None,
         )
 
 
-def _date(env: Mapping[str, str], var: str, default: str) -> date:
-    raw = env.get(var) or default
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ConfigError(f"{var}={raw!r} is not a date: use YYYY-MM-DD") from None
-
-
-def _int(env: Mapping[str, str], var: str, default: int) -> int:
-    return env_number(env, var, default, int, "a whole number")
-
-
-def _float(env: Mapping[str, str], var: str, default: float) -> float:
-    return env_number(env, var, default, float, "a number")
-
-
 def env_number(env: Mapping[str, str], var: str, default: N, parse: Callable[[str], N], kind: str) -> N:
-    """A non-negative number from `var`, or `default` when unset; a ConfigError says what is wrong."""
+    """A finite, non-negative number from `var`, or `default` when unset; a ConfigError says what is wrong."""
     raw = env.get(var)
     if not raw:
         return default
@@ -172,6 +497,8 @@ def env_number(env: Mapping[str, str], var: str, default: N, parse: Callable[[st
         value = parse(raw)
     except ValueError:
         raise ConfigError(f"{var}={raw!r} is not {kind}") from None
+    if not math.isfinite(value):
+        raise ConfigError(f"{var}={raw!r} is not a finite number: use {kind}")
     if value < 0:
         raise ConfigError(f"{var}={raw!r} must not be negative")
     return value

@@ -5,17 +5,17 @@ environment when the sensor fires and never logged. Without it the sensor does n
 """
 
 import logging
-import os
 from collections.abc import Mapping
 
 import dagster as dg
 import httpx
 
+from pipelines.settings import RunSettings
+
 log = logging.getLogger(__name__)
 
 WEBHOOK_TIMEOUT_SECONDS = 10.0
 MAX_ERROR_CHARS = 500
-DEFAULT_UI_URL = "http://127.0.0.1:3000"
 
 
 def failure_message(job: str, run_id: str, failed_steps: list[str], error: str, ui_url: str) -> dict[str, str]:
@@ -57,9 +57,11 @@ def _failed_steps_and_error(context: dg.RunFailureSensorContext) -> tuple[list[s
 )
 def alert_on_run_failure(context: dg.RunFailureSensorContext) -> None:
     """Tell the team a run failed, with where to look."""
-    webhook_url = os.environ.get("HUB_ALERT_WEBHOOK_URL")
-    if not webhook_url:
+    settings = RunSettings.from_env()
+    assert isinstance(settings, RunSettings)
+    if settings.alert_webhook_url is None:
         return
     steps, error = _failed_steps_and_error(context)
-    ui_url = os.environ.get("HUB_UI_URL", DEFAULT_UI_URL)
-    post_alert(webhook_url, failure_message(context.dagster_run.job_name, context.dagster_run.run_id, steps, error, ui_url))
+    ui_url = settings.ui_url or f"http://{settings.ui_host}:{settings.ui_port}"
+    body = failure_message(context.dagster_run.job_name, context.dagster_run.run_id, steps, error, ui_url)
+    post_alert(settings.alert_webhook_url.get_secret_value(), body)

@@ -1,4 +1,6 @@
-"""`python -m pipelines nightly|ui|prepare`: the commands behind `make run` and `make ui`."""
+"""`python -m pipelines nightly|ui|prepare`: the commands behind `make run` and `make ui`.
+
+Every command checks all the settings below first and refuses, writing nothing, if one is bad."""
 
 import argparse
 import contextlib
@@ -8,50 +10,96 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import date, timedelta
 from pathlib import Path
 
+from connectors.config import SettingsError
 from pipelines.instance import ensure_instance_config
-from pipelines.sandbox_env import sandbox_env, systems_without_base_url
+from pipelines.sandbox_env import planned_env, sandbox_clock_env, sandbox_env, systems_without_base_url
+from pipelines.settings import HubSettings, SandboxSettings, load_settings, settings_help
 
 log = logging.getLogger("hub")
 REPO_DIR = Path(__file__).resolve().parents[1]
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse the command line and run one command."""
-    parser = argparse.ArgumentParser(prog="python -m pipelines", description=__doc__)
+def build_parser() -> argparse.ArgumentParser:
+    """The command line; every command's help lists the variables it reads (pipelines/settings.py)."""
+    epilog = settings_help()
+    parser = argparse.ArgumentParser(
+        prog="python -m pipelines", description=__doc__, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("nightly", help="run the nightly job once, end to end, and print the headline numbers")
-    ui = commands.add_parser("ui", help="start the Dagster UI (with the sandbox behind it when no vendor is configured)")
-    ui.add_argument("--port", type=int, default=int(os.environ.get("HUB_UI_PORT", "3000")))
-    ui.add_argument("--host", default=os.environ.get("HUB_UI_HOST", "127.0.0.1"))
-    commands.add_parser("prepare", help="parse the dbt project into its manifest")
-    commands.add_parser("rebuild", help="rebuild the warehouse from the landed pages alone, then build and publish")
-    args = parser.parse_args(argv)
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    command("nightly", "run the nightly job once, end to end, and print the headline numbers")
+    ui = command("ui", "start the Dagster UI (with the sandbox behind it when no vendor is configured)")
+    ui.add_argument("--port", type=_port, default=None, help="default: HUB_UI_PORT, else 3000")
+    ui.add_argument("--host", default=None, help="default: HUB_UI_HOST, else 127.0.0.1")
+    command("prepare", "parse the dbt project into its manifest")
+    command("rebuild", "rebuild the warehouse from the landed pages alone, then build and publish")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line, check every setting, then run one command."""
+    args = build_parser().parse_args(argv)
     # Dagster's own console logger reports the run; ours says only what happens around it.
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
     log.setLevel(logging.INFO)
-    data_dir = _data_dir()
+    # Every setting is checked before anything is created: no data dir, warehouse or Dagster home.
+    try:
+        settings = load_settings(planned_env(os.environ))
+    except SettingsError as exc:
+        print(refusal(args.command, exc), file=sys.stderr)
+        return 2
+    export_checked(settings)
+    data_dir = _data_dir(settings.connectors.data_dir)
 
     if args.command == "prepare":
         from pipelines.transform.project import prepare_dbt_project
 
         print(prepare_dbt_project())
         return 0
-    with sandbox_for_unconfigured_systems(data_dir):
+    with sandbox_for_unconfigured_systems(data_dir, settings.sandbox):
         if args.command == "nightly":
             return run_nightly(data_dir)
         if args.command == "rebuild":
             from pipelines.rebuild import run_rebuild
 
             return run_rebuild(data_dir)
-        return run_ui(args.host, args.port)
+        return run_ui(args.host or settings.runs.ui_host, args.port or settings.runs.ui_port)
 
 
-def _data_dir() -> Path:
-    """`HUB_DATA_DIR` made absolute and exported with the rest of the run's environment."""
-    data_dir = Path(os.environ.get("HUB_DATA_DIR", "data")).resolve()
+def refusal(command: str, error: SettingsError) -> str:
+    """What a refused command prints: every bad setting, each with its fix, and that nothing changed."""
+    lines = [f"python -m pipelines {command}: refused, nothing was written. Fix these settings and run it again:"]
+    lines += [f"  - {problem}" for problem in error.problems]
+    lines.append("(`python -m pipelines --help` lists every variable, its default and what it allows.)")
+    return "\n".join(lines)
+
+
+def export_checked(settings: HubSettings) -> None:
+    """Put back, normalised, the checked values that dbt reads from the environment itself."""
+    if settings.dbt.as_of is not None:
+        os.environ["HUB_AS_OF"] = settings.dbt.as_of.isoformat()
+    os.environ["HUB_DBT_DUCKDB_MEMORY_LIMIT"] = settings.dbt.dbt_duckdb_memory_limit
+    os.environ["HUB_REPORTING_CURRENCY"] = settings.dbt.reporting_currency
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is outside 1..65535")
+    return port
+
+
+def _data_dir(configured: Path) -> Path:
+    """`HUB_DATA_DIR` made absolute, created, and exported with the rest of the run's environment."""
+    data_dir = configured.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     os.environ["HUB_DATA_DIR"] = str(data_dir)
     # dagster-dbt looks for `dbt` on PATH: this interpreter's environment comes first.
@@ -62,25 +110,19 @@ def _data_dir() -> Path:
 
 
 @contextlib.contextmanager
-def sandbox_for_unconfigured_systems(data_dir: Path) -> Iterator[None]:
+def sandbox_for_unconfigured_systems(data_dir: Path, sandbox_settings: SandboxSettings) -> Iterator[None]:
     """Start the local sandbox for every system without a base URL, for as long as the command runs."""
     systems = systems_without_base_url(os.environ)
     if not systems:
         yield
         return
     from sandbox.server import running_sandbox
-    from sandbox.world import DEFAULT_AS_OF, DEFAULT_SEED
 
-    seed = int(os.environ.get("HUB_SANDBOX_SEED", DEFAULT_SEED))
-    scale = os.environ.get("HUB_SANDBOX_SCALE", "medium")
-    as_of = os.environ.get("HUB_SANDBOX_AS_OF", str(DEFAULT_AS_OF))
+    seed, scale, as_of = sandbox_settings.sandbox_seed, sandbox_settings.sandbox_scale, sandbox_settings.sandbox_as_of
     log.info("starting the sandbox (seed %s, scale %s, as of %s) for: %s", seed, scale, as_of, ", ".join(systems))
-    with running_sandbox(seed=seed, scale=scale, as_of=as_of, data_dir=data_dir / "sandbox") as sandbox:
+    with running_sandbox(seed=seed, scale=scale, as_of=str(as_of), data_dir=data_dir / "sandbox") as sandbox:
         os.environ.update(sandbox_env(sandbox.url, systems))
-        # The sandbox's clock is the report date: without it, a clock on the 2nd of a month
-        # would lose that month's backlog rows (yesterday's ads are not visible yet).
-        os.environ.setdefault("HUB_AS_OF", as_of)
-        os.environ.setdefault("HUB_END_DATE", str(date.fromisoformat(as_of) - timedelta(days=1)))
+        os.environ.update(sandbox_clock_env(os.environ, as_of))
         log.info("sandbox listening on %s", sandbox.url)
         yield
 

@@ -5,7 +5,10 @@ every other system is served by the sandbox with the sandbox's well-known creden
 """
 
 from collections.abc import Mapping
+from datetime import date, timedelta
 
+from connectors.config import SettingsError
+from pipelines.settings import SandboxSettings
 from sandbox.credentials import (
     DOCUSIGN_ACCOUNT_ID,
     GOOGLE_ADS_CUSTOMERS,
@@ -54,3 +57,30 @@ def sandbox_env(sandbox_url: str, systems: list[str]) -> dict[str, str]:
         env[f"HUB_{system}_BASE_URL"] = sandbox_url.rstrip("/") + SYSTEM_PREFIXES[system]
         env.update(per_system[system])
     return env
+
+
+def sandbox_clock_env(env: Mapping[str, str], as_of: date) -> dict[str, str]:
+    """The sandbox's clock as the report date, for the variables `env` leaves unset.
+
+    Without it, a clock on the 2nd of a month would lose that month's backlog rows (yesterday's
+    ads are not visible yet), and date-ranged streams would ask for days the sandbox has not lived.
+    """
+    clock = {"HUB_AS_OF": as_of.isoformat(), "HUB_END_DATE": (as_of - timedelta(days=1)).isoformat()}
+    return {name: value for name, value in clock.items() if not env.get(name)}
+
+
+def planned_env(env: Mapping[str, str]) -> dict[str, str]:
+    """`env` as a command will run with it: the sandbox's clock filled in when the sandbox will run.
+
+    Checking this (not `env` alone) catches a HUB_START_DATE after the sandbox's clock before any
+    folder is made. A bad HUB_SANDBOX_AS_OF adds nothing here; the settings check reports it.
+    """
+    planned = dict(env)
+    if systems_without_base_url(planned):
+        try:
+            sandbox = SandboxSettings.from_env(planned)
+        except SettingsError:
+            return planned
+        assert isinstance(sandbox, SandboxSettings)
+        planned.update(sandbox_clock_env(planned, sandbox.sandbox_as_of))
+    return planned

@@ -1,21 +1,21 @@
-"""The nightly schedule; its cron and timezone come from the environment."""
+"""The nightly schedule; its cron and timezone come from the environment (`ScheduleSettings`)."""
 
 from collections.abc import Mapping
 
 import dagster as dg
 
 from pipelines.jobs import nightly_job
-
-DEFAULT_NIGHTLY_CRON = "0 3 * * *"
-DEFAULT_TIMEZONE = "UTC"
+from pipelines.settings import ScheduleSettings
 
 
 def nightly_schedule(env: Mapping[str, str]) -> dg.ScheduleDefinition:
-    """Run `nightly` at `HUB_NIGHTLY_CRON` in `HUB_TIMEZONE` (default 03:00 UTC)."""
+    """Run `nightly` at `HUB_NIGHTLY_CRON` in `HUB_TIMEZONE` (default 03:00 UTC); a bad one raises SettingsError."""
+    settings = ScheduleSettings.from_env(env)
+    assert isinstance(settings, ScheduleSettings)
     return dg.ScheduleDefinition(
         name="nightly_schedule",
         job=nightly_job,
-        cron_schedule=env.get("HUB_NIGHTLY_CRON", DEFAULT_NIGHTLY_CRON),
-        execution_timezone=env.get("HUB_TIMEZONE", DEFAULT_TIMEZONE),
+        cron_schedule=settings.nightly_cron,
+        execution_timezone=settings.timezone,
         default_status=dg.DefaultScheduleStatus.RUNNING,
     )

@@ -1,4 +1,4 @@
-"""Data-quality thresholds from the environment, read when a check runs.
+"""Data-quality thresholds, declared in pipelines/settings.py (`ThresholdSettings`), read when a check runs.
 
 | variable | default | the check fails when |
 |---|---|---|
@@ -10,13 +10,12 @@ The rate defaults catch a join that broke (rates near 1), not ordinary business:
 worlds sit around 15% orphan shipments and 27% unattributed leads. Tighten them to your data.
 """
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import dagster as dg
 
-from connectors.errors import ConfigError
+from pipelines.settings import ThresholdSettings, settings_resource
 
 
 @dataclass(frozen=True)
@@ -29,23 +28,25 @@ class Thresholds:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Thresholds":
-        """Each `HUB_MAX_*` variable that is set replaces its default; bad values raise ConfigError."""
-        defaults = cls()
+        """Each `HUB_MAX_*` variable that is set replaces its default; bad values raise SettingsError."""
+        settings = ThresholdSettings.from_env(env)
+        assert isinstance(settings, ThresholdSettings)
         return cls(
-            max_quarantine_rate=_share(env, "HUB_MAX_QUARANTINE_RATE", defaults.max_quarantine_rate),
-            max_orphan_shipment_rate=_share(env, "HUB_MAX_ORPHAN_SHIPMENT_RATE", defaults.max_orphan_shipment_rate),
-            max_unattributed_lead_rate=_share(
-                env, "HUB_MAX_UNATTRIBUTED_LEAD_RATE", defaults.max_unattributed_lead_rate
-            ),
+            max_quarantine_rate=settings.max_quarantine_rate,
+            max_orphan_shipment_rate=settings.max_orphan_shipment_rate,
+            max_unattributed_lead_rate=settings.max_unattributed_lead_rate,
         )
 
 
-class ThresholdsResource(dg.ConfigurableResource):
-    """The thresholds, read from the environment when a run asks (see the table above)."""
+_ThresholdFields = settings_resource(ThresholdSettings, "_ThresholdFields", "The data-quality thresholds.")
+
+
+class ThresholdsResource(_ThresholdFields):  # type: ignore[misc, valid-type]
+    """The thresholds (see the table above): fields override their `HUB_MAX_*` variables."""
 
     def load(self) -> Thresholds:
-        """Read the environment now, so a changed variable needs no reload of the code."""
-        return Thresholds.from_env(os.environ)
+        """Validate the thresholds now, so a changed variable needs no reload of the code."""
+        return Thresholds.from_env(self.settings_env())
 
 
 def rate_check_result(
@@ -74,16 +75,3 @@ def quarantine_check_result(check_name: str, records: int, quarantined: int, thr
     return rate_check_result(
         check_name, "records quarantined", quarantined, records, thresholds.max_quarantine_rate, "HUB_MAX_QUARANTINE_RATE"
     )
-
-
-def _share(env: Mapping[str, str], variable: str, default: float) -> float:
-    raw = env.get(variable)
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{variable}={raw!r} is not a number: use a share between 0 and 1, e.g. 0.05") from None
-    if not 0 <= value <= 1:
-        raise ConfigError(f"{variable}={raw!r} is outside 0..1: use a share, e.g. 0.05 for 5%")
-    return value

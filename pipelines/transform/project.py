@@ -12,6 +12,8 @@ from typing import Any
 from dagster_dbt import DbtCliResource, DbtProject
 from packaging import version
 
+from pipelines.settings import load_settings
+
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 # dbt from this interpreter's environment, so a PATH without the venv still finds it.
 DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
@@ -45,14 +47,17 @@ def dbt_cli() -> DbtCliResource:
 
 
 def dbt_vars(env: Mapping[str, str]) -> dict[str, str]:
-    """The dbt vars the environment decides: the reporting currency.
+    """The dbt vars the environment decides: the reporting currency, checked (SettingsError if bad).
+
+    The models write the var into SQL text, so only a validated code reaches them: three letters,
+    upper case, EUR or a currency the ECB publishes and HUB_ECB_CURRENCIES pulls.
 
     Parse and build must pass the same vars: dbt throws its partial parse away when the CLI vars
     differ and parses the whole project again (several seconds on every nightly). So the report
     clock is not a var: the models read HUB_AS_OF through `env_var`, which makes dbt re-parse only
     the files that use it when it changes.
     """
-    return {"reporting_currency": env.get("HUB_REPORTING_CURRENCY", "EUR")}
+    return {"reporting_currency": load_settings(env).dbt.reporting_currency}
 
 
 def vars_arg(env: Mapping[str, str]) -> list[str]:
