@@ -9,12 +9,14 @@ therefore run in parallel threads or processes.
 from __future__ import annotations
 
 import logging
+import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import httpx
 import orjson
 
@@ -24,7 +26,14 @@ from connectors.config import HubConfig
 from connectors.errors import ConfigError, LoadError
 from connectors.fetching import FetchContext
 from connectors.http import RequestStats, VendorClient, make_http_client
-from connectors.landing import Lander, landed_segments, stream_dir
+from connectors.landing import (
+    DamagedPage,
+    Lander,
+    copy_without_pages,
+    damaged_pages,
+    landed_segments,
+    stream_dir,
+)
 from connectors.staging import PagePipeline, remove_stage, stage_pages
 from connectors.loading import LoadCounts, load_pages, read_cursor
 from connectors.spec import StreamSpec
@@ -33,6 +42,7 @@ from connectors.streams import STREAMS
 log = logging.getLogger(__name__)
 
 FETCH_MARKER = "_fetch.json"  # written last: the fetch finished, the cursor it chose, the pages landed
+REPLAY_DIR = "_replay"  # a replay's copies of segments with damaged pages left out; removed when it ends
 
 
 @dataclass(frozen=True)
@@ -113,9 +123,15 @@ def ingest_stream(
 def replay_landing(
     name: str, config: HubConfig, run_id: str, on_progress: Callable[[str], None] | None = None
 ) -> StreamReport:
-    """Load the pages a run already landed for a stream again, without calling the API."""
+    """Load the pages a run already landed for a stream again, without calling the API.
+
+    Pages that no longer parse (a truncated or overwritten segment) are named, skipped and kept
+    in `raw._quarantine` (stream, `<segment>:<page>`, reason, the page's first bytes) while the
+    rest loads.
+    """
     spec = stream_spec(name)
     _check_run_id(run_id)
+    progress = _progress(on_progress)
     root = stream_dir(config.landing_dir, run_id, spec.system, spec.stream)
     marker = root / FETCH_MARKER
     if not marker.exists():
@@ -124,9 +140,29 @@ def replay_landing(
             f"finished); run ingest_stream instead"
         )
     fetched = orjson.loads(marker.read_bytes())
-    batches = stage_pages(spec, landed_segments(root, _extension(spec)), root)
-    return _load(spec, config, run_id, root, batches, fetched["pages"], fetched["cursor_after"], RequestStats(),
-                 time.monotonic(), _progress(on_progress))
+    segments = landed_segments(root, _extension(spec))
+    damaged = [page for segment in segments for page in damaged_pages(segment)]
+    for page in damaged:
+        progress(f"{name}: skipping damaged landed page {page.describe()}; it goes to raw._quarantine")
+    try:
+        batches = stage_pages(spec, _readable(segments, damaged, root / REPLAY_DIR), root)
+        return _load(spec, config, run_id, root, batches, fetched["pages"], fetched["cursor_after"], RequestStats(),
+                     time.monotonic(), progress, damaged)
+    finally:
+        shutil.rmtree(root / REPLAY_DIR, ignore_errors=True)
+
+
+def _readable(segments: list[Path], damaged: list[DamagedPage], folder: Path) -> list[Path]:
+    """The segments with their damaged pages left out: untouched ones as they are, others as copies."""
+    skip: dict[Path, set[int]] = {}
+    for page in damaged:
+        skip.setdefault(page.segment, set()).add(page.page)
+    return [
+        segment if segment not in skip
+        else copy_without_pages(segment, skip[segment], folder)
+        for segment in segments
+        if segment not in skip or segment.suffix != ".csv"  # a CSV segment is a single page
+    ]
 
 
 def _load(
@@ -140,6 +176,7 @@ def _load(
     stats: RequestStats,
     started: float,
     progress: Callable[[str], None],
+    damaged: Sequence[DamagedPage] = (),
 ) -> StreamReport:
     progress(f"{spec.name}: loading {pages} pages")
     try:
@@ -148,7 +185,9 @@ def _load(
             try:
                 cursor_before = read_cursor(con, spec.name)
                 counts = load_pages(con, spec, batches, run_id, cursor_before, explicit_cursor)
-                report = _report(spec.name, pages, counts, stats, cursor_before, time.monotonic() - started, root)
+                _quarantine_pages(con, spec.name, run_id, damaged)
+                report = _report(spec.name, pages, counts, stats, cursor_before, time.monotonic() - started, root,
+                                 len(damaged))
                 con.execute(
                     "insert or replace into raw._loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now() at time zone 'UTC')",
                     [run_id, spec.name, report.pages, report.records, report.inserted, report.updated,
@@ -168,12 +207,31 @@ def _load(
     return report
 
 
+def _quarantine_pages(con: duckdb.DuckDBPyConnection, name: str, run_id: str, damaged: Sequence[DamagedPage]) -> None:
+    """One quarantine row per damaged page (not again when the same page is replayed again)."""
+    for page in damaged:
+        pk = f"{page.segment}:{page.page}"
+        record = orjson.dumps({"file": str(page.segment), "page": page.page, "text": page.text}).decode()
+        con.execute(
+            "insert into raw._quarantine select ?, ?, ?, ?::json, ?, now() at time zone 'UTC' where not exists "
+            "(select 1 from raw._quarantine where stream = ? and pk = ? and reason = ?)",
+            [name, pk, f"damaged landed page: {page.reason}", record, run_id, name, pk, f"damaged landed page: {page.reason}"],
+        )
+
+
 def _extension(spec: StreamSpec) -> str:
     return "csv" if spec.shape.page_format == "csv" else "json"
 
 
 def _report(
-    name: str, pages: int, counts: LoadCounts, stats: RequestStats, cursor_before: str | None, seconds: float, root: Path
+    name: str,
+    pages: int,
+    counts: LoadCounts,
+    stats: RequestStats,
+    cursor_before: str | None,
+    seconds: float,
+    root: Path,
+    damaged_pages: int = 0,
 ) -> StreamReport:
     return StreamReport(
         stream=name,
@@ -182,7 +240,7 @@ def _report(
         inserted=counts.inserted,
         updated=counts.updated,
         unchanged=counts.unchanged,
-        quarantined=counts.quarantined,
+        quarantined=counts.quarantined + damaged_pages,
         requests=stats.requests,
         retries=stats.retries,
         rate_limit_wait_seconds=round(stats.rate_limit_wait_seconds, 3),

@@ -10,20 +10,28 @@ not one line. A page fetched for one key whose body does not name it (ShipStatio
 request per label) is landed with that key on the same line of `pages-NNNNNN.keys` beside its
 segment, so a folder and a file per key are not created (that cost as much as the request).
 A killed run can leave a half-written last line, but only in a stream folder without
-`_fetch.json`, which is never replayed and which a rerun starts afresh.
+`_fetch.json`, which is never replayed and which a rerun starts afresh. A segment damaged
+later (a disk, a hand) is found page by page when replayed (`damaged_pages`): the replay skips
+those pages into the quarantine and loads the rest.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import shutil
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+
+import orjson
 
 EMPTY_SCOPE_DIR = "_"
 SEGMENT_PREFIX = "pages-"
 KEYS_SUFFIX = ".keys"  # beside a segment: the key of each of its pages, one per line
+EXCERPT_BYTES = 2000  # of a damaged page, kept in the quarantine for a person to look at
 
 
 def stream_dir(landing_root: Path, run_id: str, system: str, stream: str) -> Path:
@@ -122,3 +130,67 @@ def landed_page_bodies(root: Path) -> Iterator[bytes]:
             for line in fh:
                 if line.strip():
                     yield line.rstrip(b"\n")
+
+
+@dataclass(frozen=True)
+class DamagedPage:
+    """A landed page that cannot be read (truncated, garbage bytes, not JSON): where it is and why."""
+
+    segment: Path
+    page: int  # its line in the segment, from 1 (a CSV segment is one page)
+    reason: str
+    text: str  # its first bytes as landed, for a person to look at
+
+    def describe(self) -> str:
+        """`<segment> page N: <reason>`, the way errors and logs name it."""
+        return f"{self.segment} page {self.page}: {self.reason}"
+
+
+def damaged_pages(segment: Path) -> list[DamagedPage]:
+    """The pages of a landed segment that do not parse; a replay skips them (and says so)."""
+    data = segment.read_bytes()
+    if segment.suffix == ".csv":
+        reason = _csv_damage(data)
+        return [DamagedPage(segment, 1, reason, _excerpt(data))] if reason else []
+    damaged = []
+    lines = data.split(b"\n")
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            last = number == len(lines)  # a complete page ends with its line break
+            reason = f"{'truncated: ' if last else ''}not JSON ({exc})"
+            damaged.append(DamagedPage(segment, number, reason, _excerpt(line)))
+    return damaged
+
+
+def _csv_damage(data: bytes) -> str | None:
+    try:
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        return f"not CSV ({exc})"
+    if not rows or any(len(row) != len(rows[0]) for row in rows if row):
+        return "not CSV (no header, or rows of another width than the header: truncated?)"
+    return None
+
+
+def _excerpt(raw: bytes) -> str:
+    return raw[:EXCERPT_BYTES].decode("utf-8", errors="replace")
+
+
+def copy_without_pages(segment: Path, pages: set[int], folder: Path) -> Path:
+    """A copy of a JSON segment (and its keys file) without the given lines, in `folder/<scope>/`.
+
+    The scope folder name is kept: a record's scope may come from it (spec.DIR).
+    """
+    target = folder / segment.parent.name / segment.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    sources = [(segment, target)]
+    if keys_path(segment).exists():
+        sources.append((keys_path(segment), keys_path(target)))
+    for source, copy in sources:
+        kept = [line for n, line in enumerate(source.read_bytes().split(b"\n"), start=1) if n not in pages and line]
+        copy.write_bytes(b"".join(line + b"\n" for line in kept))
+    return target

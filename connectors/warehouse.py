@@ -12,6 +12,7 @@ import contextlib
 import csv
 import fcntl
 import logging
+import os
 import tempfile
 import threading
 import time
@@ -26,6 +27,7 @@ from connectors.errors import LoadError
 log = logging.getLogger(__name__)
 
 LOCK_RETRY_SECONDS = 120.0
+QUERY_DIR_PREFIX = "hub-query-"  # query_rows' temporary folders: hub-query-<pid>-<random>
 # DuckDB spills to disk past this; keeps a load's memory flat whatever the volume.
 MEMORY_LIMIT = "256MB"
 _THREAD_LOCK = threading.Lock()  # flock is per open file description, threads need their own
@@ -115,7 +117,8 @@ def query_rows(path: Path, sql: str, params: list[Any] | None = None) -> Iterato
     are read back one at a time, as often as needed, so the list never sits in memory. The file is
     gone after the `with` block.
     """
-    with tempfile.TemporaryDirectory(prefix="hub-query-") as folder:
+    # The pid in the name lets the next run remove the folder of a process killed meanwhile.
+    with tempfile.TemporaryDirectory(prefix=f"{QUERY_DIR_PREFIX}{os.getpid()}-") as folder:
         rows = Path(folder) / "rows.csv"
         with connect(path) as con:
             con.sql(sql, params=params or []).write_csv(str(rows), header=False)

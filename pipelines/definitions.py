@@ -10,6 +10,7 @@ from pipelines.checks.marts import MART_CHECKS
 from pipelines.ingest.assets import build_ingest_assets
 from pipelines.jobs import ad_spend_backfill_job, nightly_job
 from pipelines.publish.assets import build_publish_asset
+from pipelines.recovery import install as install_recovery
 from pipelines.resources import hub_resources
 from pipelines.schedules import nightly_schedule
 from pipelines.transform.assets import hub_dbt_models
@@ -28,4 +29,7 @@ def build_definitions(env: Mapping[str, str] | None = None) -> dg.Definitions:
     )
 
 
+# Every run's orchestrator imports this module (in process or launched): from here on, its start
+# cleans up after dead runs and a step's wait for a pool slot is bounded (pipelines/recovery.py).
+install_recovery()
 defs = build_definitions()

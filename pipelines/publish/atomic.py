@@ -12,6 +12,8 @@ import os
 import re
 from pathlib import Path
 
+from pipelines.processes import process_alive
+
 log = logging.getLogger(__name__)
 
 
@@ -62,27 +64,24 @@ def write_atomically(target: Path, content: bytes | str, read_only: bool = False
 
 def remove_stale_staging(target: Path) -> list[Path]:
     """Delete staging files of `target` (and their DuckDB WALs) left by writers no longer alive."""
-    pattern = re.compile(rf"^\.{re.escape(target.name)}\.(\d+)\.tmp(\.wal)?$")
+    return _remove_stale(target.parent, re.escape(target.name))
+
+
+def remove_stale_staging_in(directory: Path) -> list[Path]:
+    """Delete every staging file in `directory` (any target) whose writer is no longer alive."""
+    return _remove_stale(directory, r".+")
+
+
+def _remove_stale(directory: Path, name_pattern: str) -> list[Path]:
+    pattern = re.compile(rf"^\.{name_pattern}\.(\d+)\.tmp(\.wal)?$")
     removed = []
-    if not target.parent.is_dir():
+    if not directory.is_dir():
         return removed
-    for candidate in sorted(target.parent.iterdir()):
+    for candidate in sorted(directory.iterdir()):
         match = pattern.match(candidate.name)
-        if match and not _alive(int(match.group(1))):
+        # Our own pid counts as dead: we are about to rewrite the file.
+        if match and (int(match.group(1)) == os.getpid() or not process_alive(int(match.group(1)))):
             candidate.unlink(missing_ok=True)
             removed.append(candidate)
             log.warning("removed %s, left by a publish that did not finish", candidate)
     return removed
-
-
-def _alive(pid: int) -> bool:
-    """Whether process `pid` still runs (our own pid counts as dead: we are about to rewrite it)."""
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -8,6 +8,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from connectors import warehouse
+from pipelines.recovery import DBT_PID_TAG
 from pipelines.resources import HubConfigResource
 from pipelines.transform.metadata import NodeStats, node_stats
 from pipelines.transform.project import dbt_project, vars_arg
@@ -41,6 +42,9 @@ def hub_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, hub: 
     # another run queues behind dbt instead of meeting DuckDB's "file is locked".
     with warehouse.exclusive(warehouse_path):
         invocation = dbt.cli(dbt_build_args(os.environ), context=context)
+        # dbt outlives a killed run and keeps DuckDB's write lock: the next run stops it by this pid
+        # (pipelines/recovery.py).
+        context.instance.add_run_tags(context.run.run_id, {DBT_PID_TAG: str(invocation.process.pid)})
         stats: dict[str, NodeStats] = {}
         for raw in invocation.stream_raw_events():
             logged = node_stats(raw.raw_event)
