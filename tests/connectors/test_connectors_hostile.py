@@ -6,14 +6,18 @@ the data: raw tables equal to a clean run's, or the warehouse exactly as before 
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from pathlib import Path
 
 import duckdb
 import pytest
 from connector_helpers import raw_rows, sandbox_env
 
+from connectors.auth import auth_headers
 from connectors.config import HubConfig
 from connectors.errors import LoopingCursorError, RetryExhausted, UnsafeLinkError
+from connectors.http import VendorClient, make_http_client
 from connectors.ingest import ingest_stream
 from connectors.streams import STREAMS
 from sandbox.credentials import SANDBOX_CREDENTIALS
@@ -152,3 +156,20 @@ def test_records_without_their_id_are_quarantined_and_load_once_sent_whole(tiny_
     night = ingest_stream("shipstation__shipments", HubConfig.from_env(sandbox_env(tiny_sandbox.url, data)), "night-2")
     assert night.quarantined == 0
     assert raw_rows(config, "shipstation__shipments") == clean
+
+
+def test_a_password_in_a_base_url_is_never_sent_nor_printed(tmp_path, caplog):
+    # Settings refuse such a base URL (connectors/config.py); the client refuses and masks it all the same.
+    password = "pa55w0rd-in-the-url"
+    with running_sandbox(seed=1, scale="tiny") as sb:
+        config = HubConfig.from_env(sandbox_env(sb.url, tmp_path / "data"))
+        base = sb.url.replace("http://", f"http://ops:{password}@") + "/shipstation"
+        system = dataclasses.replace(config.system("shipstation"), base_url=base)
+        with make_http_client(config) as http, caplog.at_level(logging.DEBUG), pytest.raises(UnsafeLinkError) as err:
+            client = VendorClient(system, config, "shipstation__shipments", auth_headers(system), http)
+            client.send("GET", client.url("/v2/shipments"))
+        stats = sb.stats()
+    assert f"http://***@{sb.url.removeprefix('http://')}/shipstation/v2/shipments" in str(err.value)
+    assert "it carries a user name or password" in str(err.value)
+    assert password not in str(err.value) and password not in caplog.text
+    assert "shipstation" not in stats  # nothing was sent

@@ -172,3 +172,46 @@ def test_paginators_walk_every_page_and_stop(paginator, pages):
     got = [r.data for r in iter_pages(client, PageRequest("GET", client.url("/list")), paginator)]
     assert got == list(pages.values())
     assert client.stats.requests == 2
+
+
+@pytest.mark.parametrize(
+    ("link", "followed"),
+    [
+        ("https://graph.example.com/v21.0/act_1/insights?after=B", "https://graph.example.com/v21.0/act_1/insights?after=B"),
+        (f"https://graph.example.com/v21.0/x?after=B&access_token={TOKEN}", "https://graph.example.com/v21.0/x?after=B"),
+        ("https://graph.example.com:443/v21.0/x", "https://graph.example.com:443/v21.0/x"),
+        ("https://user:pw@graph.example.com/v21.0/x", None),
+        ("http://graph.example.com/v21.0/x", None),
+        ("https://graph.example.com:8443/v21.0/x", None),
+        ("https://graph.example.com.evil.test/v21.0/x", None),
+    ],
+)
+def test_followed_links_keep_the_origin_drop_credential_params_and_refuse_userinfo(link, followed):
+    client, _ = make_client(lambda request: httpx.Response(200))
+    if followed is None:
+        with pytest.raises(UnsafeLinkError) as err:
+            client.follow(link)
+        assert "pw@graph" not in str(err.value) and "no credentials were sent" in str(err.value)
+    else:
+        assert client.follow(link) == followed
+
+
+def test_followed_links_keep_the_base_path_prefix():
+    config = HubConfig.from_env({"HUB_META_BASE_URL": "https://proxy.example.com/meta", "HUB_META_ACCESS_TOKEN": TOKEN,
+                                 "HUB_META_AD_ACCOUNT_IDS": "act_1"})
+    client = VendorClient(config.system("meta"), config, "meta__insights", {}, make_http_client(config))
+    assert client.follow("https://proxy.example.com/meta/v21.0/x") == "https://proxy.example.com/meta/v21.0/x"
+    for outside in ("https://proxy.example.com/hubspot/x", "https://proxy.example.com/metadata/x", "https://proxy.example.com/"):
+        with pytest.raises(UnsafeLinkError, match="outside the configured path '/meta'"):
+            client.follow(outside)
+
+
+def test_redactor_masks_userinfo_and_scrubs_secrets_from_pages():
+    from connectors.redaction import Redactor
+
+    redactor = Redactor((TOKEN, "x"))
+    assert redactor.text("GET https://u:p@h.example/x failed") == "GET https://***@h.example/x failed"
+    page = b'{"data": [], "paging": {"next": "https://h/x?access_token=' + TOKEN.encode() + b'"}}'
+    assert redactor.scrub(page) == b'{"data": [], "paging": {"next": "https://h/x?access_token=***"}}'
+    clean = b'{"data": ["x"]}'
+    assert redactor.scrub(clean) is clean  # no secret: the same bytes, no copy; a 1-char "secret" is not scrubbed
