@@ -255,7 +255,7 @@ _REASONS = {
 
 
 def settings_problems(cls: type[HubSettingsModel], exc: ValidationError, env: Mapping[str, str]) -> list[str]:
-    """One line per error: `HUB_X=<value> <what is wrong>: use <what is allowed>`."""
+    """One line per error: `HUB_<NAME>=<value> <what is wrong>: use <what is allowed>`."""
     by_field = {v.field_name: v for v in cls.variables()}
     lowered = {k.lower(): v for k, v in env.items()}
     problems = []

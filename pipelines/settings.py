@@ -153,6 +153,9 @@ class RunSettings(HubSettingsModel):
     """How runs are retried and reported, and where the UI listens."""
 
     ingest_retry_seconds: float = setting(30.0, "wait before Dagster retries an ingest step that failed for a transient reason", "seconds from 0 to 3600", ge=0, le=3600)
+    pool_wait_seconds: float = setting(
+        1800.0, "how long a step waits for a warehouse pool slot held by a live run before failing", "seconds from 0 to 86400", ge=0, le=86400
+    )
     alert_webhook_url: Annotated[SecretStr | None, AfterValidator(_webhook)] = setting(
         None, "Slack-compatible webhook for run failures (unset: no alerts)", "an https URL (http only to localhost)", secret=True
     )
