@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -160,3 +161,44 @@ def differences(got: Mapping, want: Mapping) -> list[str]:
             continue
         lines += [f"{key} {k}: mart {g[k]} truth {w[k]}" for k in w if g.get(k) != w[k]]
     return lines
+
+
+def relation_rows(warehouse: Path) -> dict[str, Counter]:
+    """Every relation of schema main as a multiset of rows (without `_loaded_at`)."""
+    # a plain connect: dbt ran in this process and DuckDB hands back its open database
+    with duckdb.connect(str(warehouse)) as con:
+        names = [row[0] for row in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'main'"
+            " and table_catalog = current_database()").fetchall()]
+        relations = {}
+        for name in names:
+            # when the connectors last wrote a row is not part of the result
+            columns = ", ".join(f'"{row[0]}"' for row in con.execute(
+                "select column_name from information_schema.columns where table_schema = 'main'"
+                f" and table_catalog = current_database() and table_name = '{name}'"
+                " and column_name <> '_loaded_at' order by column_name").fetchall())
+            relations[name] = Counter(con.execute(f"select {columns} from main.{name}").fetchall())
+    return relations
+
+
+def relation_differences(left: Mapping[str, Counter], right: Mapping[str, Counter]) -> dict[str, tuple[int, int]]:
+    """Per relation whose rows differ: (rows only in left, rows only in right)."""
+    return {
+        name: (sum((left.get(name, Counter()) - right.get(name, Counter())).values()),
+               sum((right.get(name, Counter()) - left.get(name, Counter())).values()))
+        for name in sorted(set(left) | set(right))
+        if left.get(name) != right.get(name)
+    }
+
+
+def full_refresh_rows(data_dir: Path, build: Sequence[str]) -> dict[str, Counter]:
+    """The relations a `--full-refresh` build computes from a copy of `data_dir`'s raw tables."""
+    import shutil
+
+    rebuilt = data_dir / "rebuilt"
+    rebuilt.mkdir()
+    with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
+        con.execute("checkpoint")  # the copy must hold what is still in the write-ahead log
+    shutil.copy(data_dir / "warehouse.duckdb", rebuilt / "warehouse.duckdb")
+    dbt([*build, "--full-refresh"], rebuilt)
+    return relation_rows(rebuilt / "warehouse.duckdb")
