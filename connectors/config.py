@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
-from urllib.parse import urlsplit
+from typing import Annotated, Any, Self, TypeVar
+from urllib.parse import SplitResult, urlsplit
 
 from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
@@ -95,15 +95,21 @@ def _ecb_currencies(values: tuple[str, ...]) -> tuple[str, ...]:
     return codes
 
 
-def _http_url(value: str | None) -> str | None:
-    """An http(s) origin and path: no credentials, query or fragment ride along in it."""
-    if value is None:
-        return None
+def split_url(value: str) -> SplitResult:
+    """`value` split into URL parts; ValueError("is not a URL") for one urllib cannot read (a bad port)."""
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 - raises ValueError for a port out of range
     except ValueError:
         raise ValueError("is not a URL") from None
+    return parts
+
+
+def _http_url(value: str | None) -> str | None:
+    """An http(s) origin and path: no credentials, query or fragment ride along in it."""
+    if value is None:
+        return None
+    parts = split_url(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("is not an http(s) URL")
     if parts.username is not None or parts.password is not None:
@@ -178,7 +184,7 @@ class HubSettingsModel(BaseSettings):
     )
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> HubSettingsModel:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
         """Validate `env` (default: os.environ); every bad value is listed in one SettingsError."""
         env = dict(os.environ if env is None else env)
         try:
@@ -444,7 +450,6 @@ class HubConfig:
         """Read settings from `env` (default: os.environ); every bad value is named in one SettingsError."""
         env = dict(os.environ if env is None else env)
         s = ConnectorSettings.from_env(env)
-        assert isinstance(s, ConnectorSettings)
         return cls(
             data_dir=s.data_dir,
             start_date=s.start_date,

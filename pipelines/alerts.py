@@ -58,7 +58,6 @@ def _failed_steps_and_error(context: dg.RunFailureSensorContext) -> tuple[list[s
 def alert_on_run_failure(context: dg.RunFailureSensorContext) -> None:
     """Tell the team a run failed, with where to look."""
     settings = RunSettings.from_env()
-    assert isinstance(settings, RunSettings)
     if settings.alert_webhook_url is None:
         return
     steps, error = _failed_steps_and_error(context)

@@ -81,6 +81,5 @@ def planned_env(env: Mapping[str, str]) -> dict[str, str]:
             sandbox = SandboxSettings.from_env(planned)
         except SettingsError:
             return planned
-        assert isinstance(sandbox, SandboxSettings)
         planned.update(sandbox_clock_env(planned, sandbox.sandbox_as_of))
     return planned

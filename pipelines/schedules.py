@@ -11,7 +11,6 @@ from pipelines.settings import ScheduleSettings
 def nightly_schedule(env: Mapping[str, str]) -> dg.ScheduleDefinition:
     """Run `nightly` at `HUB_NIGHTLY_CRON` in `HUB_TIMEZONE` (default 03:00 UTC); a bad one raises SettingsError."""
     settings = ScheduleSettings.from_env(env)
-    assert isinstance(settings, ScheduleSettings)
     return dg.ScheduleDefinition(
         name="nightly_schedule",
         job=nightly_job,

@@ -17,7 +17,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BeforeValidator, SecretStr
 
@@ -31,6 +30,7 @@ from connectors.config import (
     currency_code,
     strip_text,
     setting,
+    split_url,
 )
 from sandbox.world import DEFAULT_AS_OF, DEFAULT_SEED, SCALES, WORLD_END, WORLD_START
 
@@ -84,11 +84,7 @@ def _webhook(value: SecretStr | None) -> SecretStr | None:
     """https, or plain http only to this machine: the URL is a credential and must not travel in clear."""
     if value is None:
         return None
-    try:
-        parts = urlsplit(value.get_secret_value())
-        parts.port  # noqa: B018 - raises ValueError for a port out of range
-    except ValueError:
-        raise ValueError("is not a URL") from None
+    parts = split_url(value.get_secret_value())
     loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
     if not parts.hostname or not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
         raise ValueError("is not an https URL (plain http only to localhost)")

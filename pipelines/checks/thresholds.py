@@ -30,7 +30,6 @@ class Thresholds:
     def from_env(cls, env: Mapping[str, str]) -> "Thresholds":
         """Each `HUB_MAX_*` variable that is set replaces its default; bad values raise SettingsError."""
         settings = ThresholdSettings.from_env(env)
-        assert isinstance(settings, ThresholdSettings)
         return cls(
             max_quarantine_rate=settings.max_quarantine_rate,
             max_orphan_shipment_rate=settings.max_orphan_shipment_rate,
