@@ -316,6 +316,7 @@ class ConnectorSettings(HubSettingsModel):
     meta_restatement_days: int = setting(28, "days of Meta ad rows re-pulled each run (late restatements)", "a whole number of days from 0 to 365", ge=0, le=365)
     google_ads_restatement_days: int = setting(30, "days of Google Ads rows re-pulled each run (conversion window)", "a whole number of days from 0 to 365", ge=0, le=365)
     docusign_overlap_minutes: int = setting(60, "minutes DocuSign's `from_date` reaches back before the cursor", "a whole number of minutes from 0 to 1440", ge=0, le=1440)
+    shipstation_overlap_minutes: int = setting(60, "minutes ShipStation's `modified_at_start` reaches back before the cursor", "a whole number of minutes from 0 to 1440", ge=0, le=1440)
     shipstation_tracking_window_days: int = setting(60, "days labels are re-read for tracking updates", "a whole number of days from 1 to 365", ge=1, le=365)
     http_connect_timeout_seconds: float = setting(10.0, "HTTP connect timeout", "seconds above 0, at most 300", gt=0, le=300)
     http_read_timeout_seconds: float = setting(60.0, "HTTP read timeout", "seconds above 0, at most 3600", gt=0, le=3600)
@@ -427,6 +428,7 @@ class HubConfig:
     meta_restatement_days: int
     google_ads_restatement_days: int
     docusign_overlap_minutes: int
+    shipstation_overlap_minutes: int
     shipstation_tracking_window_days: int
     connect_timeout_seconds: float
     read_timeout_seconds: float
@@ -458,6 +460,7 @@ class HubConfig:
             meta_restatement_days=s.meta_restatement_days,
             google_ads_restatement_days=s.google_ads_restatement_days,
             docusign_overlap_minutes=s.docusign_overlap_minutes,
+            shipstation_overlap_minutes=s.shipstation_overlap_minutes,
             shipstation_tracking_window_days=s.shipstation_tracking_window_days,
             connect_timeout_seconds=s.http_connect_timeout_seconds,
             read_timeout_seconds=s.http_read_timeout_seconds,
