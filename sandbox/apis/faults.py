@@ -24,7 +24,11 @@ KINDS = REQUEST_FAULTS + BODY_FAULTS + PAGE_FAULTS
 # for links; repeat_cursor also on HubSpot lists).
 RECORD_FAULTS = ("missing_id",)
 LINK_FAULTS = ("link_off_path", "link_userinfo", "link_other_host", "repeat_cursor")
-HOSTILE_KINDS = RECORD_FAULTS + LINK_FAULTS
+# Decided inside list handlers: the newest record of a listing claims a modified time in year 9229.
+CURSOR_FAULTS = ("future_cursor",)
+# Decided per record, not per request: the same labels fail `/track` every time while it is on.
+KEYED_FAULTS = ("track_error",)
+HOSTILE_KINDS = RECORD_FAULTS + LINK_FAULTS + CURSOR_FAULTS + KEYED_FAULTS
 ALIASES = {"throttle": "rate_limit", "429": "rate_limit", "500": "5xx", "timeout": "slow", "dup": "duplicate",
            "changing": "shift", "google-ads": "google_ads"}
 ALWAYS = "always"
@@ -44,7 +48,9 @@ HELP = (
     "fault (or a 5xx burst) the next request on the same vendor path succeeds. Only when named, never in 'all': "
     "missing_id (the first record of a page loses its id), link_off_path / link_userinfo / link_other_host "
     "(Meta's paging.next leaves the base path, carries user:pw@, or names another host), repeat_cursor (Meta's "
-    "next link or a HubSpot list cursor repeats the request just answered)."
+    "next link or a HubSpot list cursor repeats the request just answered), future_cursor (ShipStation shipments: "
+    "the last record of the last page, the newest, says it was modified in year 9229), track_error (ShipStation "
+    "`/track` answers 404 or 400 for the share RATE of labels, the same labels every time, while it is on)."
 )
 
 
@@ -89,6 +95,12 @@ class FaultPlan:
                 self._bursts[key] = None
             self._last_faulted[key] = chosen is not None
             return chosen
+
+    def hits(self, vendor: str, kind: str, key: str) -> bool:
+        """Whether a keyed fault (KEYED_FAULTS) is on for record `key`: the same answer for every
+        request, so a client's retries meet it until the switch is off."""
+        rate = self.rates.get((vendor, kind))
+        return rate is not None and random.Random(f"{self.seed}:{vendor}:{kind}:{key}").random() < rate
 
 
 def parse_faults(spec: str | None, seed: int) -> FaultPlan:

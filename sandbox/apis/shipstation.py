@@ -8,11 +8,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox.apis.common import Call, Sandbox, burst_status, endpoint, json_response, raw_json
+from sandbox.apis.faults import CURSOR_FAULTS
 from sandbox.apis.world import SORT_EXPRESSIONS
 from sandbox.credentials import SANDBOX_CREDENTIALS
 from sandbox.world.timefmt import iso_ms, parse_iso
 
 MAX_PAGE_SIZE = 500
+FUTURE_YEAR = "9229"  # the year one trial against a real account found in a modified time
 
 
 def error(status: int, error_type: str, code: str, message: str) -> Response:
@@ -100,6 +102,8 @@ def _paged(call: Call, resource: str, key: str, filters: tuple[str, ...], json_p
         offset, limit = offset - 1, limit + 1
     total, payloads = _page_rows(call, resource, sort_by, direction, bounds, json_filters, offset, limit)
     pages = max(1, math.ceil(total / page_size))
+    if page == pages and payloads and "modified_at" in filters:
+        payloads[-1] = _future_modified(call, payloads[-1])
     url = call.request.url
     links = {"first": {"href": str(url.include_query_params(page=1))},
              "last": {"href": str(url.include_query_params(page=pages))},
@@ -108,6 +112,15 @@ def _paged(call: Call, resource: str, key: str, filters: tuple[str, ...], json_p
     head = orjson.dumps({"total": total, "page": page, "pages": pages, "links": links})
     body = b'{"' + key.encode() + b'":[' + ",".join(payloads).encode() + b"]," + head[1:]
     return raw_json(body)
+
+
+def _future_modified(call: Call, payload: str) -> str:
+    """The record with its modified time moved to year 9229 when the future_cursor fault is on."""
+    if call.sandbox.faults.decide(call.vendor, f"cursor:{call.path}", CURSOR_FAULTS) is None:
+        return payload
+    record = orjson.loads(payload)
+    record["modified_at"] = FUTURE_YEAR + record["modified_at"][4:]
+    return orjson.dumps(record).decode()
 
 
 def list_shipments(call: Call) -> Response:
@@ -123,8 +136,18 @@ def list_labels(call: Call) -> Response:
 
 
 def track(call: Call) -> Response:
-    """GET /v2/labels/{label_id}/track: the tracking body as of the clock."""
+    """GET /v2/labels/{label_id}/track: the tracking body as of the clock.
+
+    The track_error fault answers 404 or 400 for some labels, as the vendor does for a label whose
+    carrier has no tracking for it yet (the spec lists both for this path:
+    https://docs.shipstation.com/tracking, /work/shared/specs/shipstation/openapi.yaml)."""
     label_id = call.request.path_params["label_id"]
+    if call.sandbox.faults.hits(call.vendor, "track_error", label_id):
+        if sum(label_id.encode()) % 2:
+            return error(400, "business_rules", "tracking_not_supported",
+                         f"Tracking information is not available for label '{label_id}' from this carrier yet.")
+        return error(404, "validation", "invalid_identifier",
+                     f"The carrier has no tracking information for label '{label_id}'.")
     payload = call.world.get("shipstation/tracking", "", label_id)
     if payload is None:
         return error(404, "validation", "label_not_found", f"Label '{label_id}' was not found.")
