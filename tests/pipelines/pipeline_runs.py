@@ -46,3 +46,15 @@ def raw_state(warehouse: Path, streams: Iterable[str]) -> dict[str, list[tuple]]
         }
         state["_cursors"] = con.execute("select stream, cursor from raw._cursors order by stream").fetchall()
     return state
+
+
+# Columns that say when or by which run a row was written, not what it holds.
+RUN_COLUMNS = ("_loaded_at", "_run_id")
+
+
+def marts_state(marts_file: Path) -> dict[str, list[tuple]]:
+    """Every published table's rows, in a stable order; `_published` and the run columns left out."""
+    kept = f"columns(lambda c: c not in {RUN_COLUMNS})"
+    with duckdb.connect(str(marts_file), read_only=True) as con:
+        tables = [row[0] for row in con.execute("select table_name from duckdb_tables() order by 1").fetchall()]
+        return {t: con.execute(f'select {kept} from "{t}" order by all').fetchall() for t in tables if t != "_published"}
