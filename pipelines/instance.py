@@ -23,8 +23,11 @@ concurrency:
 run_retries:
   enabled: true
   retry_on_asset_or_op_failure: false
+# The daemon fails runs whose worker died and frees the slots of ended runs a minute later;
+# without a daemon (`make run`) the next run does both (pipelines/recovery.py).
 run_monitoring:
   enabled: true
+  free_slots_after_run_end_seconds: 60
 telemetry:
   enabled: false
 nux:
