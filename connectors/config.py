@@ -19,13 +19,16 @@ from pathlib import Path
 from typing import Annotated, Any, Self, TypeVar
 from urllib.parse import SplitResult, urlsplit
 
+import httpx
 from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
 from pydantic_settings.sources.utils import parse_env_vars
 
+from connectors import versions
 from connectors.errors import ConfigError
 from connectors.redaction import Redactor
+from connectors.tokens import StaticToken, TokenSource
 
 N = TypeVar("N", int, float)
 PREFIX = "HUB_"
@@ -156,6 +159,56 @@ def _google_customer(value: str | None) -> str | None:
 
 
 GoogleCustomer = Annotated[str | None, BeforeValidator(strip_text), AfterValidator(_google_customer)]
+
+
+def _token_url(value: str) -> str:
+    """https, or plain http only to this machine (the sandbox): the grant's secrets travel in it."""
+    parts = split_url(value)
+    loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
+    if not parts.hostname or not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
+        raise ValueError("is not an https URL (plain http only to localhost)")
+    if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
+        raise ValueError("carries a user name, password, query or fragment")
+    return value
+
+
+def _rsa_private_key(pem: str) -> str:
+    """The PEM text of an RSA private key (PKCS#1 or PKCS#8, unencrypted), checked by `cryptography`."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        key = load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError):
+        raise ValueError("is not an unencrypted private key in PEM form (-----BEGIN PRIVATE KEY----- ...)") from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("is not an RSA key (DocuSign signs JWT assertions with RS256)")
+    return pem
+
+
+def _pem_secret(value: SecretStr | None) -> SecretStr | None:
+    """A PEM pasted into one environment variable: literal `\\n` (as .env files write it) become newlines."""
+    if value is None:
+        return None
+    pem = value.get_secret_value().strip().replace("\\n", "\n")
+    return SecretStr(_rsa_private_key(pem))
+
+
+def _pem_file(value: Path | None) -> Path | None:
+    if value is None:
+        return None
+    try:
+        text = value.read_text()
+    except OSError as exc:
+        raise ValueError(f"cannot be read ({exc.strerror or exc})") from None
+    _rsa_private_key(text)
+    return value
+
+
+TokenUrl = Annotated[str, BeforeValidator(strip_text), AfterValidator(_token_url)]
+PemSecret = Annotated[SecretStr | None, AfterValidator(_pem_secret)]
+PemFile = Annotated[Path | None, AfterValidator(_pem_file)]
+ApiVersionText = Annotated[str | None, BeforeValidator(strip_text)]
 
 
 def setting(default: Any, description: str, allowed: str, *, secret: bool = False, **constraints: Any) -> Any:
@@ -314,7 +367,7 @@ class ConnectorSettings(HubSettingsModel):
         "a comma list of currencies the ECB publishes a euro rate for, e.g. USD,GBP (not EUR, the base)",
     )
     meta_restatement_days: int = setting(28, "days of Meta ad rows re-pulled each run (late restatements)", "a whole number of days from 0 to 365", ge=0, le=365)
-    google_ads_restatement_days: int = setting(30, "days of Google Ads rows re-pulled each run (conversion window)", "a whole number of days from 0 to 365", ge=0, le=365)
+    google_ads_restatement_days: int = setting(90, "days of Google Ads rows re-pulled each run (conversions are restated for up to the 90-day conversion window)", "a whole number of days from 0 to 365", ge=0, le=365)
     docusign_overlap_minutes: int = setting(60, "minutes DocuSign's `from_date` reaches back before the cursor", "a whole number of minutes from 0 to 1440", ge=0, le=1440)
     shipstation_overlap_minutes: int = setting(60, "minutes ShipStation's `modified_at_start` reaches back before the cursor", "a whole number of minutes from 0 to 1440", ge=0, le=1440)
     shipstation_tracking_window_days: int = setting(60, "days labels are re-read for tracking updates", "a whole number of days from 1 to 365", ge=1, le=365)
@@ -323,19 +376,39 @@ class ConnectorSettings(HubSettingsModel):
     http_retry_max_seconds: float = setting(300.0, "total time the retries of one request may take (0: no retries)", "seconds from 0 to 3600", ge=0, le=3600)
     http_requests_per_second: float = setting(0.0, "rate budget per vendor account (0: unlimited)", "a number from 0 (unlimited) to 1000", ge=0, le=1000)
     hubspot_base_url: BaseUrl = setting(None, "HubSpot CRM v3 base URL (unset: the sandbox)", "an http(s) URL without user:pw@, query or fragment")
-    hubspot_token: Secret = setting(None, "HubSpot private app access token", "the token as issued, one line", secret=True)
+    api_version_date: Day | None = setting(
+        None, "the date API versions are judged by (unset: today, UTC): set it to see what a later day refuses", "a date as YYYY-MM-DD"
+    )
+    hubspot_token: Secret = setting(None, "HubSpot private app access token (or use the OAuth refresh variables below)", "the token as issued, one line", secret=True)
+    hubspot_client_id: Annotated[str | None, BeforeValidator(strip_text)] = setting(None, "HubSpot OAuth app client id (with the secret and refresh token: 30-minute tokens, refreshed)", "the app's client id")
+    hubspot_client_secret: Secret = setting(None, "HubSpot OAuth app client secret", "the secret as issued, one line", secret=True)
+    hubspot_refresh_token: Secret = setting(None, "HubSpot OAuth refresh token of the installed app", "the refresh token as issued, one line", secret=True)
+    hubspot_token_url: TokenUrl = setting("https://api.hubapi.com/oauth/v1/token", "HubSpot OAuth token endpoint (the refresh grant is sent only here)", "an https URL (http only to localhost)")
     meta_base_url: BaseUrl = setting(None, "Meta Marketing API base URL (unset: the sandbox)", "an http(s) URL without user:pw@, query or fragment")
     meta_access_token: Secret = setting(None, "Meta Marketing API access token", "the token as issued, one line", secret=True)
+    meta_api_version: ApiVersionText = setting(None, "Meta Marketing API version (unset: the newest released one in connectors/versions.py)", "a live version like v27.0")
     meta_ad_account_ids: MetaAccounts = setting(None, "Meta ad accounts as a comma list", "a comma list of ad account ids like act_1001")
     google_ads_base_url: BaseUrl = setting(None, "Google Ads REST base URL (unset: the sandbox)", "an http(s) URL without user:pw@, query or fragment")
-    google_ads_access_token: Secret = setting(None, "Google Ads OAuth access token", "the token as issued, one line", secret=True)
+    google_ads_api_version: ApiVersionText = setting(None, "Google Ads API version (unset: the newest released one in connectors/versions.py)", "a live version like v26")
+    google_ads_access_token: Secret = setting(None, "Google Ads OAuth access token, used as is (about 1 h; prefer the refresh variables below)", "the token as issued, one line", secret=True)
+    google_ads_client_id: Annotated[str | None, BeforeValidator(strip_text)] = setting(None, "Google OAuth client id (with the secret and refresh token: tokens fetched and refreshed)", "the client id, e.g. 123-abc.apps.googleusercontent.com")
+    google_ads_client_secret: Secret = setting(None, "Google OAuth client secret", "the secret as issued, one line", secret=True)
+    google_ads_refresh_token: Secret = setting(None, "Google OAuth refresh token with the adwords scope", "the refresh token as issued, one line", secret=True)
+    google_ads_token_url: TokenUrl = setting("https://oauth2.googleapis.com/token", "Google OAuth2 token endpoint (the refresh grant is sent only here)", "an https URL (http only to localhost)")
     google_ads_developer_token: Secret = setting(None, "Google Ads developer token", "the token as issued, one line", secret=True)
     google_ads_customer_ids: GoogleCustomers = setting(None, "Google Ads customer ids as a comma list", "a comma list of 10-digit customer ids, e.g. 1234567890 or 123-456-7890")
     google_ads_login_customer_id: GoogleCustomer = setting(
         None, "Google Ads manager account the calls are made through, if any", "a 10-digit customer id, e.g. 1234567890 or 123-456-7890"
     )
     docusign_base_url: BaseUrl = setting(None, "DocuSign eSignature v2.1 base URL (unset: the sandbox)", "an http(s) URL without user:pw@, query or fragment")
-    docusign_access_token: Secret = setting(None, "DocuSign OAuth access token", "the token as issued, one line", secret=True)
+    docusign_access_token: Secret = setting(None, "DocuSign OAuth access token, used as is (1 h or 8 h; prefer the JWT or refresh variables below)", "the token as issued, one line", secret=True)
+    docusign_integration_key: Annotated[str | None, BeforeValidator(strip_text)] = setting(None, "DocuSign integration key (client id) for the JWT or refresh grant", "the integration key GUID")
+    docusign_user_id: Annotated[str | None, BeforeValidator(strip_text)] = setting(None, "DocuSign user id the JWT grant impersonates (consent given once)", "the user id GUID")
+    docusign_private_key: PemSecret = setting(None, "RSA private key of the integration key, PEM text (JWT grant)", "a PEM private key; newlines as is or written \\n", secret=True)
+    docusign_private_key_file: PemFile = setting(None, "file holding the RSA private key (JWT grant), instead of HUB_DOCUSIGN_PRIVATE_KEY", "a readable PEM file path")
+    docusign_client_secret: Secret = setting(None, "DocuSign integration secret key (refresh grant)", "the secret as issued, one line", secret=True)
+    docusign_refresh_token: Secret = setting(None, "DocuSign refresh token from the authorization code grant (8 h tokens)", "the refresh token as issued, one line", secret=True)
+    docusign_token_url: TokenUrl = setting("https://account.docusign.com/oauth/token", "DocuSign account server token endpoint (https://account-d.docusign.com/oauth/token for developer accounts)", "an https URL (http only to localhost)")
     # "The external account number (int) or account ID GUID" (eSignature v2.1 accountId parameter).
     docusign_account_id: Annotated[str | None, BeforeValidator(strip_text)] = setting(
         None, "DocuSign eSignature account id", "the account id GUID or the account number",
@@ -344,6 +417,15 @@ class ConnectorSettings(HubSettingsModel):
     shipstation_base_url: BaseUrl = setting(None, "ShipStation API v2 base URL (unset: the sandbox)", "an http(s) URL without user:pw@, query or fragment")
     shipstation_api_key: Secret = setting(None, "ShipStation v2 API key", "the key as issued, one line", secret=True)
     ecb_base_url: BaseUrl = setting(None, "ECB data API base URL (unset: the sandbox)", "an http(s) URL without user:pw@, query or fragment")
+
+    @field_validator("google_ads_api_version", "meta_api_version")
+    @classmethod
+    def _live_version(cls, version: str | None, info: ValidationInfo) -> str | None:
+        # Judged on HUB_API_VERSION_DATE (declared above, so already in info.data) or today.
+        if version is None:
+            return None
+        system = "google_ads" if info.field_name == "google_ads_api_version" else "meta"
+        return versions.check_version(system, version, info.data.get("api_version_date") or versions.today_utc())
 
     @field_validator("end_date")
     @classmethod
@@ -355,27 +437,70 @@ class ConnectorSettings(HubSettingsModel):
         return end
 
 
-# Per system: (credential name, settings field, what it is) for every credential it needs.
-_CREDENTIALS: dict[str, tuple[tuple[str, str, str], ...]] = {
-    "hubspot": (("token", "hubspot_token", "a private app access token"),),
-    "meta": (
-        ("access_token", "meta_access_token", "a Marketing API access token"),
-        ("ad_account_ids", "meta_ad_account_ids", "a comma list of ad account ids like act_1001"),
+# A credential: (its name, the settings fields any one of which holds it, what it is).
+Credential = tuple[str, tuple[str, ...], str]
+
+
+@dataclass(frozen=True)
+class CredentialForm:
+    """One way a system accepts credentials (a static token, an OAuth grant), with what it needs."""
+
+    name: str
+    needs: tuple[Credential, ...]
+
+
+def _form(name: str, *needs: tuple[str, str | tuple[str, ...], str]) -> CredentialForm:
+    return CredentialForm(name, tuple((n, (f,) if isinstance(f, str) else f, w) for n, f, w in needs))
+
+
+# Per system: the credential forms it accepts (exactly one must be complete) and the credentials
+# every form needs besides (account ids, the developer token).
+_FORMS: dict[str, tuple[CredentialForm, ...]] = {
+    "hubspot": (
+        _form("a private app token", ("token", "hubspot_token", "a private app access token")),
+        _form("an OAuth app's refresh grant", ("client_id", "hubspot_client_id", "the OAuth app's client id"),
+              ("client_secret", "hubspot_client_secret", "the OAuth app's client secret"),
+              ("refresh_token", "hubspot_refresh_token", "the installed app's refresh token")),
     ),
+    "meta": (_form("a long-lived or system user token", ("access_token", "meta_access_token", "a Marketing API access token")),),
     "google_ads": (
-        ("access_token", "google_ads_access_token", "an OAuth access token"),
-        ("developer_token", "google_ads_developer_token", "the developer token"),
-        ("customer_ids", "google_ads_customer_ids", "a comma list of customer ids"),
+        _form("an access token", ("access_token", "google_ads_access_token", "an OAuth access token")),
+        _form("the OAuth refresh grant", ("client_id", "google_ads_client_id", "the OAuth client id"),
+              ("client_secret", "google_ads_client_secret", "the OAuth client secret"),
+              ("refresh_token", "google_ads_refresh_token", "a refresh token with the adwords scope")),
     ),
     "docusign": (
-        ("access_token", "docusign_access_token", "an OAuth access token"),
-        ("account_id", "docusign_account_id", "the eSignature account id"),
+        _form("an access token", ("access_token", "docusign_access_token", "an OAuth access token")),
+        _form("the JWT grant", ("integration_key", "docusign_integration_key", "the integration key"),
+              ("user_id", "docusign_user_id", "the user id to impersonate"),
+              ("private_key", ("docusign_private_key", "docusign_private_key_file"), "the integration key's RSA private key")),
+        _form("the refresh grant", ("integration_key", "docusign_integration_key", "the integration key"),
+              ("client_secret", "docusign_client_secret", "the integration's secret key"),
+              ("refresh_token", "docusign_refresh_token", "a refresh token from the authorization code grant")),
     ),
-    "shipstation": (("api_key", "shipstation_api_key", "a ShipStation v2 API key"),),
-    "ecb": (),
+    "shipstation": (_form("an API key", ("api_key", "shipstation_api_key", "a ShipStation v2 API key")),),
+    "ecb": (_form("nothing"),),
+}
+_COMMON: dict[str, tuple[Credential, ...]] = {
+    "meta": (("ad_account_ids", ("meta_ad_account_ids",), "a comma list of ad account ids like act_1001"),),
+    "google_ads": (
+        ("developer_token", ("google_ads_developer_token",), "the developer token"),
+        ("customer_ids", ("google_ads_customer_ids",), "a comma list of customer ids"),
+    ),
+    "docusign": (("account_id", ("docusign_account_id",), "the eSignature account id"),),
 }
 # Credentials that are identifiers, not secrets: they may appear in logs and metadata.
-_NOT_SECRET = {"ad_account_ids", "customer_ids", "account_id"}
+_NOT_SECRET = {"ad_account_ids", "customer_ids", "account_id", "client_id", "integration_key", "user_id"}
+# How each vendor refers to fixing a refused grant (named in the AuthError a token endpoint causes).
+_GRANT_FIXES = {
+    "hubspot": "Reinstall the app (or check HUB_HUBSPOT_CLIENT_ID/_SECRET) and set HUB_HUBSPOT_REFRESH_TOKEN to the new refresh token",
+    "google_ads": "Create a new refresh token with the adwords scope for this client (a refresh token is revoked when the user "
+                  "withdraws access, the password changes for some scopes, or it goes unused for 6 months) and set "
+                  "HUB_GOOGLE_ADS_REFRESH_TOKEN; check HUB_GOOGLE_ADS_CLIENT_ID/_SECRET belong to the same client",
+    "docusign": "For the JWT grant check HUB_DOCUSIGN_INTEGRATION_KEY, HUB_DOCUSIGN_USER_ID and that the private key is "
+                "the one uploaded to the integration key, and grant consent once (consent_required); for the refresh "
+                "grant set HUB_DOCUSIGN_REFRESH_TOKEN to a new one",
+}
 
 
 def _var(field_name: str) -> str:
@@ -395,17 +520,16 @@ def _text(value: object) -> str:
 
 @dataclass(frozen=True)
 class SystemConfig:
-    """Where one vendor system lives and how to authenticate to it."""
+    """Where one vendor system lives, which API version it is called with, and how to authenticate."""
 
     system: str
     base_url: str
     credentials: Mapping[str, str] = field(repr=False)
     login_customer_id: str | None = None  # Google Ads manager account, when one is used
-
-    @property
-    def credential_vars(self) -> tuple[str, ...]:
-        """The environment variables holding this system's credentials (for error messages)."""
-        return tuple(_var(name) for _, name, _ in _CREDENTIALS[self.system])
+    api_version: str | None = None  # Google Ads and Meta only: the path's version
+    api_version_warning: str | None = None  # set when that version sunsets within versions.WARN_DAYS
+    credential_vars: tuple[str, ...] = ()  # the variables of the credential form in use (for errors)
+    tokens: TokenSource | None = field(default=None, repr=False, compare=False)  # the bearer token's source
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -472,7 +596,7 @@ class HubConfig:
 
     def system(self, system: str) -> SystemConfig:
         """The checked settings of one system; every missing variable is named with its fix."""
-        if system not in _CREDENTIALS:
+        if system not in _FORMS:
             raise ConfigError(f"unknown system {system!r}: expected one of {', '.join(SYSTEMS)}")
         s = self.settings or ConnectorSettings.from_env(self.env)
         var = f"HUB_{system.upper()}_BASE_URL"
@@ -480,20 +604,89 @@ class HubConfig:
         problems = []
         if not base_url:
             problems.append(f"{var} is not set: set it to the {system} API base URL")
+        form, form_problems = _credential_form(s, system)
+        problems += form_problems
+        needs = (*(form.needs if form else ()), *_COMMON.get(system, ()))
         credentials = {}
-        for name, field_name, what in _CREDENTIALS[system]:
-            value = _text(getattr(s, field_name))
+        for name, field_names, what in _COMMON.get(system, ()):
+            value = _credential(s, field_names)
             if not value:
-                problems.append(f"{_var(field_name)} is not set: set it to {what}")
+                problems.append(f"{_var(field_names[0])} is not set: set it to {what}")
             credentials[name] = value
         if problems:
             raise ConfigError(f"{system} is not configured: " + "; ".join(problems))
+        assert form is not None
+        credentials.update({name: _credential(s, field_names) for name, field_names, _ in form.needs})
+        version = warning = None
+        if system in versions.CALENDARS:
+            on = s.api_version_date or versions.today_utc()
+            version = getattr(s, f"{system}_api_version") or versions.default_version(system, on)
+            warning = versions.sunset_warning(system, version, on)
         return SystemConfig(
             system=system,
             base_url=base_url,
             credentials=credentials,
             login_customer_id=s.google_ads_login_customer_id if system == "google_ads" else None,
+            api_version=version,
+            api_version_warning=warning,
+            credential_vars=tuple(_var(f) for _, field_names, _ in needs for f in field_names),
+            tokens=self._token_source(system, s, credentials),
         )
+
+    def _token_source(self, system: str, s: ConnectorSettings, credentials: Mapping[str, str]) -> TokenSource | None:
+        """The bearer token's source: a grant when its credentials are set, the static token otherwise."""
+        from connectors import tokens
+
+        timeout = httpx.Timeout(self.connect_timeout_seconds, read=self.read_timeout_seconds)
+        fix = _GRANT_FIXES.get(system, "")
+
+        def grant_source(url: str, grant: tokens.Grant) -> TokenSource:
+            secrets = tuple(v for k, v in credentials.items() if k not in _NOT_SECRET and v)
+            return tokens.shared(
+                (system, url, *credentials.values()),
+                lambda: tokens.GrantToken(system, url, grant, secrets, timeout, self.retry_max_seconds),
+            )
+
+        if credentials.get("refresh_token"):
+            url = getattr(s, f"{system}_token_url")
+            client = credentials.get("client_id") or credentials["integration_key"]
+            grant = tokens.refresh_grant(client, credentials["client_secret"], credentials["refresh_token"], fix,
+                                         basic_auth=system == "docusign")
+            return grant_source(url, grant)
+        if credentials.get("private_key"):
+            grant = tokens.docusign_jwt_grant(credentials["integration_key"], credentials["user_id"],
+                                              credentials["private_key"], s.docusign_token_url, fix)
+            return grant_source(s.docusign_token_url, grant)
+        static = credentials.get("access_token") or credentials.get("token")
+        return StaticToken(static) if static else None
+
+
+def _credential(s: ConnectorSettings, field_names: tuple[str, ...]) -> str:
+    """The first of `field_names` that is set, as text; a key file's content rather than its path."""
+    for name in field_names:
+        value = getattr(s, name)
+        if isinstance(value, Path):
+            return value.read_text()
+        if value is not None:
+            return _text(value)
+    return ""
+
+
+def _credential_form(s: ConnectorSettings, system: str) -> tuple[CredentialForm | None, list[str]]:
+    """The one complete credential form of `system`, or the problems saying what to set."""
+    forms = _FORMS[system]
+    complete = [f for f in forms if all(_credential(s, names) for _, names, _ in f.needs)]
+    if len(complete) == 1:
+        return complete[0], []
+    if len(complete) > 1:
+        named = " and ".join(f"{f.name} ({', '.join(_var(n[0]) for _, n, _ in f.needs)})" for f in complete)
+        return None, [f"both {named} are set: unset the variables of the one you do not use"]
+    # The form the user began to fill in (the most variables set), else the first: the simplest.
+    form = max(forms, key=lambda f: sum(bool(_credential(s, names)) for _, names, _ in f.needs))
+    return None, [
+        f"{' or '.join(_var(n) for n in names)} is not set: set it to {what}"
+        for _, names, what in form.needs if not _credential(s, names)
+    ]
 
 
 def env_number(env: Mapping[str, str], var: str, default: N, parse: Callable[[str], N], kind: str) -> N:

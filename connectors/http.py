@@ -24,12 +24,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 import orjson
 
+from connectors.auth import Auth, meta_token_problem
 from connectors.budget import RateBudget, budget_for
 from connectors.config import HubConfig, SystemConfig
 from connectors.decoding import decode_page
 from connectors.errors import AuthError, BrokenPage, NotFoundError, RequestError, RetryExhausted, UnsafeLinkError
 from connectors.redaction import MASK, SECRET_PARAMS, Redactor, userinfo_password
 from connectors.retry import retry_after_seconds, retry_wait, should_retry
+from connectors.versions import refused_version
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +97,16 @@ def strip_secret_params(url: str) -> str:
     return url if len(kept) == len(query) else urlunsplit(parts._replace(query=urlencode(kept)))
 
 
+class VendorRefused(RequestError):
+    """A 4xx the vendor will not change its mind about; `status` and `body` let a connector read why
+    (e.g. Meta asking for less data, which the Meta connector answers by asking for less)."""
+
+    def __init__(self, message: str, status: int, body: bytes) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body
+
+
 @dataclass
 class RequestStats:
     """Counters for one stream's run (updated from every thread the stream fetches with)."""
@@ -144,7 +156,8 @@ class VendorClient:
         self.stats = stats or RequestStats()
         self.redactor = Redactor(system.secrets + userinfo_password(system.base_url))
         self._config = config
-        self._auth = dict(auth_headers)
+        # A live Auth reads the (possibly short-lived) token on every request; plain headers stay as given.
+        self._auth = auth_headers if isinstance(auth_headers, Auth) else dict(auth_headers)
         self._http = http
         self._origin = origin(system.base_url)
         self._prefix = urlsplit(system.base_url).path
@@ -155,6 +168,8 @@ class VendorClient:
         self._clock = clock
         self._sleep = sleep
         self._rng = rng
+        if system.api_version_warning:
+            log.warning("%s: %s", stream, system.api_version_warning)
 
     def url(self, path: str) -> str:
         """The absolute URL of a vendor path under the configured base URL."""
@@ -200,13 +215,14 @@ class VendorClient:
         """
         self.check_link(url)
         content = orjson.dumps(json) if json is not None else None
-        headers = dict(self._auth)
-        if content is not None:
-            headers["content-type"] = "application/json"
         started = self._clock()
         attempt = 0
+        refreshed = False
         while True:
             attempt += 1
+            headers, token = self._headers()
+            if content is not None:
+                headers["content-type"] = "application/json"
             self.stats.add(requests=1, waited=self._budget.acquire())
             status: int | None = None
             body = b""
@@ -233,6 +249,12 @@ class VendorClient:
                     return Response(status, reply_headers, body, final_url)
                 else:
                     problem = f"HTTP {status}"
+                    if status == 401 and not refreshed and isinstance(self._auth, Auth) and self._auth.refresh(token):
+                        # A short-lived token ran out mid-stream: fetch a new one and send again at once,
+                        # once per request (a second 401 means the credentials themselves are wrong).
+                        refreshed = True
+                        log.info("%s: %s answered 401; retrying with a fresh token", self.stream, self.redactor.url(final_url))
+                        continue
             self._raise_unless_retryable(method, final_url, status, body)
             reason = should_retry(status, body) or "dropped"
             asked = retry_after_seconds(reply_headers, time.time(), body) if status is not None else None
@@ -257,11 +279,23 @@ class VendorClient:
                 self.stream, attempt, method, self.redactor.url(final_url), wait, reason, problem,
             )
 
+    def _headers(self) -> tuple[dict[str, str], str | None]:
+        """The headers for the next attempt and the bearer token among them (to drop it after a 401)."""
+        if isinstance(self._auth, Auth):
+            return self._auth.current()
+        return dict(self._auth), None
+
     def _raise_unless_retryable(self, method: str, url: str, status: int | None, body: bytes) -> None:
         if status is None or should_retry(status, body):
             return
         where = f"{method} {self.redactor.url(url)}"
         snippet = self.redactor.text(body[:300].decode("utf-8", "replace"))
+        version_fix = refused_version(self.system.system, status, body)
+        if version_fix:
+            raise RequestError(f"{self.stream}: {where} answered HTTP {status}: {snippet}. {version_fix}")
+        token_problem = meta_token_problem(body) if self.system.system == "meta" else None
+        if token_problem:
+            raise AuthError(f"{self.stream}: {where} answered HTTP {status}. {token_problem}")
         if status in (401, 403):
             raise AuthError(
                 f"{self.stream}: {self.system.system} rejected the credentials (HTTP {status}) at "
@@ -271,4 +305,4 @@ class VendorClient:
             raise UnsafeLinkError(f"{self.stream}: {where} answered a redirect (HTTP {status}); redirects are not followed")
         if status == 404:
             raise NotFoundError(f"{self.stream}: {where} answered HTTP 404: {snippet}")
-        raise RequestError(f"{self.stream}: {where} answered HTTP {status}: {snippet}")
+        raise VendorRefused(f"{self.stream}: {where} answered HTTP {status}: {snippet}", status, body)

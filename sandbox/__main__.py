@@ -9,6 +9,7 @@ import orjson
 
 from sandbox.apis.faults import HELP as FAULTS_HELP
 from sandbox.world import DEFAULT_AS_OF, DEFAULT_SEED
+from sandbox.apis.common import META_MAX_ROWS
 from sandbox.world.scales import SCALES
 
 
@@ -35,6 +36,17 @@ def _parser() -> argparse.ArgumentParser:
                      help="the wait every throttling answer asks for, sent as given (hostile values too: 0, -5, nan, "
                           "inf, an HTTP date): Retry-After, X-RateLimit-Reset, Meta's estimated_time_to_regain_access "
                           "(seconds here), Google's retryDelay")
+    srv.add_argument("--version-date", type=date.fromisoformat, default=None,
+                     help="the date Google Ads and Meta API versions are judged by (default: today, UTC); a sunset or "
+                          "unreleased version gets the vendor's error")
+    srv.add_argument("--meta-max-rows", type=int, default=META_MAX_ROWS,
+                     help=f"Meta insights answer 'reduce the amount of data' (code 100, subcode 1487534) to a call "
+                          f"over this many rows (default {META_MAX_ROWS}; 0: never)")
+    srv.add_argument("--token-seconds", type=float, default=None,
+                     help="lifetime of issued OAuth tokens (default: each vendor's: Google 3599, HubSpot 1800, "
+                          "DocuSign 3600 JWT / 28800 refresh)")
+    srv.add_argument("--token-uses", type=int, default=None,
+                     help="an issued OAuth token expires after this many API calls (default: never)")
     tru = sub.add_parser("truth", help="print the ground truth JSON (CONTRACTS §5)")
     world_args(tru)
     tru.add_argument("--as-of", type=date.fromisoformat, default=DEFAULT_AS_OF)
@@ -55,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             sandbox = make_sandbox(args.seed, args.scale, args.as_of, args.faults, args.data_dir, args.slow_seconds,
-                                   args.retry_after)
+                                   args.retry_after, args.version_date, args.meta_max_rows, args.token_seconds,
+                                   args.token_uses)
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2

@@ -15,8 +15,9 @@ from pathlib import Path
 import httpx
 
 from sandbox.apis.app import build_app
-from sandbox.apis.common import DroppedConnection, Sandbox
+from sandbox.apis.common import META_MAX_ROWS, DroppedConnection, Sandbox
 from sandbox.apis.faults import parse_faults
+from sandbox.apis.oauth import TokenAuthority
 from sandbox.apis.world import World
 from sandbox.world import DEFAULT_AS_OF
 from sandbox.world.store import ensure_world
@@ -27,11 +28,14 @@ READY_TIMEOUT_S = 120.0  # generous: a first run may generate a medium world bef
 
 def make_sandbox(seed: int, scale: str, as_of: date | None = None, faults: str | None = None,
                  data_dir: Path | str | None = None, slow_seconds: float = 2.0,
-                 retry_after: str | None = None) -> Sandbox:
+                 retry_after: str | None = None, version_date: date | None = None,
+                 meta_max_rows: int = META_MAX_ROWS, token_seconds: float | None = None,
+                 token_uses: int | None = None) -> Sandbox:
     """The sandbox state for (seed, scale), generating the world store when missing."""
     plan = parse_faults(faults, seed)  # before generating: a typo should not cost a world build
     path = ensure_world(seed, scale, data_dir)
-    return Sandbox(World(path, as_of or DEFAULT_AS_OF), plan, slow_seconds, retry_after)
+    return Sandbox(World(path, as_of or DEFAULT_AS_OF), plan, slow_seconds, retry_after, version_date,
+                   meta_max_rows, TokenAuthority(token_seconds, token_uses))
 
 
 class _QuietDrops(logging.Filter):
@@ -81,7 +85,9 @@ class RunningSandbox:
 @contextmanager
 def running_sandbox(seed: int = 1, scale: str = "tiny", as_of: date | str | None = None,
                     faults: str | None = None, data_dir: Path | str | None = None,
-                    slow_seconds: float = 2.0, retry_after: str | None = None) -> Iterator[RunningSandbox]:
+                    slow_seconds: float = 2.0, retry_after: str | None = None,
+                    version_date: date | str | None = None, meta_max_rows: int | None = None,
+                    token_seconds: float | None = None, token_uses: int | None = None) -> Iterator[RunningSandbox]:
     """Start `python -m sandbox serve` on a free loopback port, wait for /_admin/health, stop it on exit."""
     ensure_world(seed, scale, data_dir)  # generate here so a failure shows its own traceback
     port = free_port()
@@ -95,6 +101,14 @@ def running_sandbox(seed: int = 1, scale: str = "tiny", as_of: date | str | None
         cmd += [f"--retry-after={retry_after}"]  # one argument: a value like -5 is not an option
     if data_dir is not None:
         cmd += ["--data-dir", str(data_dir)]
+    if version_date is not None:
+        cmd += ["--version-date", version_date.isoformat() if isinstance(version_date, date) else version_date]
+    if meta_max_rows is not None:
+        cmd += ["--meta-max-rows", str(meta_max_rows)]
+    if token_seconds is not None:
+        cmd += ["--token-seconds", str(token_seconds)]
+    if token_uses is not None:
+        cmd += ["--token-uses", str(token_uses)]
     process = subprocess.Popen(cmd, env=os.environ.copy())
     url = f"http://127.0.0.1:{port}"
     try:

@@ -10,8 +10,10 @@ from connectors.pagination import PageRequest
 from connectors.spec import Check, RecordShape, StreamSpec
 from connectors.windows import next_chunk_days, restatement_window
 
-API_VERSION = "v21"
-CHUNK_DAYS = 45  # the first ask: a nightly window (30 days + lag) in one answer
+# Conversions are counted back to the click for up to the conversion window, 1 to 90 days
+# (https://support.google.com/google-ads/answer/3123169), so a day's metrics.conversions change for
+# 90 days: HUB_GOOGLE_ADS_RESTATEMENT_DAYS defaults to 90.
+CHUNK_DAYS = 100  # the first ask: a nightly window (90 days + lag) in one answer
 # A searchStream answer is one landed page, which DuckDB stages whole (in about 13 times its
 # size) and reads only up to loading.MAX_PAGE_BYTES: each next ask covers as many days as keep
 # the answer near this size, so an account with many campaigns gets more, smaller answers.
@@ -33,7 +35,7 @@ def fetch_campaign_days(ctx: FetchContext) -> None:
         return None
     first, last = window
     for customer in ctx.system.ids("customer_ids"):
-        url = ctx.client.url(f"/{API_VERSION}/customers/{customer}/googleAds:searchStream")
+        url = ctx.client.url(f"/{ctx.system.api_version}/customers/{customer}/googleAds:searchStream")
         since, days = first, CHUNK_DAYS
         while since <= last:
             until = min(last, since + timedelta(days=days - 1))
@@ -53,7 +55,7 @@ STREAMS = (
         system="google_ads",
         description="Google Ads cost, impressions, clicks and conversions per campaign and day, per customer.",
         primary_key="`<customer.id>:<campaign.id>:<segments.date>`",
-        cursor_field="`segments.date`: the next run re-pulls from the highest day loaded minus the restatement window (HUB_GOOGLE_ADS_RESTATEMENT_DAYS, default 30)",
+        cursor_field="`segments.date`: the next run re-pulls from the highest day loaded minus the restatement window (HUB_GOOGLE_ADS_RESTATEMENT_DAYS, default 90: conversions are restated within the conversion window of up to 90 days)",
         shape=RecordShape(
             records_path="$[*].results[*]",
             pk_parts=("customer.id", "campaign.id", "segments.date"),

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 import dagster as dg
 import httpx
 
+from connectors import versions
 from connectors.config import HubConfig, env_number
 from connectors.errors import LoadError, RetryExhausted
 from connectors.ingest import ingest_stream
@@ -93,6 +94,7 @@ def build_ingest_asset(spec: StreamSpec) -> dg.AssetsDefinition:
 def _ingest(
     context: dg.AssetExecutionContext, spec: StreamSpec, config: HubConfig, thresholds: ThresholdsResource
 ) -> dg.MaterializeResult:
+    version = _api_version_metadata(context, spec, config)
     try:
         report = ingest_stream(spec.name, config, run_id=context.run_id, on_progress=context.log.info)
     except TRANSIENT_ERRORS as exc:
@@ -100,9 +102,24 @@ def _ingest(
         context.log.warning(f"{spec.name}: transient failure ({type(exc).__name__}), retrying in {wait}s")
         raise dg.RetryRequested(max_retries=INGEST_MAX_RETRIES, seconds_to_wait=wait) from exc
     return dg.MaterializeResult(
-        metadata=report_metadata(report.as_metadata()),
+        metadata={**report_metadata(report.as_metadata()), **version},
         check_results=[quarantine_check_result(QUARANTINE_CHECK, report.records, report.quarantined, thresholds.load())],
     )
+
+
+def _api_version_metadata(
+    context: dg.AssetExecutionContext, spec: StreamSpec, config: HubConfig
+) -> dict[str, dg.MetadataValue]:
+    """The API version a dated vendor is called with, warned about in the run's log and shown in the UI
+    when it sunsets within connectors.versions.WARN_DAYS."""
+    if spec.system not in versions.CALENDARS:
+        return {}
+    system = config.system(spec.system)  # a missing variable fails here as it would in ingest_stream
+    metadata = {"api_version": dg.MetadataValue.text(system.api_version or "")}
+    if system.api_version_warning:
+        context.log.warning(f"{spec.name}: {system.api_version_warning}")
+        metadata["api_version_warning"] = dg.MetadataValue.text(system.api_version_warning)
+    return metadata
 
 
 def ingest_retry_seconds(env: Mapping[str, str]) -> float:

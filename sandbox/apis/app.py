@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
-from sandbox.apis import docusign, ecb, google_ads, hubspot, meta, shipstation
+from sandbox.apis import docusign, ecb, google_ads, hubspot, meta, oauth, shipstation
 from sandbox.apis.common import Sandbox, json_response
 
 PREFIXES = {"/hubspot": hubspot, "/meta": meta, "/google-ads": google_ads, "/docusign": docusign,
@@ -32,7 +32,8 @@ def _admin_routes(sandbox: Sandbox) -> list[Route]:
         counts: dict[str, dict[str, int]] = {}
         for (vendor, path), n in sorted(sandbox.stats.items()):
             counts.setdefault(vendor, {})[path] = n
-        return json_response({"requests": counts, "total": sum(sandbox.stats.values())})
+        return json_response({"requests": counts, "total": sum(sandbox.stats.values()),
+                              "tokens_issued": dict(sandbox.tokens.grants)})
 
     return [Route("/_admin/health", health), Route("/_admin/clock", clock, methods=["GET", "POST"]),
             Route("/_admin/stats", stats)]
@@ -40,5 +41,9 @@ def _admin_routes(sandbox: Sandbox) -> list[Route]:
 
 def build_app(sandbox: Sandbox) -> Starlette:
     """The ASGI app serving `sandbox`."""
+    # The token endpoints come first: /hubspot/oauth must not fall into the /hubspot mount.
+    token_mounts = [Mount("/google-oauth", routes=oauth.google_routes(sandbox.tokens)),
+                    Mount("/docusign-account", routes=oauth.docusign_routes(sandbox.tokens)),
+                    Mount("/hubspot/oauth", routes=oauth.hubspot_routes(sandbox.tokens))]
     mounts = [Mount(prefix, routes=module.routes(sandbox)) for prefix, module in PREFIXES.items()]
-    return Starlette(routes=[*_admin_routes(sandbox), *mounts])
+    return Starlette(routes=[*_admin_routes(sandbox), *token_mounts, *mounts])

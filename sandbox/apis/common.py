@@ -2,6 +2,7 @@
 
 import asyncio
 import threading
+from datetime import date
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,10 +13,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from sandbox.apis.oauth import TokenAuthority
 from sandbox.apis.faults import BODY_FAULTS, LINK_FAULTS, PAGE_FAULTS, RECORD_FAULTS, REQUEST_FAULTS, FaultPlan
 from sandbox.apis.world import World
 
 JSON = "application/json"
+# Meta's insights refuse a call with more rows than this ("reduce the amount of data"): low enough
+# that a first load of a year meets it, so the connector's halving runs by default.
+META_MAX_ROWS = 2000
 
 
 @dataclass
@@ -26,6 +31,9 @@ class Sandbox:
     faults: FaultPlan
     slow_seconds: float = 2.0
     retry_after: str | None = None  # when set, every throttling answer asks for this wait (hostile values too)
+    version_date: date | None = None  # the date API versions are judged by (None: today, UTC)
+    meta_max_rows: int = META_MAX_ROWS  # Meta answers "reduce the amount of data" above this many rows per call (0: never)
+    tokens: TokenAuthority = field(default_factory=TokenAuthority)  # short-lived tokens from the token endpoints
     stats: Counter = field(default_factory=Counter)  # (vendor, concrete path) -> requests
     calls: Counter = field(default_factory=Counter)  # (vendor, route template) -> requests
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -161,6 +169,9 @@ def endpoint(sandbox: Sandbox, vendor: str, path: str, methods: list[str], handl
 
     async def run(request: Request) -> Response:
         sandbox.count(vendor, path, path if per_record else "/" + request.url.path.split("/", 2)[2])
+        denied = sandbox.tokens.admit(vendor, request)  # an issued token stands for the static one, or is expired
+        if denied is not None:
+            return denied
         call = Call(request, sandbox, vendor, path, await request.body())
         denied = auth(call)
         if denied is not None:

@@ -1,4 +1,4 @@
-"""Google Ads REST: POST /v21/customers/{id}/googleAds:searchStream with a GAQL subset."""
+"""Google Ads REST: POST /vNN/customers/{id}/googleAds:searchStream with a GAQL subset."""
 
 import re
 import secrets
@@ -8,6 +8,7 @@ import orjson
 from starlette.responses import Response
 from starlette.routing import Route
 
+from sandbox.apis import versions
 from sandbox.apis.common import Call, Sandbox, endpoint, json_response
 from sandbox.credentials import GOOGLE_ADS_CUSTOMERS, SANDBOX_CREDENTIALS
 
@@ -141,6 +142,6 @@ def search_stream(call: Call) -> Response:
 
 
 def routes(sandbox: Sandbox) -> list[Route]:
-    """The Google Ads route (mounted under /google-ads); any API version vNN is accepted."""
+    """The Google Ads route (mounted under /google-ads); a version the calendar does not list as live is refused."""
     return [endpoint(sandbox, "google_ads", "/{version}/customers/{customer}/googleAds:searchStream", ["POST"],
-                     search_stream, check_auth, fault_response)]
+                     search_stream, lambda call: versions.refuse(call, "google_ads") or check_auth(call), fault_response)]

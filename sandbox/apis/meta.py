@@ -1,4 +1,4 @@
-"""Meta Marketing API: GET /v21.0/act_{id}/insights at campaign level, one row per day."""
+"""Meta Marketing API: GET /vNN.0/act_{id}/insights at campaign level, one row per day."""
 
 import base64
 import json
@@ -10,11 +10,13 @@ from starlette.datastructures import URL
 from starlette.responses import Response
 from starlette.routing import Route
 
+from sandbox.apis import versions
 from sandbox.apis.common import Call, Sandbox, endpoint, json_response
 from sandbox.credentials import META_AD_ACCOUNTS, SANDBOX_CREDENTIALS
 
 ALWAYS = ("date_start", "date_stop")
 DEFAULT_FIELDS = ("impressions", "spend")
+EXPIRED_TOKEN = "sandbox-meta-expired-token"  # answered as Meta answers an expired token (190/463)
 PRESET_DAYS = {"yesterday": 1, "last_7d": 7, "last_14d": 14, "last_28d": 28, "last_30d": 30, "last_90d": 90,
                "maximum": 37 * 31}
 
@@ -35,6 +37,10 @@ def check_auth(call: Call) -> Response | None:
     token = _token(call)
     if not token:
         return error(400, 104, "An access token is required to request this resource.")
+    if token == EXPIRED_TOKEN:
+        # Code 190 with subcode 463, as HTTP 400: https://developers.facebook.com/docs/graph-api/guides/error-handling/
+        return error(400, 190, "Error validating access token: Session has expired on Monday, 07-Dec-26 10:00:00 PST. "
+                     "The current time is Monday, 07-Dec-26 11:00:00 PST.", error_subcode=463)
     if token != SANDBOX_CREDENTIALS["meta"]["access_token"]:
         return error(401, 190, "Invalid OAuth access token - Cannot parse access token")
     if f"act_{call.request.path_params['account']}" not in META_AD_ACCOUNTS:
@@ -101,11 +107,16 @@ def insights(call: Call) -> Response:
         return error(400, 100, f"(#100) Invalid parameter: {exc}", kind="OAuthException")
     fields = [f for f in p.get("fields", ",".join(DEFAULT_FIELDS)).split(",") if f]
     where, params = "event_date between ? and ?", [since, until]
+    scope = f"act_{call.request.path_params['account']}"
+    if not after and call.sandbox.meta_max_rows and call.world.count("meta/insights", scope, where, params) > call.sandbox.meta_max_rows:
+        # "Data per call limits": too many rows for one call, code 100 subcode 1487534; Meta's advice
+        # is a shorter date range (https://developers.facebook.com/docs/marketing-api/insights/best-practices/).
+        return error(400, 100, "Please reduce the amount of data you're asking for, then retry your request",
+                     kind="OAuthException", error_subcode=1487534, is_transient=False)
     if after:
         op = ">=" if call.page_fault() else ">"
         where += f" and (event_date, id) {op} (?, ?)"
         params += list(after)
-    scope = f"act_{call.request.path_params['account']}"
     rows = call.world.query("meta/insights", scope, where, params, order="event_date, id", limit=limit + 1,
                             columns="event_date, id, payload")
     data = []
@@ -139,5 +150,6 @@ def _hostile(call: Call, url: URL) -> str:
 
 
 def routes(sandbox: Sandbox) -> list[Route]:
-    """The Meta routes (mounted under /meta); any Graph version v17.0 and later is accepted."""
-    return [endpoint(sandbox, "meta", "/{version}/act_{account}/insights", ["GET"], insights, check_auth, fault_response)]
+    """The Meta routes (mounted under /meta); a version the calendar does not list as live is refused."""
+    return [endpoint(sandbox, "meta", "/{version}/act_{account}/insights", ["GET"], insights,
+                     lambda call: versions.refuse(call, "meta") or check_auth(call), fault_response)]
