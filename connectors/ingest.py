@@ -35,7 +35,7 @@ from connectors.landing import (
     stream_dir,
 )
 from connectors.staging import PagePipeline, remove_stage, stage_pages
-from connectors.loading import LoadCounts, load_pages, read_cursor
+from connectors.loading import LoadCounts, cursor_limit, load_pages, read_cursor
 from connectors.spec import StreamSpec
 from connectors.streams import STREAMS
 
@@ -184,7 +184,8 @@ def _load(
             con.begin()
             try:
                 cursor_before = read_cursor(con, spec.name)
-                counts = load_pages(con, spec, batches, run_id, cursor_before, explicit_cursor)
+                counts = load_pages(con, spec, batches, run_id, cursor_before, explicit_cursor,
+                                    cursor_limit(config.end_date))
                 _quarantine_pages(con, spec.name, run_id, damaged)
                 report = _report(spec.name, pages, counts, stats, cursor_before, time.monotonic() - started, root,
                                  len(damaged))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import duckdb
@@ -37,6 +38,12 @@ MAX_PAGE_BYTES = 16 << 20
 # WAL, 0.93 s to commit and 0.49 s to close). Past a 1 MB threshold DuckDB checkpoints in the
 # commit instead of writing the WAL: 0.71 s in all; labels 0.59 -> 0.34 s.
 MISSING_ID = "missing id"  # the quarantine reason of a record without (part of) its primary key
+FUTURE_CURSOR = "cursor in the future"  # the quarantine reason of a record modified after now plus the skew
+# How far a vendor's clock may run ahead of ours: records dated later are quarantined, never the
+# cursor (one record stamped in year 9229 would otherwise stop its stream for good). Ten minutes
+# covers clocks kept by NTP many times over and is far below any overlap or restatement window.
+CURSOR_SKEW = timedelta(minutes=10)
+_SKEW_TEXT = f"{CURSOR_SKEW.seconds // 60} minutes"  # the reason stays the same from night to night: quarantined once
 LOAD_SETTINGS = (
     "set memory_limit = '64MB'; set threads = 1; set force_compression = 'zstd'; set checkpoint_threshold = '1MB'"
 )
@@ -150,6 +157,27 @@ def stage_sql(shape: RecordShape, files: Sequence[str]) -> str:
     )
 
 
+def cursor_limit(end_date: date | None, now: datetime | None = None) -> str:
+    """The latest cursor value a load accepts: now plus CURSOR_SKEW, in UTC.
+
+    A run told to look at a later day than today (HUB_END_DATE, e.g. the sandbox's clock) takes the
+    end of that day as its now. Taken when the load starts: every page was fetched before it.
+    """
+    moment = now or datetime.now(timezone.utc)
+    if end_date is not None:
+        moment = max(moment, datetime.combine(end_date + timedelta(days=1), time(), timezone.utc))
+    return (moment + CURSOR_SKEW).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _future_reason(limit: str) -> str:
+    """SQL for a staged row's reason with one for a cursor beyond `limit` added (a cursor that is
+    not a time is left to the stream's checks)."""
+    return (
+        f"coalesce(_reason, case when try_cast(_cursor as timestamptz) > {_quote(limit)}::timestamptz then "
+        f"{_quote(f'{FUTURE_CURSOR}: ')} || _cursor || {_quote(f' is later than now plus {_SKEW_TEXT} (the clock skew allowed); it does not move the cursor')} end)"
+    )
+
+
 # The staged rows of a stream without pages (same columns as stage_sql, no rows).
 NO_STAGED_ROWS = (
     "select null::varchar as _pk, null::varchar as _scope, null::varchar as _cursor, null::json as _record, "
@@ -164,13 +192,18 @@ def load_pages(
     run_id: str,
     cursor_before: str | None,
     explicit_cursor: str | None,
+    limit: str | None = None,
 ) -> LoadCounts:
-    """Quarantine and merge one stream's staged batches (staging.py); the caller owns the transaction."""
+    """Quarantine and merge one stream's staged batches (staging.py); the caller owns the transaction.
+
+    A record whose cursor lies beyond `limit` (cursor_limit) is quarantined and holds no cursor."""
     table = f"raw.{spec.name}"
     con.execute(LOAD_SETTINGS)  # the connection is the load's own (warehouse.connect opens one per use)
     _ensure_raw_table(con, table)
     # A view: the Parquet batches are read where needed, never copied into another table first.
     staged = f"select * from read_parquet({_files_sql([str(b) for b in batches])})" if batches else NO_STAGED_ROWS
+    if limit is not None:
+        staged = f"select * replace ({_future_reason(limit)} as _reason) from ({staged})"
     con.execute(f"create or replace temp view _stage as {staged}")
     con.execute(
         "insert into raw._quarantine select ?, s._pk, s._reason, s._record, ?, now() at time zone 'UTC' "

@@ -2,7 +2,9 @@
 
 Labels carry no modified time, so the labels stream re-pulls every label created within the
 tracking window (HUB_SHIPSTATION_TRACKING_WINDOW_DAYS, default 60) before its newest one, and the
-tracking stream asks `/track` only for delivered labels whose delivery it has not stored yet.
+tracking stream asks `/track` only for delivered labels whose delivery it has not stored yet. A
+label whose `/track` the vendor refuses (404 or 400, https://docs.shipstation.com/tracking and the
+v2 spec's responses for that path) is quarantined and asked again on a back-off (retries.py).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
+from connectors import retries
+from connectors.errors import NotFoundError, RequestError
 from connectors.fetching import FetchContext
 from connectors.pages import NumberedPage
 from connectors.pagination import PageNumberPaginator, PageRequest
@@ -26,10 +30,13 @@ DELIVERED = "DE"
 
 
 def fetch_shipments(ctx: FetchContext) -> None:
-    """Shipments modified at or after the cursor (all of them on the first run)."""
+    """Shipments modified at or after the cursor minus the overlap (HUB_SHIPSTATION_OVERLAP_MINUTES);
+    all of them on the first run. The overlap catches a shipment saved with a modified time just
+    before the newest one seen but listed only after it; the load merges the copies away."""
     params: dict[str, object] = {"sort_by": "modified_at", "sort_dir": "asc", "page_size": PAGE_SIZE, "page": 1}
     if ctx.cursor_before:
-        params["modified_at_start"] = overlap_start(ctx.cursor_before, 0, ctx.config.start_date)
+        params["modified_at_start"] = overlap_start(
+            ctx.cursor_before, ctx.config.shipstation_overlap_minutes, ctx.config.start_date)
     first = PageRequest("GET", ctx.client.url("/v2/shipments"), params)
     for _ in ctx.land_pages("", first, PageNumberPaginator("shipments"), NumberedPage("shipments")):
         pass
@@ -49,31 +56,48 @@ def fetch_labels(ctx: FetchContext) -> None:
 
 
 def fetch_tracking(ctx: FetchContext) -> None:
-    """`/v2/labels/{id}/track` for each delivered label not yet tracked as delivered."""
+    """`/v2/labels/{id}/track` for each delivered label not yet tracked as delivered, except labels
+    refused before whose next attempt (raw._retries) is after this night's day."""
     if not ctx.table_exists("shipstation__labels"):
         return None
+    day = ctx.last_date
+    before = retries.waiting(ctx.config.warehouse_path, ctx.spec.name)
     delivered_labels = "select _pk from raw.shipstation__labels where _record->>'tracking_status' = 'delivered'"
+    params: list[object] = []
+    if before is not None:
+        delivered_labels += retries.NOT_DUE_SQL
+        params += [ctx.spec.name, day]
+    before = before or {}
     if ctx.table_exists("shipstation__tracking"):
         delivered_labels += (
             " and _pk not in (select _pk from raw.shipstation__tracking where _record->>'status_code' = ?)"
         )
-        params = [DELIVERED]
-    else:
-        params = []
+        params.append(DELIVERED)
     with ctx.query_rows(delivered_labels + " order by _pk", params) as labels:
-        _track_each(ctx, (label_id for (label_id,) in labels))
+        refused, answered = _track_each(ctx, (label_id for (label_id,) in labels), before)
+    # the run id names the landing folder: landing/<run_id>/<system>/<stream>
+    run_id = ctx.pipeline.lander.root.parents[1].name
+    retries.record_outcomes(ctx.config.warehouse_path, ctx.spec.name, run_id, day, before, refused, answered)
+    if refused:
+        ctx.on_progress(f"{ctx.spec.name}: {len(refused)} labels' tracking refused by the vendor, quarantined "
+                        f"and asked again on a back-off (raw._retries)")
     return None
 
 
-def _track_each(ctx: FetchContext, label_ids: Iterator[str]) -> None:
-    """`/track` for each label, TRACK_CONCURRENCY at a time, all under the account's rate budget.
+def _track_each(ctx: FetchContext, label_ids: Iterator[str],
+                before: dict[str, int]) -> tuple[list[retries.RecordError], list[str]]:
+    """`/track` for each label, TRACK_CONCURRENCY at a time, all under the account's rate budget;
+    (labels refused, labels answered that were refused before).
 
     Plain threads taking the next id in turn, not an executor: a future per label woke the
     waiting thread once per label (20k labels: 14.0-16.2 CPU s with an executor, 12.5-14.8 without).
-    The first failure stops the others after their request under way and is raised here.
+    A 404 or 400 for one label is that label's refusal; any other failure stops the others after
+    their request under way and is raised here.
     """
     lock = threading.Lock()
     failures: list[BaseException] = []
+    refused: list[retries.RecordError] = []
+    answered: list[str] = []
 
     def work() -> None:
         while not failures:
@@ -84,6 +108,12 @@ def _track_each(ctx: FetchContext, label_ids: Iterator[str]) -> None:
             try:
                 response = ctx.client.send("GET", ctx.client.url(f"/v2/labels/{label_id}/track"))
                 ctx.land("", response, 1, key=label_id)
+                if label_id in before:
+                    with lock:
+                        answered.append(label_id)
+            except (NotFoundError, RequestError) as exc:  # this label only: the vendor has no tracking for it
+                with lock:
+                    refused.append(retries.RecordError(label_id, str(exc)))
             except BaseException as exc:  # raised in the caller's thread below
                 failures.append(exc)
 
@@ -94,6 +124,7 @@ def _track_each(ctx: FetchContext, label_ids: Iterator[str]) -> None:
         thread.join()
     if failures:
         raise failures[0]
+    return refused, answered
 
 
 STREAMS = (
