@@ -27,6 +27,7 @@ select
     lines.sku,
     shipments.ship_date,
     delivered.delivered_date,
+    coalesce(delivered.is_delivery_date_unknown, false) as is_delivery_date_unknown,
     items.shipped_quantity,
     lines.unit_price,
     lines.currency_code,

@@ -10,6 +10,7 @@ select
     ship_date,
     {{ month_of('ship_date') }} as ship_month,
     delivered_date,
+    is_delivery_date_unknown,
     shipped_quantity,
     unit_price,
     currency_code,

@@ -7,6 +7,7 @@ select
     shipments.ship_date,
     {{ month_of('shipments.ship_date') }} as ship_month,
     delivered.delivered_date,
+    coalesce(delivered.is_delivery_date_unknown, false) as is_delivery_date_unknown,
     contracts.contract_number is not null as has_contract,
     shipments.is_counted and contracts.contract_number is null as is_orphan,
     coalesce(contracts.channel, 'unattributed') as channel,
