@@ -48,7 +48,8 @@
     table; else the new rows into a temporary table, a schema check, delete + insert, all in one
     statement. Any difference of column names, order or types between the new rows and the table
     fails the build (on_schema_change 'fail' for every incremental model): it needs a
-    `--full-refresh`, as a changed model always did here. -#}
+    `--full-refresh`, as a changed model always did here; except a model configured
+    `rebuild_on_schema_change` (staging), which is rebuilt from empty (hub_rebuild_from_empty). -#}
 {% materialization incremental, adapter='duckdb' %}
   {%- set existing_relation = load_cached_relation(this) -%}
   {%- set target_relation = this.incorporate(type='table') -%}
@@ -64,8 +65,13 @@
   {{ run_hooks(pre_hooks, inside_transaction=False) }}
   {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
+  {%- set rebuild = not full_refresh and config.get('rebuild_on_schema_change')
+      and hub_columns_changed(target_relation, compiled_code) -%}
+
   {% if full_refresh %}
     {{ hub_replace_table(existing_relation, target_relation, compiled_code) }}
+  {% elif rebuild %}
+    {{ hub_rebuild_from_empty(target_relation, compiled_code) }}
   {% else %}
     {%- set temp_relation = make_temp_relation(target_relation) -%}
     {%- set key_list = keys | join(', ') -%}
@@ -96,6 +102,39 @@
 
   {{ return({'relations': [target_relation]}) }}
 {% endmaterialization %}
+
+
+{#- Whether the model's select yields other columns (names, order, types) than its table holds:
+    one statement that binds the select without running it (DuckDB's DESCRIBE). -#}
+{% macro hub_columns_changed(target_relation, compiled_code) %}
+  {%- set compared = run_query(
+    "select (select list(column_name || ' ' || column_type) from (describe (" ~ compiled_code ~ ")))"
+    ~ " is distinct from (select list(column_name || ' ' || data_type order by column_index)"
+    ~ " from duckdb_columns() where database_name = '" ~ target_relation.database ~ "'"
+    ~ " and schema_name = '" ~ target_relation.schema ~ "'"
+    ~ " and table_name = '" ~ target_relation.identifier ~ "')"
+  ) -%}
+  {{ return(compared.rows[0][0]) }}
+{% endmacro %}
+
+
+{#- A model whose select reads every row once its own table is empty (the staging models: their
+    watermark is the table's latest `_loaded_at`) is rebuilt in place when its columns changed:
+    emptied, selected again in full, replaced, in one transaction. A nightly on an existing
+    warehouse then needs no `--full-refresh` after a release that changed staging columns. -#}
+{% macro hub_rebuild_from_empty(target_relation, compiled_code) %}
+  {%- set temp_relation = make_temp_relation(target_relation) -%}
+  {% do log(model.name ~ ": its columns changed; rebuilt from the raw tables", info=True) %}
+  {% call statement('main') -%}
+    delete from {{ target_relation }};
+    create temporary table {{ temp_relation }} as (
+      {{ compiled_code }}
+    );
+    drop table {{ target_relation }};
+    create table {{ target_relation }} as select * from {{ temp_relation }};
+    drop table {{ temp_relation }};
+  {%- endcall %}
+{% endmacro %}
 
 
 {#- A data test: dbt's own, without a transaction around its one select (a BEGIN is a statement
