@@ -1,4 +1,9 @@
-"""Ground truth (CONTRACTS §5) computed in plain Python from the generator's own model, never from SQL."""
+"""Ground truth (CONTRACTS §5) computed in plain Python from the generator's own model, never from SQL.
+
+Deletions follow HubSpot: a contact archived before the clock is no lead and leaves its deals; one
+merged away before the clock is no lead either, its deals now belong to the survivor (counted once);
+a deal archived before the clock counts nowhere (the world deletes only deals with no envelope).
+"""
 
 from bisect import bisect_right
 from collections import defaultdict
@@ -68,7 +73,8 @@ def compute_truth(seed: int, scale: str, as_of: date | str, currency: str = "EUR
 
     rows: dict[tuple[str, str], dict] = defaultdict(lambda: {k: Decimal(0) for k in MONEY} | {k: 0 for k in COUNTS})
     names: dict[str, set[str]] = {"meta": set(), "google_ads": set()}
-    contact_key: dict[str, tuple[int, int, str]] = {}
+    contact_key: dict[str, tuple[int, int, str]] = {}  # live contacts only
+    merged: dict[str, str] = {}  # contact merged away -> the contact it was merged into
     contracts: dict[str, _Contract] = {}
     counted: list[_Counted] = []
 
@@ -90,16 +96,19 @@ def compute_truth(seed: int, scale: str, as_of: date | str, currency: str = "EUR
                 names[c.platform].add(c.name)
                 rows[(_month(item.day), c.platform)]["spend"] += convert(figures[0], c.currency, item.day)
         elif isinstance(item, Contact):
-            if item.created < clock:
+            if item.merged_into is not None and item.merged_into[0] < clock:
+                merged[item.id] = item.merged_into[1]  # counted once, as the survivor
+            elif item.created < clock and not (item.archived is not None and item.archived < clock):
                 channel = CHANNEL_MAP.get(item.utm_source or "", "unattributed")
                 if channel in names and item.utm_campaign not in names[channel]:
                     channel = "unattributed"
                 contact_key[item.id] = (item.created, int(item.id), channel)
                 rows[(_month(item.created // DAY), channel)]["leads"] += 1
         elif isinstance(item, Deal):
-            if item.created >= clock:
-                continue
-            keys = [contact_key[c] for c in item.contact_ids if c in contact_key]
+            if item.created >= clock or (item.archived is not None and item.archived < clock):
+                continue  # a deleted deal counts nowhere (the world deletes none with an envelope)
+            resolved = (merged.get(c, c) for c in item.contact_ids)
+            keys = [contact_key[c] for c in resolved if c in contact_key]
             channel = min(keys)[2] if keys else "unattributed"
             rows[(_month(item.created // DAY), channel)]["deals"] += 1
             for env in item.envelopes:

@@ -48,6 +48,13 @@ STAGES = ["appointmentscheduled", "qualifiedtobuy", "presentationscheduled", "de
 ENVELOPE_CYCLE = ["completed", "declined", "completed", "voided", "completed", "sent", "completed", "delivered"]
 ORPHANED_CONTRACT = 2  # index among won deals (a completed one in ENVELOPE_CYCLE)
 SCENARIO_CYCLE = ["full", "split", "partial", "late", "cancelled", "over", "pending", "unshipped"]
+# Deletions and merges (HubSpot archives, contact merges): shares per record, and the first index
+# each may touch, so the forced early cases above (attribution ties, envelope cycle) stay as they are.
+CONTACT_MERGE_SHARE = 0.02
+CONTACT_ARCHIVE_SHARE = 0.02
+COMPANY_ARCHIVE_SHARE = 0.05
+DEAL_ARCHIVE_SHARE = 0.08  # of deals that never reach an envelope (a signed contract is never deleted)
+FIRST_FATED = 8
 ECB_HOLIDAYS = {date(2025, 12, 25), date(2025, 12, 26), date(2026, 1, 1), date(2026, 4, 3), date(2026, 4, 6),
                 date(2026, 5, 1), date(2026, 12, 25), date(2026, 12, 26), date(2027, 1, 1)}
 
@@ -191,6 +198,8 @@ def iter_contacts(seed: int, scale: Scale, campaigns: list[Campaign], times: arr
     google_active = _active_by_day(campaigns, "google_ads")
     meta_names = [c.name for c in campaigns if c.platform == "meta"]
     google_names = [c.name for c in campaigns if c.platform == "google_ads"]
+    fates = _rng(seed, "contact-fates")  # its own stream: deletions never move anything else
+    absorbing: tuple[int, str] | None = None
     for i, t in enumerate(times):
         day = t // DAY
         if i < len(FORCED_UTM):
@@ -207,8 +216,34 @@ def iter_contacts(seed: int, scale: Scale, campaigns: list[Campaign], times: arr
         versions = [(t, "lead")]
         if rng.random() < 0.3:
             versions.append((t + rng.randrange(DAY, 40 * DAY), "marketingqualifiedlead"))
-        yield Contact(i, str(cid), t, first, last, f"{first.lower()}.{last.lower()}.{cid}@example.com",
-                      source, campaign, versions)
+        contact = Contact(i, str(cid), t, first, last, f"{first.lower()}.{last.lower()}.{cid}@example.com",
+                          source, campaign, versions)
+        absorbing = _contact_fate(fates, contact, times, absorbing)
+        yield contact
+
+
+def _contact_fate(rng: random.Random, c: Contact, times: array, absorbing: tuple[int, str] | None,
+                  ) -> tuple[int, str] | None:
+    """Archive `c`, or merge it into the next contact (returned so that one records it), or neither.
+
+    A contact that absorbs another is neither archived nor merged itself, so merges never chain.
+    Versions after the end are dropped: nothing changes a record that no longer exists.
+    """
+    if absorbing is not None:
+        c.absorbed.append(absorbing)
+        return None
+    r = rng.random()
+    if c.index < FIRST_FATED or c.index + 1 >= len(times):
+        return None
+    if r < CONTACT_MERGE_SHARE:
+        at = max(times[c.index + 1], c.created) + rng.randrange(HOUR, 20 * DAY)
+        c.merged_into = (at, str(CONTACT_ID_BASE + c.index + 1))
+        c.versions = [v for v in c.versions if v[0] < at]
+        return (at, c.id)
+    if r < CONTACT_MERGE_SHARE + CONTACT_ARCHIVE_SHARE:
+        c.archived = c.created + rng.randrange(2 * DAY, 60 * DAY)
+        c.versions = [v for v in c.versions if v[0] < c.archived]
+    return None
 
 
 def contact_times(seed: int, scale: Scale) -> array:
@@ -218,16 +253,24 @@ def contact_times(seed: int, scale: Scale) -> array:
     return times
 
 
-def iter_companies(seed: int, scale: Scale, times: array, countries: list[str]) -> Iterator[Company]:
-    """Customer companies; `countries` receives each company's country (the deals need it)."""
+def iter_companies(seed: int, scale: Scale, times: array, countries: list[str],
+                   archived: list[int | None] | None = None) -> Iterator[Company]:
+    """Customer companies; `countries` (and `archived`, when given) receive each company's country and
+    deletion time (the deals need them)."""
     rng = _rng(seed, "companies")
+    fates = _rng(seed, "company-fates")
     country_list = sorted(CITIES)
     for i, t in enumerate(times):
         country = country_list[rng.randrange(len(country_list))]
         countries.append(country)
         word = COMPANY_WORDS[rng.randrange(len(COMPANY_WORDS))]
         name = f"{word} {LAST_NAMES[rng.randrange(len(LAST_NAMES))]} {COMPANY_SUFFIX[rng.randrange(len(COMPANY_SUFFIX))]}"
-        yield Company(str(COMPANY_ID_BASE + i), t, name, f"{word.lower()}{i}.example.{country.lower()}", country)
+        company = Company(str(COMPANY_ID_BASE + i), t, name, f"{word.lower()}{i}.example.{country.lower()}", country)
+        if fates.random() < COMPANY_ARCHIVE_SHARE or i == FIRST_FATED // 2:  # i: every scale holds one
+            company.archived = t + fates.randrange(DAY, 120 * DAY)
+        if archived is not None:
+            archived.append(company.archived)
+        yield company
 
 
 def _after(t: int, rng: random.Random, lo_hours: float, hi_hours: float) -> int:
@@ -346,9 +389,14 @@ def _make_shipment(rng: random.Random, ids: _Ids, order_id: str, items: list[tup
 
 
 def iter_deals(seed: int, scale: Scale, contact_t: array, company_t: array,
-               company_country: list[str]) -> Iterator[Deal]:
-    """Deals with their line items, envelopes (won deals) and shipments (completed contracts)."""
+               company_country: list[str], company_archived: list[int | None] | None = None) -> Iterator[Deal]:
+    """Deals with their line items, envelopes (won deals) and shipments (completed contracts).
+
+    A deal is not associated with a company deleted before it was created; some deals that never
+    reach an envelope are deleted later (with their line items)."""
     rng = _rng(seed, "deals")
+    fates = _rng(seed, "deal-fates")
+    archived_one = False
     catalog = product_catalog()
     currencies = sorted(set(COUNTRY_CURRENCY.values()))
     deal_t = spread_times(_rng(seed, "deal-times"), scale.deals, START_DAY + 3, END_DAY)
@@ -387,6 +435,9 @@ def iter_deals(seed: int, scale: Scale, contact_t: array, company_t: array,
         if outcome != "open":
             cursor = _after(cursor, rng, 12, 8 * 24)
             versions.append((cursor, "closedwon" if outcome == "won" else "closedlost"))
+        gone = company_archived[company] if company is not None and company_archived else None
+        if gone is not None and gone <= t:
+            company = None  # gone before the deal: the deal keeps its currency, not the company
         deal = Deal(str(DEAL_ID_BASE + i), t, "", currency,
                     None if company is None else str(COMPANY_ID_BASE + company),
                     [str(CONTACT_ID_BASE + p) for p in picked], versions, lines)
@@ -394,6 +445,9 @@ def iter_deals(seed: int, scale: Scale, contact_t: array, company_t: array,
         if outcome == "won":
             _add_contract(rng, scale, ids, deal, cursor, won_seen, scenario_queue, company_country, company)
             won_seen += 1
+        elif i >= FIRST_FATED and (fates.random() < DEAL_ARCHIVE_SHARE or not archived_one):
+            deal.archived = versions[-1][0] + fates.randrange(HOUR, 30 * DAY)
+            archived_one = True
         yield deal
 
 
@@ -475,10 +529,11 @@ def iter_part(seed: int, scale: Scale, part: str) -> Iterator[WorldItem]:
     if part != "orders":
         raise ValueError(f"unknown world part {part!r}: use one of {PARTS}")
     countries: list[str] = []
-    for _ in iter_companies(seed, scale, company_t, countries):
-        pass  # only the countries: deals are priced in their company's currency
+    archived: list[int | None] = []
+    for _ in iter_companies(seed, scale, company_t, countries, archived):
+        pass  # only countries and deletions: deals are priced in their company's currency
     last_shipment = last_label = 0
-    for deal in iter_deals(seed, scale, contact_t, company_t, countries):
+    for deal in iter_deals(seed, scale, contact_t, company_t, countries, archived):
         for s in deal.shipments:
             last_shipment = max(last_shipment, int(s.id[3:]))
             if s.label:

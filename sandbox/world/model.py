@@ -66,6 +66,14 @@ class Contact:
     utm_source: str | None
     utm_campaign: str | None
     versions: list[tuple[int, str]]
+    archived: int | None = None  # deleted (archived) at this time
+    merged_into: tuple[int, str] | None = None  # (time, survivor id): merged into another contact
+    absorbed: list[tuple[int, str]] = field(default_factory=list)  # (time, id) of contacts merged into this one
+
+    @property
+    def ended(self) -> int | None:
+        """When the contact stopped existing as itself (archived or merged away), or None."""
+        return self.archived if self.merged_into is None else self.merged_into[0]
 
 
 @dataclass(slots=True)
@@ -77,6 +85,7 @@ class Company:
     name: str
     domain: str
     country: str
+    archived: int | None = None  # deleted (archived) at this time
 
 
 @dataclass(slots=True)
@@ -143,6 +152,7 @@ class Deal:
     lines: list[LineItem]
     envelopes: list[Envelope] = field(default_factory=list)
     shipments: list[Shipment] = field(default_factory=list)
+    archived: int | None = None  # deleted (archived) at this time, its line items with it
 
     @property
     def amount(self) -> Decimal:

@@ -9,7 +9,7 @@ from sandbox.world.model import AdDay, Company, Contact, Deal, Envelope, FxRate,
 from sandbox.world.timefmt import DAY, day_str, iso_7, iso_ms, iso_s
 
 # (resource, scope, id, visible_from, modified_at, event_date, payload dict)
-Version = tuple[str, str, str, int, int, str | None, dict]
+Version = tuple[str, str, str, int, int, str | None, dict | None]  # a None payload ends the record (store._rows)
 
 PIPELINE_STAGE_PROBABILITY = {"appointmentscheduled": "0.2", "qualifiedtobuy": "0.4", "presentationscheduled": "0.6",
                               "decisionmakerboughtin": "0.8", "contractsent": "0.9", "closedwon": "1.0",
@@ -59,20 +59,55 @@ def ad_versions(a: AdDay) -> Iterator[Version]:
             yield ("google_ads/campaign_days", c.scope, f"{c.id}:{d}", t, t, d, payload)
 
 
+# Store resources beside the live HubSpot objects: archived copies (`?archived=true`) and the
+# ids merged away (v4 associations and reads by id resolve them to the survivor).
+ARCHIVED = ":archived"
+MERGED = ":merged"
+
+
+def _ended(resource: str, id_: str, at: int, last: dict, modified_key: str) -> Iterator[Version]:
+    """A HubSpot object archived at `at`: its live versions end (a None payload, see store._rows)
+    and an archived copy appears, as `GET /crm/v3/objects/{type}?archived=true` lists it."""
+    yield (resource, "", id_, at, at, None, None)
+    gone = {**last, "archived": True, "archivedAt": iso_ms(at), "updatedAt": iso_ms(at),
+            "properties": {**last["properties"], modified_key: iso_ms(at)}}
+    yield (resource + ARCHIVED, "", id_, at, at, None, gone)
+
+
 def contact_versions(c: Contact) -> Iterator[Version]:
-    """HubSpot contact versions (lifecycle stage changes)."""
-    for t, stage in c.versions:
+    """HubSpot contact versions: lifecycle stage changes, contacts merged into it (the survivor
+    lists their ids in `hs_merged_object_ids`), its deletion or its merge into another."""
+    events = sorted([(t, "stage", stage) for t, stage in c.versions] + [(t, "merge", id_) for t, id_ in c.absorbed])
+    stage, merged = c.versions[0][1], []
+    payload: dict = {}
+    for t, what, value in events:
+        if what == "stage":
+            stage = value
+        else:
+            merged.append(value)
         props = {"createdate": iso_ms(c.created), "email": c.email, "firstname": c.firstname,
                  "hs_object_id": c.id, "lastmodifieddate": iso_ms(t), "lastname": c.lastname,
                  "lifecyclestage": stage, "utm_source": c.utm_source, "utm_campaign": c.utm_campaign}
-        yield ("hubspot/contacts", "", c.id, t, t, None, _hubspot(c.id, c.created, t, props))
+        if merged:
+            props["hs_merged_object_ids"] = ";".join(merged)
+        payload = _hubspot(c.id, c.created, t, props)
+        yield ("hubspot/contacts", "", c.id, t, t, None, payload)
+    if c.archived is not None:
+        yield from _ended("hubspot/contacts", c.id, c.archived, payload, "lastmodifieddate")
+    elif c.merged_into is not None:
+        at, survivor = c.merged_into
+        yield ("hubspot/contacts", "", c.id, at, at, None, None)
+        yield ("hubspot/contacts" + MERGED, "", c.id, at, at, None, {"id": c.id, "mergedInto": survivor})
 
 
 def company_versions(c: Company) -> Iterator[Version]:
-    """HubSpot company (one version)."""
+    """HubSpot company (one version, and its deletion)."""
     props = {"createdate": iso_ms(c.created), "domain": c.domain, "hs_lastmodifieddate": iso_ms(c.created),
              "hs_object_id": c.id, "name": c.name, "country": c.country, "industry": "MACHINERY"}
-    yield ("hubspot/companies", "", c.id, c.created, c.created, None, _hubspot(c.id, c.created, c.created, props))
+    payload = _hubspot(c.id, c.created, c.created, props)
+    yield ("hubspot/companies", "", c.id, c.created, c.created, None, payload)
+    if c.archived is not None:
+        yield from _ended("hubspot/companies", c.id, c.archived, payload, "hs_lastmodifieddate")
 
 
 def deal_versions(d: Deal) -> Iterator[Version]:
@@ -94,12 +129,17 @@ def deal_versions(d: Deal) -> Iterator[Version]:
         payload = _hubspot(d.id, d.created, t, props)
         payload["associations"] = assoc
         yield ("hubspot/deals", "", d.id, t, t, None, payload)
+    if d.archived is not None:
+        yield from _ended("hubspot/deals", d.id, d.archived, payload, "hs_lastmodifieddate")
     for li in d.lines:
         props = {"createdate": iso_ms(d.created), "hs_lastmodifieddate": iso_ms(d.created),
                  "hs_line_item_currency_code": d.currency, "hs_object_id": li.id, "hs_sku": li.sku,
                  "name": li.name, "price": f"{li.price:.2f}", "quantity": str(li.quantity),
                  "amount": f"{li.price * li.quantity:.2f}"}
-        yield ("hubspot/line_items", "", li.id, d.created, d.created, None, _hubspot(li.id, d.created, d.created, props))
+        line = _hubspot(li.id, d.created, d.created, props)
+        yield ("hubspot/line_items", "", li.id, d.created, d.created, None, line)
+        if d.archived is not None:  # HubSpot deletes a deal's line items with it
+            yield from _ended("hubspot/line_items", li.id, d.archived, line, "hs_lastmodifieddate")
     for env in d.envelopes:
         yield from envelope_versions(env)
     for s in d.shipments:

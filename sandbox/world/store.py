@@ -84,13 +84,16 @@ def ensure_world(seed: int, scale: str, data_dir: Path | str | None = None) -> P
 
 
 def _rows(item_versions: list[Version]) -> list[tuple]:
-    # visible_to of a version is the visible_from of the next version of the same record.
+    # visible_to of a version is the visible_from of the next version of the same record; a version
+    # with a None payload only ends the one before it (a deleted record) and is not stored.
     by_key: dict[tuple[str, str, str], list[Version]] = {}
     for v in item_versions:
         by_key.setdefault((v[0], v[1], v[2]), []).append(v)
     rows = []
     for versions in by_key.values():
         for k, (resource, scope, id_, t, modified, event_date, payload) in enumerate(versions):
+            if payload is None:
+                continue
             to = iso_ms(versions[k + 1][3]) if k + 1 < len(versions) else None
             rows.append((resource, scope, id_, iso_ms(t), to, iso_ms(modified), event_date,
                          orjson.dumps(payload).decode()))

@@ -60,10 +60,13 @@ def recount(path: Path, as_of: date, currency: str) -> dict:
 
     for p in contacts.values():
         out[(p["createdate"][:7], contact_channel(p))]["leads"] += 1
-    deals = {d["id"]: d for d in visible(db, "hubspot/deals", as_of)}
+    deals = {d["id"]: d for d in visible(db, "hubspot/deals", as_of)}  # deleted ones are not visible
+    # a merged-away contact is its survivor; a deleted contact is no longer associated
+    merged = {m["id"]: m["mergedInto"] for m in visible(db, "hubspot/contacts:merged", as_of)}
     deal_channel = {}
     for id_, d in deals.items():
-        linked = [(contacts[a["id"]]["createdate"], int(a["id"])) for a in d["associations"]["contacts"]["results"]]
+        ids = {merged.get(a["id"], a["id"]) for a in d["associations"]["contacts"]["results"]}
+        linked = [(contacts[i]["createdate"], int(i)) for i in ids if i in contacts]
         deal_channel[id_] = contact_channel(contacts[str(min(linked)[1])]) if linked else "unattributed"
         out[(d["properties"]["createdate"][:7], deal_channel[id_])]["deals"] += 1
     lines = {li["id"]: li["properties"] for li in visible(db, "hubspot/line_items", as_of)}
