@@ -1,15 +1,22 @@
 """HubSpot CRM v3 objects (list, search) and v4 association batch reads."""
 
+import threading
 import time
 import uuid
+import zlib
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import orjson
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox.apis.common import Call, Sandbox, burst_status, endpoint, json_response
+from sandbox.apis.world import Ordering, World
 from sandbox.credentials import SANDBOX_CREDENTIALS
+from sandbox.world.payloads import ARCHIVED, MERGED
 
 OBJECT_TYPES = {"contacts": "contacts", "0-1": "contacts", "companies": "companies", "0-2": "companies",
                 "deals": "deals", "0-3": "deals", "line_items": "line_items", "0-8": "line_items"}
@@ -28,6 +35,14 @@ ASSOCIATION_TYPES = {  # v4 association types from deals, as HubSpot labels them
     "line_items": [{"category": "HUBSPOT_DEFINED", "typeId": 19, "label": None}],
 }
 SEARCH_CAP = 10_000
+# HubSpot's search index lags behind writes: a change shows in search only after a while (CRM
+# search is eventually consistent; HubSpot's own staff on async processing:
+# https://integrate.hubspot.com/t/contacts-batch-operation-is-async/6209 ; integrators measure
+# seconds, e.g. https://blog.sequin.io/building-a-sync-on-hubspots-api/ "The Search API is
+# eventually consistent"). The sandbox exaggerates it so a nightly boundary meets it: each record
+# version reaches the index a deterministic 0..DEFAULT_SEARCH_LAG_SECONDS after it was written.
+# Lists and v4 association reads are not lagged. Switch: POST /hubspot/_admin/search-lag.
+DEFAULT_SEARCH_LAG_SECONDS = 600
 OPERATORS = {"GT": ">", "GTE": ">=", "LT": "<", "LTE": "<=", "EQ": "=", "NEQ": "!="}
 
 
@@ -101,12 +116,16 @@ def list_objects(call: Call) -> Response:
     limit = _limit(call, call.params.get("limit"), 10, 100)
     if isinstance(limit, Response):
         return limit
-    if call.params.get("archived", "false").lower() == "true":
-        return json_response({"results": []})  # nothing in the sandbox is ever archived
+    # archived=true lists the deleted objects (`archived: true`, `archivedAt`) and nothing else: the
+    # spec's "Whether to return only results that have been archived" (../shared/specs/hubspot);
+    # archiving moves an object to the recycling bin:
+    # https://developers.hubspot.com/docs/api-reference/legacy/crm/objects/custom-objects/delete-custom-object
+    archived = call.params.get("archived", "false").lower() == "true"
+    resource = f"hubspot/{kind}{ARCHIVED if archived else ''}"
     after = call.params.get("after", "")
     # Duplicate fault: the page starts at the `after` record itself, repeating it.
     op = ">=" if after and call.page_fault() else ">"
-    rows = call.world.query(f"hubspot/{kind}", "", f"id {op} ?", (after,), order="id", limit=limit + 1)
+    rows = call.world.query(resource, "", f"id {op} ?", (after,), order="id", limit=limit + 1)
     wanted = _list_param(call, "properties") or None
     assoc = _list_param(call, "associations")
     results = [_shape(p, wanted, kind, assoc) for _, p in rows[:limit]]
@@ -198,8 +217,63 @@ def _where(kind: str, body: dict) -> tuple[str, list, str] | Response:
     return where, params, order
 
 
-def search(call: Call) -> Response:
-    """POST /crm/v3/objects/{type}/search: filterGroups, sorts, offset `after`, the 10,000 cap."""
+def _epoch(iso: str) -> float:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(epoch * 1000) % 1000:03d}Z"
+
+
+def version_lag(id_: str, visible_from: str, max_seconds: int) -> int:
+    """Seconds until one record version is searchable: spread over 0..max_seconds, the same every run."""
+    return zlib.crc32(f"{id_}@{visible_from}".encode()) % (max_seconds + 1)
+
+
+@dataclass
+class SearchIndex:
+    """The search index's lag behind the records, and the lagged orderings built at each clock."""
+
+    lag_seconds: int = DEFAULT_SEARCH_LAG_SECONDS
+    _orderings: OrderedDict = field(default_factory=OrderedDict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def world(self, world: World) -> World:
+        """The world as the whole index has caught up with it: the clock minus the full lag."""
+        return world.at(_iso(_epoch(world.clock) - self.lag_seconds)) if self.lag_seconds else world
+
+    def ordering(self, world: World, resource: str, since: str | None) -> Ordering:
+        """Searchable records sorted by (modified_at, id): every version older than the full lag,
+        then each later version once its own lag has passed (replacing the one before it)."""
+        if not self.lag_seconds:
+            return world.ordering(resource, "", "modified_at", since=since)
+        key = (resource, world.clock, since, self.lag_seconds)
+        with self._lock:
+            found = self._orderings.get(key)
+        if found is not None:
+            return found
+        settled = self.world(world)
+        base = settled.ordering(resource, "", "modified_at", since=since)
+        now = _epoch(world.clock)
+        recent = world.db.execute(
+            "select id, visible_from, modified_at, rowid from records where resource = ? and scope = '' "
+            "and visible_from >= ? and visible_from < ? order by visible_from", (resource, settled.clock, world.clock))
+        indexed = {id_: (modified, rowid) for id_, seen, modified, rowid in recent
+                   if _epoch(seen) + version_lag(id_, seen, self.lag_seconds) < now}
+        rows = [(k, i, r) for k, i, r in zip(base.keys, base.ids, base.rowids) if i not in indexed]
+        rows += [(m, i, r) for i, (m, r) in indexed.items() if since is None or m >= since]
+        rows.sort()
+        found = Ordering(rows)
+        with self._lock:
+            self._orderings[key] = found
+            while len(self._orderings) > 8:
+                self._orderings.popitem(last=False)
+        return found
+
+
+def search(call: Call, index: SearchIndex) -> Response:
+    """POST /crm/v3/objects/{type}/search: filterGroups, sorts, offset `after`, the 10,000 cap; what
+    the lagging index holds, never archived objects."""
     kind = _object_type(call)
     if kind is None:
         return error(400, "VALIDATION_ERROR", "Unknown object type")
@@ -218,19 +292,20 @@ def search(call: Call) -> Response:
     shifted = after > 0 and call.page_fault()  # see shipstation._paged
     fast = _modified_window(body)
     if fast is not None:
-        ordering = call.world.ordering(resource, "", "modified_at", since=fast[0])
+        ordering = index.ordering(call.world, resource, fast[0])
         lo, hi = ordering.bounds(*fast)
         total = hi - lo
         first = lo + after - shifted
         payloads = call.world.payloads(ordering.rowids[first:min(hi, first + limit + shifted)])
-    else:
+    else:  # other searches see the index as of the clock minus the whole lag
         made = _where(kind, body)
         if isinstance(made, Response):
             return made
         where, params, order = made
-        total = call.world.count(resource, "", where, params)
-        payloads = [p for _, p in call.world.query(resource, "", where, params, order=order, limit=limit + shifted,
-                                                   offset=after - shifted)]
+        world = index.world(call.world)
+        total = world.count(resource, "", where, params)
+        payloads = [p for _, p in world.query(resource, "", where, params, order=order, limit=limit + shifted,
+                                              offset=after - shifted)]
     wanted = body.get("properties") or None
     out: dict = {"total": total, "results": [_shape(p, wanted, kind, []) for p in payloads]}
     if after + limit < total:
@@ -254,13 +329,17 @@ def batch_read(call: Call) -> Response:
         return error(400, "VALIDATION_ERROR", "Batch input is limited to 1000 inputs")
     ids = [str(i.get("id")) for i in inputs]
     found = dict(call.world.query("hubspot/deals", "", f"id in ({','.join('?' * len(ids))})", ids)) if ids else {}
+    live = _live_targets(call.world, dst, {t["id"] for p in found.values()
+                                           for t in orjson.loads(p).get("associations", {}).get(dst, {}).get("results", [])})
     results, errors = [], []
     for id_ in ids:
         payload = found.get(id_)
         if payload is None:
             errors.append(id_)
             continue
-        targets = orjson.loads(payload).get("associations", {}).get(dst, {}).get("results", [])
+        stored = orjson.loads(payload).get("associations", {}).get(dst, {}).get("results", [])
+        targets = [{"id": live[t["id"]]} for t in stored if t["id"] in live]
+        targets = list({t["id"]: t for t in targets}.values())  # two merged contacts are one
         if targets:
             results.append({"from": {"id": id_}, "to": [{"toObjectId": int(t["id"]),
                                                          "associationTypes": ASSOCIATION_TYPES[dst]} for t in targets]})
@@ -274,12 +353,43 @@ def batch_read(call: Call) -> Response:
     return json_response(out)
 
 
+def _live_targets(world: World, kind: str, ids: set[str]) -> dict[str, str]:
+    """Each associated id as HubSpot answers it at the clock: a merged-away contact as the contact it
+    was merged into (https://developers.hubspot.com/changelog/updated-merge-functionality-for-contacts-and-companies),
+    a deleted object not at all (deleting an object removes its associations)."""
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    merged = {i: orjson.loads(p)["mergedInto"]
+              for i, p in world.query(f"hubspot/{kind}{MERGED}", "", f"id in ({marks})", sorted(ids))}
+    wanted = {merged.get(i, i) for i in ids}
+    live = {i for i, in world.query(f"hubspot/{kind}", "", f"id in ({','.join('?' * len(wanted))})", sorted(wanted),
+                                    columns="id")}
+    return {i: merged.get(i, i) for i in ids if merged.get(i, i) in live}
+
+
 def routes(sandbox: Sandbox) -> list[Route]:
-    """The HubSpot routes (mounted under /hubspot)."""
+    """The HubSpot routes (mounted under /hubspot), and `/_admin/search-lag` to set the index lag."""
+    index = SearchIndex()
+
     def ep(path: str, methods: list[str], handler) -> Route:  # noqa: ANN001
         return endpoint(sandbox, "hubspot", path, methods, handler, check_auth, fault_response)
+
+    async def search_lag(request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                seconds = int((await request.json())["seconds"])
+                if seconds < 0:
+                    raise ValueError("below 0")
+            except (ValueError, KeyError, TypeError) as exc:
+                return json_response({"error": f'POST /hubspot/_admin/search-lag needs {{"seconds": N}}, N >= 0 '
+                                               f"(0: search sees every write at once): {exc}"}, 400)
+            index.lag_seconds = seconds
+        return json_response({"seconds": index.lag_seconds})
+
     return [
         ep("/crm/v3/objects/{object_type}", ["GET"], list_objects),
-        ep("/crm/v3/objects/{object_type}/search", ["POST"], search),
+        ep("/crm/v3/objects/{object_type}/search", ["POST"], lambda call: search(call, index)),
         ep("/crm/v4/associations/{from_type}/{to_type}/batch/read", ["POST"], batch_read),
+        Route("/_admin/search-lag", search_lag, methods=["GET", "POST"]),
     ]

@@ -1,5 +1,6 @@
 """Read access to the world store at a clock, shared by every vendor module."""
 
+import copy
 import sqlite3
 import threading
 from bisect import bisect_left, bisect_right
@@ -21,6 +22,7 @@ class Ordering:
 
     def __init__(self, rows: list[tuple[str, str, int]]) -> None:
         self.keys = [r[0] for r in rows]
+        self.ids = [r[1] for r in rows]
         self.rowids = [r[2] for r in rows]
 
     def bounds(self, lo: str | None, hi: str | None, lo_inclusive: bool = True,
@@ -53,6 +55,13 @@ class World:
             raise ValueError(f"clock {as_of} outside the world ({WORLD_START} exclusive .. {WORLD_END})")
         self.as_of = as_of
         self.clock = f"{as_of.isoformat()}T00:00:00.000Z"
+
+    def at(self, clock: str) -> "World":
+        """The same store seen at another instant `clock` (ISO, ms, Z), sharing connections and
+        orderings: HubSpot's search index lags behind the records (sandbox/apis/hubspot.py)."""
+        view = copy.copy(self)
+        view.clock = clock
+        return view
 
     @property
     def db(self) -> sqlite3.Connection:
