@@ -69,7 +69,8 @@ def test_next_day_run_fetches_only_its_window_and_equals_a_full_run(tmp_path):
     newly_delivered = second["shipstation__tracking"].inserted
     assert requests == Counter(
         {
-            ("hubspot", "search"): 4,  # one search since the cursor per object type, no listing
+            ("hubspot", "search"): 4,  # one search since the cursor per object type ...
+            ("hubspot", "list"): 4,  # ... and one page of archived objects (tombstones) per type
             ("hubspot", "associations"): 3,
             ("meta", "insights"): 3,  # one page per ad account
             ("google_ads", "searchStream"): 2,  # one per customer
