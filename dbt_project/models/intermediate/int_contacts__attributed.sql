@@ -3,18 +3,25 @@
 --
 -- Incremental by difference: every build attributes every contact again (a campaign that first
 -- appears in the ad data changes contacts created long ago), then writes only the rows whose
--- attribution differs from the stored one. The table equals a rebuild's (contacts are never
--- deleted upstream), without rewriting 500k rows each night.
+-- attribution differs from the stored one, and first deletes the contacts HubSpot no longer has
+-- (archived, or merged into another: the survivor counts once). The table equals a rebuild's,
+-- without rewriting 500k rows each night.
 {{ config(
     materialized='incremental',
     unique_key='contact_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where not exists (select 1 from "
+        ~ "{{ ref('stg_hubspot__contacts') }} as live where live.contact_id = {{ this }}.contact_id "
+        ~ "and not live.is_archived) or contact_id in (select merged_contact_id from "
+        ~ "{{ ref('stg_hubspot__contact_merges') }}){% endif %}",
 ) }}
 {%- set columns = ['contact_id', 'created_at', 'created_date', 'utm_source', 'utm_campaign',
                    'channel', 'campaign_name', 'campaign_id', 'unattributed_reason'] %}
 with contacts as (
     select * from {{ ref('stg_hubspot__contacts') }}
+    where not is_archived
+        and contact_id not in (select merged_contact_id from {{ ref('stg_hubspot__contact_merges') }})
 ),
 
 mapped as (

@@ -25,6 +25,7 @@ with lines as (
         on associations.to_id = line_items.line_item_id
     -- a line whose quantity or price did not parse is quarantined (dq_quarantined_values), not booked
     where line_items.quantity is not null and line_items.unit_price is not null
+        and not line_items.is_archived
 )
 
 select

@@ -60,5 +60,6 @@ from contracts
 left join deal_companies on contracts.deal_id = deal_companies.deal_id
 left join {{ ref('stg_hubspot__companies') }} as companies
     on deal_companies.company_id = companies.company_id
+    and not companies.is_archived  -- a deleted company is no customer: the signer is
 left join first_signers on contracts.envelope_id = first_signers.envelope_id
 left join ship_to on contracts.contract_number = ship_to.contract_number

@@ -1,6 +1,8 @@
--- Each deal's channel: that of its associated contact created first (ties: lowest id).
+-- Each deal's channel: that of its associated contact created first (ties: lowest id). Deleted
+-- deals and contacts count nowhere; a contact merged into another is that contact.
 with deals as (
     select * from {{ ref('stg_hubspot__deals') }}
+    where not is_archived
 ),
 
 deal_contacts as (
@@ -16,8 +18,10 @@ deal_contacts as (
             order by contacts.created_at, length(contacts.contact_id), contacts.contact_id
         ) as contact_rank
     from {{ ref('stg_hubspot__associations') }} as associations
+    left join {{ ref('stg_hubspot__contact_merges') }} as merges
+        on associations.to_id = merges.merged_contact_id
     inner join {{ ref('int_contacts__attributed') }} as contacts
-        on associations.to_id = contacts.contact_id
+        on coalesce(merges.survivor_contact_id, associations.to_id) = contacts.contact_id
     where associations.association_type = 'deals_contacts'
 )
 

@@ -12,9 +12,9 @@ with recursive evidence as (
     union all
     select max(rate_date), null from {{ ref('stg_ecb__rates') }}
     union all
-    select max(created_date), min(created_date) from {{ ref('stg_hubspot__contacts') }}
+    select max(created_date), min(created_date) from {{ ref('stg_hubspot__contacts') }} where not is_archived
     union all
-    select max(created_date), min(created_date) from {{ ref('stg_hubspot__deals') }}
+    select max(created_date), min(created_date) from {{ ref('stg_hubspot__deals') }} where not is_archived
     union all
     select max(completed_date), min(completed_date) from {{ ref('stg_docusign__envelopes') }}
     union all

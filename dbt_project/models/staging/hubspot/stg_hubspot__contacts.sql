@@ -32,7 +32,7 @@ renamed as (
         company_name,
         utm_source,
         utm_campaign,
-        archived = 'true' as is_archived,
+        coalesce(archived = 'true', false) as is_archived,
         {{ utc_timestamp('createdate') }} as created_at,
         {{ utc_timestamp('updated_at') }} as updated_at,
         {{ invalid_values({

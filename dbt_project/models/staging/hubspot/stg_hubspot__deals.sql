@@ -29,7 +29,7 @@ renamed as (
         deal_stage,
         upper(trim(deal_currency_code)) as currency_code,
         {{ to_decimal('amount') }} as amount,
-        archived = 'true' as is_archived,
+        coalesce(archived = 'true', false) as is_archived,
         {{ utc_timestamp('createdate') }} as created_at,
         {{ utc_timestamp('closedate') }} as closed_at,
         {{ utc_timestamp('updated_at') }} as updated_at,

@@ -31,7 +31,7 @@ renamed as (
         -- HubSpot sends numbers as strings; exact decimals keep the contract values to the cent
         {{ to_decimal('quantity') }} as quantity,
         {{ to_decimal('price') }} as unit_price,
-        archived = 'true' as is_archived,
+        coalesce(archived = 'true', false) as is_archived,
         {{ utc_timestamp('createdate') }} as created_at,
         {{ utc_timestamp('updated_at') }} as updated_at,
         {{ invalid_values({
