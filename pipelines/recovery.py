@@ -25,7 +25,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import dagster as dg
@@ -52,7 +52,7 @@ class PoolWaitTimeout(Exception):
     """A step waited longer than `HUB_POOL_WAIT_SECONDS` for a pool slot held by a live run."""
 
 
-def pool_wait_seconds(env: dict[str, str] | os._Environ[str]) -> float:
+def pool_wait_seconds(env: Mapping[str, str]) -> float:
     """How long a step waits for a pool slot: `HUB_POOL_WAIT_SECONDS`, else 1800."""
     return env_number(env, "HUB_POOL_WAIT_SECONDS", DEFAULT_POOL_WAIT_SECONDS, float, "a number of seconds, e.g. 1800")
 
@@ -83,7 +83,7 @@ def end_dead_run(instance: dg.DagsterInstance, run: dg.DagsterRun, data_dir: Pat
         # dbt outlives its killed parent and keeps DuckDB's write lock: its results are never used.
         kill_process(int(dbt_pid))
         done.append(f"stopped dbt (pid {dbt_pid}), left running by dead run {run.run_id}")
-    instance.report_run_failed(run, f"the run's process died (found by a later run); what it held was freed")
+    instance.report_run_failed(run, "the run's process died (found by a later run); what it held was freed")
     done.append(f"marked run {run.run_id} ({run.job_name}) failed: its process is gone")
     done += _free_slots(instance, run.run_id)
     done += remove_landing_leftovers(data_dir / "landing" / run.run_id)
@@ -231,7 +231,7 @@ def _claim(self: InstanceConcurrencyContext, concurrency_key: str, step_key: str
             say(line)
         self._pending_timeouts[step_key] = 0.0  # claim again at once
         return False
-    if waiting_since[step_key] == started and self._pending_claim_counts[step_key] == 1:
+    if self._pending_claim_counts[step_key] == 1:  # the first refusal: say once whom we wait for
         log.info("%s waits for a slot in pool %s, held by %s", step_key, concurrency_key,
                  holders_message(instance, concurrency_key))
     limit = pool_wait_seconds(os.environ)
