@@ -29,7 +29,7 @@
 {%- endmacro %}
 
 {% macro postgres__iso_date(expr) -%}
-  case when {{ expr }} ~ '^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$' then cast({{ expr }} as date) end
+  cast(case when {{ expr }} ~ '^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$' then {{ expr }} end as date)
 {%- endmacro %}
 
 {#- The UTC day of a 'YYYY-MM-DD' date or of an ISO-8601 timestamp with an offset: converted,
@@ -49,9 +49,10 @@
   try_cast({{ expr }} as decimal({{ precision }}, {{ scale }}))
 {%- endmacro %}
 
+{#- The cast outside the case keeps the column's precision and scale (a case drops them). -#}
 {% macro postgres__to_decimal(expr, precision, scale) -%}
-  case when trim({{ expr }}) ~ '^[+-]?(\d+(\.\d*)?|\.\d+)$'
-    then cast(trim({{ expr }}) as decimal({{ precision }}, {{ scale }})) end
+  cast(case when trim({{ expr }}) ~ '^[+-]?(\d+(\.\d*)?|\.\d+)$' then trim({{ expr }}) end
+    as decimal({{ precision }}, {{ scale }}))
 {%- endmacro %}
 
 {#- A whole number (counts: impressions, clicks, routing order); 'N/A' is null. -#}
@@ -64,7 +65,7 @@
 {%- endmacro %}
 
 {% macro postgres__to_integer(expr) -%}
-  case when trim({{ expr }}) ~ '^[+-]?\d+$' then cast(trim({{ expr }}) as bigint) end
+  cast(case when trim({{ expr }}) ~ '^[+-]?\d+$' then trim({{ expr }}) end as bigint)
 {%- endmacro %}
 
 {#- The parser of each kind of value and the reason a value of that kind is quarantined. -#}

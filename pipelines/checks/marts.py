@@ -40,15 +40,17 @@ class Reconciliation:
     input_rows: int  # fact rows with a non-zero amount in their own currency
     unconverted_rows: int  # fact rows with an amount but no reporting amount (no FX rate)
 
-    def problem(self) -> str | None:
-        """Why this measure fails, or None. Null totals never pass as equal, and a total of zero
-        over facts that carry amounts is a conversion that lost them, not an empty month."""
+    def differs(self) -> bool:
+        """Totals that are not equal; two null totals are equal only when no fact carries an amount."""
+        return self.mart_total != self.fact_total and bool(self.mart_total or self.fact_total)
+
+    def lost(self) -> str | None:
+        """Why the money was lost in conversion, or None: fact amounts without an FX rate, or a total
+        of zero (or none) over facts that carry amounts, which no empty month explains."""
         if self.unconverted_rows:
             return f"{self.measure}: {self.unconverted_rows} fact rows have no FX rate to the reporting currency"
         if self.input_rows and not self.mart_total:
             return f"{self.measure}: the mart sums to {self.mart_total} over {self.input_rows} fact rows with amounts"
-        if self.mart_total != self.fact_total and (self.mart_total or self.fact_total):
-            return f"{self.measure}: mart {self.mart_total} != facts {self.fact_total}"
         return None
 
 
@@ -86,7 +88,10 @@ def totals_reconcile_with_facts(hub: HubConfigResource) -> dg.AssetCheckResult:
     """Fail when any mart total differs from its facts', or the money was lost in conversion."""
     with warehouse.connect(hub.load().warehouse_path, read_only=True) as con:
         rows = reconciliation_rows(con)
-    problems = [problem for row in rows if (problem := row.problem()) is not None]
+    differing = [row.measure for row in rows if row.differs()]
+    problems = ([f"differs: {', '.join(differing)}"] if differing else []) + [
+        lost for row in rows if (lost := row.lost()) is not None
+    ]
     return dg.AssetCheckResult(
         passed=not problems,
         severity=dg.AssetCheckSeverity.ERROR,
