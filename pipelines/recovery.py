@@ -8,7 +8,8 @@ launched, not `python -m pipelines nightly` nor a dead daemon. So, in every run'
 (installed from pipelines/definitions.py, which both load):
 
 - when the run starts, runs of this instance whose worker process is gone (pid from Dagster's
-  own "process (pid: N)" engine event, checked against its start time) are marked failed, their
+  own "process (pid: N)" engine event, checked against its start time, on the host the run's
+  `hub/host` tag names) are marked failed, their
   slots freed, their orphaned dbt killed and their temp files removed; every such action is a
   log line and an engine event of the new run. A damaged warehouse is moved aside and rebuilt
   from the landed pages (pipelines/rebuild.py) before anything loads;
@@ -23,6 +24,7 @@ import fcntl
 import logging
 import os
 import shutil
+import socket
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -43,6 +45,7 @@ from pipelines.publish.atomic import remove_stale_staging_in
 log = logging.getLogger("hub.recovery")
 
 DBT_PID_TAG = "hub/dbt_pid"  # set by the dbt step (pipelines/transform/assets.py) while dbt runs
+HOST_TAG = "hub/host"  # where the run's orchestrator runs: only there can its pid be checked
 DEFAULT_POOL_WAIT_SECONDS = 1800.0
 ACTIVE_STATUSES = [DagsterRunStatus.STARTING, DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
 RECOVERY_LOCK = "recovery.lock"  # in DAGSTER_HOME: one run at a time cleans up after the dead
@@ -70,7 +73,9 @@ def run_worker(instance: dg.DagsterInstance, run_id: str) -> tuple[int, float] |
 
 
 def worker_gone(instance: dg.DagsterInstance, run: dg.DagsterRun) -> bool:
-    """Whether an active run's orchestrating process has died (a run with no process yet is not judged)."""
+    """Whether an active run's orchestrating process has died (a run with no process yet, or on another host, is not judged)."""
+    if run.tags.get(HOST_TAG, socket.gethostname()) != socket.gethostname():
+        return False  # the daemon's run monitoring covers runs elsewhere
     worker = run_worker(instance, run.run_id)
     return worker is not None and not process_alive(*worker)
 
@@ -208,6 +213,7 @@ _original_claim = InstanceConcurrencyContext.claim
 
 def _enter(self: InstanceConcurrencyContext) -> InstanceConcurrencyContext:
     entered = _original_enter(self)
+    self._instance.add_run_tags(self._run_id, {HOST_TAG: socket.gethostname()})
     on_run_start(self._instance, self._run_id)
     return entered
 

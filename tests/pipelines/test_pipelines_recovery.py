@@ -14,7 +14,7 @@ from dagster._core.events import EngineEventData
 
 import pipelines.definitions  # noqa: F401  (installs pipelines.recovery into Dagster, as every run does)
 from pipelines.instance import INSTANCE_YAML
-from pipelines.recovery import PoolWaitTimeout
+from pipelines.recovery import HOST_TAG, PoolWaitTimeout
 
 POOL = "warehouse"
 
@@ -39,10 +39,18 @@ def instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dg.Dag
         yield instance
 
 
+def started_run(instance: dg.DagsterInstance, pid: int, tags: dict[str, str] | None = None) -> dg.DagsterRun:
+    """A STARTED run whose process is `pid`, as Dagster records it."""
+    run = instance.create_run_for_job(
+        pooled_job, run_id=str(uuid.uuid4()), status=dg.DagsterRunStatus.STARTED, tags=tags or {}
+    )
+    instance.report_engine_event(f"Executing steps in process (pid: {pid})", run, EngineEventData.in_process(pid))
+    return run
+
+
 def holder_run(instance: dg.DagsterInstance, pid: int) -> str:
     """A STARTED run whose process is `pid`, holding the pool's only slot, as a killed nightly leaves it."""
-    run = instance.create_run_for_job(pooled_job, run_id=str(uuid.uuid4()), status=dg.DagsterRunStatus.STARTED)
-    instance.report_engine_event(f"Executing steps in process (pid: {pid})", run, EngineEventData.in_process(pid))
+    run = started_run(instance, pid)
     instance.event_log_storage.initialize_concurrency_limit_to_default(POOL)  # as the first claim does
     assert instance.event_log_storage.claim_concurrency_slot(POOL, run.run_id, "hub_dbt_models").is_claimed
     return run.run_id
@@ -56,6 +64,7 @@ def dead_pid() -> int:
 
 def test_a_dead_runs_slot_is_freed_by_the_next_run_which_says_so(instance: dg.DagsterInstance) -> None:
     dead = holder_run(instance, dead_pid())
+    elsewhere = started_run(instance, dead_pid(), {HOST_TAG: "another-host"}).run_id  # not ours to judge
     stage = Path(os.environ["HUB_DATA_DIR"]) / "landing" / dead / "hubspot" / "contacts"
     (stage / "_").mkdir(parents=True)  # half landed: no _fetch.json
 
@@ -67,6 +76,7 @@ def test_a_dead_runs_slot_is_freed_by_the_next_run_which_says_so(instance: dg.Da
     assert f"recovery: freed pool slot {POOL}:hub_dbt_models held by run {dead}" in said
     assert any(f"removed half-landed {stage}" in line for line in said)
     assert instance.get_run_by_id(dead).status == dg.DagsterRunStatus.FAILURE
+    assert instance.get_run_by_id(elsewhere).status == dg.DagsterRunStatus.STARTED
     assert not stage.exists()
     assert instance.event_log_storage.get_concurrency_info(POOL).claimed_slots == []
 
