@@ -124,3 +124,17 @@
   where _loaded_at > (select coalesce(max(_loaded_at), cast('1900-01-01' as timestamp)) from {{ this }})
   {%- endif %}
 {%- endmacro %}
+
+{#- A pre-hook of a staging model with a row per element of an array of its raw record (items,
+    signers, associations): in an incremental build, first delete the rows of every record loaded
+    since the last build. delete+insert replaces only the keys the new rows carry, so a record
+    sent again with an emptied array kept its old elements (a full refresh has none).
+    `key_columns` of the model, as `parent_key_sql` reads them from the raw table. -#}
+{% macro delete_rows_of_reloaded_records(source_relation, key_columns, parent_key_sql) -%}
+  {%- if is_incremental() -%}
+  delete from {{ this }} where ({{ key_columns }}) in (
+    select {{ parent_key_sql }} from {{ source_relation }}
+    where _loaded_at > (select coalesce(max(_loaded_at), cast('1900-01-01' as timestamp)) from {{ this }})
+  )
+  {%- endif -%}
+{%- endmacro %}

@@ -1,4 +1,7 @@
-{{ config(unique_key='envelope_id') }}
+{{ config(
+    unique_key='envelope_id',
+    pre_hook="{{ delete_rows_of_reloaded_records(source('docusign', 'envelopes'), 'envelope_id', '_pk') }}",
+) }}
 
 -- One row per envelope signer (recipients.signers[]), for customer identity matching.
 with source as (

@@ -1,4 +1,8 @@
-{{ config(unique_key=['association_type', 'from_id']) }}
+{{ config(
+    unique_key=['association_type', 'from_id'],
+    pre_hook="{{ delete_rows_of_reloaded_records(source('hubspot', 'associations'), 'association_type, from_id',
+        '_scope, ' ~ json_text('_record', ['from', 'id'])) }}",
+) }}
 
 -- One row per (from object, to object) pair; the raw row is one v4 batch-read result whose
 -- _scope names the pair of object types, e.g. 'deals_contacts'.

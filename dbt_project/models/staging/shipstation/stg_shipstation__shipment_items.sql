@@ -1,4 +1,7 @@
-{{ config(unique_key='shipment_id') }}
+{{ config(
+    unique_key='shipment_id',
+    pre_hook="{{ delete_rows_of_reloaded_records(source('shipstation', 'shipments'), 'shipment_id', '_pk') }}",
+) }}
 
 -- One row per item of a shipment (items[]).
 with source as (
