@@ -2,6 +2,7 @@
 
 import argparse
 import logging
+import os
 import sys
 from datetime import date
 
@@ -36,9 +37,10 @@ def _parser() -> argparse.ArgumentParser:
                      help="the wait every throttling answer asks for, sent as given (hostile values too: 0, -5, nan, "
                           "inf, an HTTP date): Retry-After, X-RateLimit-Reset, Meta's estimated_time_to_regain_access "
                           "(seconds here), Google's retryDelay")
-    srv.add_argument("--version-date", type=date.fromisoformat, default=None,
-                     help="the date Google Ads and Meta API versions are judged by (default: today, UTC); a sunset or "
-                          "unreleased version gets the vendor's error")
+    # HUB_API_VERSION_DATE is the connectors' day for the same calendar: one setting moves both.
+    srv.add_argument("--version-date", type=date.fromisoformat, default=os.environ.get("HUB_API_VERSION_DATE") or None,
+                     help="the date Google Ads and Meta API versions are judged by (default: HUB_API_VERSION_DATE, "
+                          "else today, UTC); a sunset or unreleased version gets the vendor's error")
     srv.add_argument("--meta-max-rows", type=int, default=META_MAX_ROWS,
                      help=f"Meta insights answer 'reduce the amount of data' (code 100, subcode 1487534) to a call "
                           f"over this many rows (default {META_MAX_ROWS}; 0: never)")

@@ -17,7 +17,7 @@ def test_defaults():
     assert config.start_date == date(2025, 1, 1)
     assert config.end_date is None
     assert config.ecb_currencies == ("USD", "GBP", "SEK", "CHF")
-    assert (config.meta_restatement_days, config.google_ads_restatement_days) == (28, 30)
+    assert (config.meta_restatement_days, config.google_ads_restatement_days) == (28, 90)
     assert config.shipstation_tracking_window_days == 60
 
 

@@ -110,7 +110,7 @@ def test_hostile_next_links_are_refused_before_any_credential_is_sent(tmp_path, 
     message = str(err.value)
     assert why in message and "no credentials were sent" in message
     assert META_TOKEN not in message and "hunter2" not in message
-    assert stats["meta"] == {"/v21.0/act_1001/insights": 1}  # the first page only
+    assert stats["meta"] == {"/v27.0/act_1001/insights": 1}  # the first page only
     assert "hubspot" not in stats  # the off-path link named HubSpot's path on the same host: never asked
 
 
@@ -123,7 +123,7 @@ def test_meta_next_links_carry_the_token_which_never_lands(tiny_sandbox, tmp_pat
 
 
 @pytest.mark.parametrize(("vendor", "stream", "path"), [
-    ("meta", "meta__insights", "/v21.0/act_1001/insights"),
+    ("meta", "meta__insights", "/v27.0/act_1001/insights"),
     ("hubspot", "hubspot__contacts", "/crm/v3/objects/contacts"),
 ])
 def test_a_repeated_cursor_stops_the_listing_with_a_clear_error(tmp_path, vendor, stream, path):

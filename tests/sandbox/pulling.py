@@ -36,7 +36,7 @@ def pull(http: httpx.Client | Fetch, page: int = 100) -> dict[str, dict[str, Any
         out[kind] = got
     rows: dict[str, Any] = {}
     for account in META_AD_ACCOUNTS:
-        url = f"/meta/v21.0/{account}/insights?level=campaign&time_increment=1&limit={page * 5}" \
+        url = f"/meta/v27.0/{account}/insights?level=campaign&time_increment=1&limit={page * 5}" \
               '&fields=campaign_id,spend&time_range={"since":"2025-01-01","until":"2027-12-31"}'
         while url:
             body = fetch("GET", url, AUTH["meta"], None)
@@ -46,7 +46,7 @@ def pull(http: httpx.Client | Fetch, page: int = 100) -> dict[str, dict[str, Any
     rows = {}
     query = "SELECT campaign.id, segments.date FROM campaign WHERE segments.date BETWEEN '2025-01-01' AND '2027-12-31'"
     for customer in GOOGLE_ADS_CUSTOMERS:
-        for batch in fetch("POST", f"/google-ads/v21/customers/{customer}/googleAds:searchStream", AUTH["google_ads"],
+        for batch in fetch("POST", f"/google-ads/v26/customers/{customer}/googleAds:searchStream", AUTH["google_ads"],
                            {"query": query}):
             rows.update({f"{r['campaign']['id']}:{r['segments']['date']}": r["segments"]["date"]
                          for r in batch.get("results", [])})

@@ -6,8 +6,8 @@ import pytest
 from sandbox.credentials import DOCUSIGN_ACCOUNT_ID
 from sandbox_helpers import AUTH
 
-META_URL = "/meta/v21.0/act_1001/insights?level=campaign&time_increment=1"
-GOOGLE_URL = "/google-ads/v21/customers/1110001111/googleAds:searchStream"
+META_URL = "/meta/v27.0/act_1001/insights?level=campaign&time_increment=1"
+GOOGLE_URL = "/google-ads/v26/customers/1110001111/googleAds:searchStream"
 GOOGLE_BODY = {"query": "SELECT campaign.id FROM campaign WHERE segments.date BETWEEN '2026-01-01' AND '2026-01-02'"}
 DOCUSIGN_URL = f"/docusign/restapi/v2.1/accounts/{DOCUSIGN_ACCOUNT_ID}/envelopes?from_date=2026-01-01"
 
@@ -27,7 +27,7 @@ def test_hubspot_auth(http: httpx.Client, headers: dict, status: int) -> None:
 @pytest.mark.parametrize(("url", "headers", "status", "code"), [
     (META_URL, {}, 400, 104),
     (META_URL + "&access_token=wrong", {}, 401, 190),
-    ("/meta/v21.0/act_9999/insights?level=campaign", AUTH["meta"], 403, 200),
+    ("/meta/v27.0/act_9999/insights?level=campaign", AUTH["meta"], 403, 200),
 ])
 def test_meta_auth(http: httpx.Client, url: str, headers: dict, status: int, code: int) -> None:
     r = call(http, "GET", url, headers)
@@ -46,7 +46,7 @@ def test_meta_accepts_the_token_as_query_param(http: httpx.Client) -> None:
     (GOOGLE_URL, {"Authorization": AUTH["google_ads"]["Authorization"]}, 400,
      {"authenticationError": "DEVELOPER_TOKEN_PARAMETER_MISSING"}),
     (GOOGLE_URL, {**AUTH["google_ads"], "developer-token": "bad"}, 401, {"authenticationError": "DEVELOPER_TOKEN_INVALID"}),
-    ("/google-ads/v21/customers/1234567890/googleAds:searchStream", AUTH["google_ads"], 403,
+    ("/google-ads/v26/customers/1234567890/googleAds:searchStream", AUTH["google_ads"], 403,
      {"authorizationError": "USER_PERMISSION_DENIED"}),
 ])
 def test_google_ads_auth(http: httpx.Client, url: str, headers: dict, status: int, detail: dict) -> None:

@@ -118,12 +118,12 @@ def pull_one(recorder: Recorder, vendor: str) -> None:
             recorder("GET", f"/shipstation/v2/shipments?page_size=5&page={page}", AUTH["shipstation"])
     elif vendor == "meta":
         for month in range(1, 13):
-            recorder("GET", f'/meta/v21.0/act_1001/insights?level=campaign&time_increment=1&time_range='
+            recorder("GET", f'/meta/v27.0/act_1001/insights?level=campaign&time_increment=1&time_range='
                             f'{{"since":"2026-{month:02d}-01","until":"2026-{month:02d}-05"}}', AUTH["meta"])
     elif vendor == "google_ads":
         for day in range(1, 13):
             q = f"SELECT campaign.id FROM campaign WHERE segments.date = '2026-01-{day:02d}'"
-            recorder("POST", "/google-ads/v21/customers/1110001111/googleAds:searchStream", AUTH["google_ads"], {"query": q})
+            recorder("POST", "/google-ads/v26/customers/1110001111/googleAds:searchStream", AUTH["google_ads"], {"query": q})
     elif vendor == "docusign":
         for start in range(0, 24, 2):
             recorder("GET", f"/docusign/restapi/v2.1/accounts/7d5a3d7e-0000-4000-8000-00000000d0c5/envelopes"

@@ -77,7 +77,7 @@ def test_meta_insights_match_spec(http: httpx.Client) -> None:
               "limit": "50"}
     assert set(params) <= meta_insights_params()
     for account in META_AD_ACCOUNTS:
-        url = str(httpx.URL(f"/meta/v21.0/{account}/insights", params=params))
+        url = str(httpx.URL(f"/meta/v27.0/{account}/insights", params=params))
         bodies = pages(http, url, AUTH["meta"], lambda b: b.get("paging", {}).get("next"))
         rows = [r for b in bodies for r in b["data"]]
         assert rows, f"no insights for {account}"
@@ -96,7 +96,7 @@ def test_google_ads_search_stream_shape(http: httpx.Client) -> None:
              "metrics.cost_micros, metrics.impressions, metrics.clicks, metrics.conversions FROM campaign "
              "WHERE segments.date BETWEEN '2026-01-01' AND '2026-01-31'")
     for customer, currency in GOOGLE_ADS_CUSTOMERS.items():
-        response = http.post(f"/google-ads/v21/customers/{customer}/googleAds:searchStream", json={"query": query},
+        response = http.post(f"/google-ads/v26/customers/{customer}/googleAds:searchStream", json={"query": query},
                              headers=AUTH["google_ads"])
         assert response.status_code == 200, response.text
         batches = response.json()
