@@ -18,7 +18,7 @@ import pytest
 
 from sandbox.server import running_sandbox
 from support.dbt_harness import (
-    dbt, full_refresh_rows, ingest_everything, relation_differences, relation_rows, sandbox_connector_env,
+    dbt, full_refresh_rows, ingest_night, relation_differences, relation_rows,
 )
 
 AS_OF = date(2026, 11, 1)
@@ -56,11 +56,7 @@ def test_incremental_build_after_a_day_equals_a_full_refresh(seed: int, tmp_path
     warehouse = tmp_path / "warehouse.duckdb"
     with running_sandbox(seed=seed, scale="tiny", as_of=AS_OF, data_dir=tmp_path / "worlds") as sandbox:
         for day in (AS_OF, AS_OF + timedelta(days=1)):
-            sandbox.set_clock(day)
-            env = sandbox_connector_env(sandbox.url, tmp_path, day)
-            for name, value in {**env, "HUB_AS_OF": day.isoformat()}.items():
-                monkeypatch.setenv(name, value)
-            ingest_everything(env, run_id=f"incremental-{day}")
+            ingest_night(sandbox, day, tmp_path, monkeypatch)
             emptied = empty_one_array_per_table(warehouse) if day > AS_OF else {}
             dbt(BUILD, tmp_path)
     incremental = relation_rows(warehouse)

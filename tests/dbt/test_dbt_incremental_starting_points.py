@@ -16,8 +16,8 @@ import pytest
 from sandbox.server import running_sandbox
 from sandbox.truth import compute_truth
 from support.dbt_harness import (
-    differences, dbt, full_refresh_rows, ingest_everything, invoke_dbt, mart_rows, relation_differences,
-    relation_rows, sandbox_connector_env, truth_rows,
+    differences, dbt, full_refresh_rows, ingest_night, invoke_dbt, mart_rows, relation_differences,
+    relation_rows, truth_rows,
 )
 
 SEED = 3
@@ -30,15 +30,6 @@ BUILD = ["build", "--exclude", "test_type:unit"]
 def world_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny world generated once for the module."""
     return tmp_path_factory.mktemp("starting-points-world")
-
-
-def night(sandbox, day: date, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A nightly's ingest at clock `day` (every stream, real HTTP), without its dbt build."""
-    sandbox.set_clock(day)
-    env = sandbox_connector_env(sandbox.url, data_dir, day)
-    for name, value in {**env, "HUB_AS_OF": day.isoformat()}.items():
-        monkeypatch.setenv(name, value)
-    ingest_everything(env, run_id=f"night-{day}")
 
 
 def counts(warehouse: Path, tables: tuple[str, ...]) -> dict[str, int]:
@@ -60,14 +51,14 @@ def test_first_night_before_any_contract_then_a_normal_night(world_dir: Path, tm
     """The issue's reproduction: a first night with empty streams must not keep them empty."""
     warehouse = tmp_path / "warehouse.duckdb"
     with running_sandbox(seed=SEED, scale="tiny", as_of=BEFORE_ANY_CONTRACT, data_dir=world_dir) as sandbox:
-        night(sandbox, BEFORE_ANY_CONTRACT, tmp_path, monkeypatch)
+        ingest_night(sandbox, BEFORE_ANY_CONTRACT, tmp_path, monkeypatch)
         dbt(BUILD, tmp_path)
         # nothing signed or shipped yet: those streams and their models are empty
         empty = ("raw.shipstation__shipments", "main.stg_shipstation__shipments", "main.fct_contracts",
                  "main.fct_contract_lines")
         assert counts(warehouse, empty) == dict.fromkeys(empty, 0)
 
-        night(sandbox, AS_OF, tmp_path, monkeypatch)
+        ingest_night(sandbox, AS_OF, tmp_path, monkeypatch)
         dbt(BUILD, tmp_path)
     pairs = {
         "hubspot__deals": "stg_hubspot__deals",
@@ -87,7 +78,7 @@ def test_partial_build_models_missing_empty_or_from_an_older_release(world_dir: 
     between nights are rebuilt whole, with no `--full-refresh`."""
     day = AS_OF + timedelta(days=1)
     with running_sandbox(seed=SEED, scale="tiny", as_of=AS_OF, data_dir=world_dir) as sandbox:
-        night(sandbox, AS_OF, tmp_path, monkeypatch)
+        ingest_night(sandbox, AS_OF, tmp_path, monkeypatch)
         dbt(BUILD, tmp_path)
         with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
             for table in ("stg_hubspot__deals", "stg_shipstation__shipment_items", "fct_ad_spend",
@@ -97,7 +88,7 @@ def test_partial_build_models_missing_empty_or_from_an_older_release(world_dir: 
                 con.execute(f"delete from main.{table}")
             # as a warehouse built by a release before staging listed its unparseable values
             con.execute("alter table main.stg_shipstation__labels drop column _invalid_values")
-        night(sandbox, day, tmp_path, monkeypatch)
+        ingest_night(sandbox, day, tmp_path, monkeypatch)
         dbt(BUILD, tmp_path)
     assert_equals_full_build_and_truth(tmp_path, day)
 
@@ -107,9 +98,9 @@ def test_night_after_a_build_that_failed_half_way(world_dir: Path, tmp_path: Pat
     """Raw loaded, staging built, the marts failed: the next build catches up on everything."""
     day = AS_OF + timedelta(days=1)
     with running_sandbox(seed=SEED, scale="tiny", as_of=AS_OF, data_dir=world_dir) as sandbox:
-        night(sandbox, AS_OF, tmp_path, monkeypatch)
+        ingest_night(sandbox, AS_OF, tmp_path, monkeypatch)
         dbt(BUILD, tmp_path)
-        night(sandbox, day, tmp_path, monkeypatch)
+        ingest_night(sandbox, day, tmp_path, monkeypatch)
     # a restatement window that is no number fails fct_ad_spend when it runs, after staging;
     # the marts downstream of it are skipped
     failed = invoke_dbt([*BUILD, "--vars", "{restatement_window_days: x}"], tmp_path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -141,6 +142,19 @@ def ingest_everything(env: Mapping[str, str], run_id: str) -> None:
         ingest_stream(name, config, run_id)
 
 
+def ingest_night(sandbox: object, day: date, data_dir: Path, monkeypatch: object) -> None:
+    """A nightly's ingest at sandbox clock `day`: every stream over HTTP, HUB_AS_OF set for dbt.
+
+    `sandbox` is a running sandbox (`running_sandbox`), `monkeypatch` pytest's: the variables stay
+    set for the dbt build that follows, and are undone with the test.
+    """
+    sandbox.set_clock(day)
+    env = sandbox_connector_env(sandbox.url, data_dir, day)
+    for name, value in {**env, "HUB_AS_OF": day.isoformat()}.items():
+        monkeypatch.setenv(name, value)
+    ingest_everything(env, run_id=f"night-{day}")
+
+
 def truth_rows(truth: Mapping) -> dict[tuple[str, str], dict]:
     """The truth JSON's rows keyed like mart_rows, money as Decimal."""
     out: dict[tuple[str, str], dict] = {}
@@ -193,8 +207,6 @@ def relation_differences(left: Mapping[str, Counter], right: Mapping[str, Counte
 
 def full_refresh_rows(data_dir: Path, build: Sequence[str]) -> dict[str, Counter]:
     """The relations a `--full-refresh` build computes from a copy of `data_dir`'s raw tables."""
-    import shutil
-
     rebuilt = data_dir / "rebuilt"
     rebuilt.mkdir()
     with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
