@@ -28,12 +28,15 @@ renamed as (
         label_id,
         shipment_id,
         lower(label_status) as label_status,
-        voided = 'true' as is_voided,
+        -- a voided label (refunded, never shipped: https://docs.shipstation.com/void-labels) says so
+        -- twice in the v2 label: `voided: true` and `status: voided`; either one counts
+        coalesce(voided = 'true', false) or coalesce(lower(label_status) = 'voided', false) as is_voided,
         tracking_number,
         lower(tracking_status) as tracking_status,
         upper(cost_currency_code) as cost_currency_code,
         {{ to_decimal('shipment_cost') }} as shipment_cost,
-        -- a ship date with an offset counts on its UTC day: converted, never cut off
+        -- an ISO 8601 ship date with an offset counts on its UTC day: converted, never cut off
+        -- (https://docs.shipstation.com/apis/shipstation-v2/docs/shipping/ship-dates)
         {{ utc_date('ship_date') }} as ship_date,
         {{ utc_timestamp('created_at') }} as created_at,
         {{ invalid_values({

@@ -32,8 +32,9 @@ renamed as (
         ship_to_company,
         lower(trim(ship_to_email)) as ship_to_email,
         ship_to_country,
-        -- ShipStation sends ship_date as a timestamp; one with an offset counts on its UTC day
-        -- ('2026-01-24T19:00:00-05:00' is the 25th): converted, never cut off
+        -- ship_date is ISO 8601 (https://docs.shipstation.com/apis/shipstation-v2/docs/shipping/ship-dates),
+        -- so it may carry an offset: it counts on its UTC day ('2026-01-24T19:00:00-05:00' is the
+        -- 25th), converted, never cut off
         {{ utc_date('ship_date') }} as ship_date,
         {{ utc_timestamp('created_at') }} as created_at,
         {{ utc_timestamp('modified_at') }} as modified_at,
