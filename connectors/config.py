@@ -370,7 +370,15 @@ class ConnectorSettings(HubSettingsModel):
     google_ads_restatement_days: int = setting(90, "days of Google Ads rows re-pulled each run (conversions are restated for up to the 90-day conversion window)", "a whole number of days from 0 to 365", ge=0, le=365)
     docusign_overlap_minutes: int = setting(60, "minutes DocuSign's `from_date` reaches back before the cursor", "a whole number of minutes from 0 to 1440", ge=0, le=1440)
     shipstation_overlap_minutes: int = setting(60, "minutes ShipStation's `modified_at_start` reaches back before the cursor", "a whole number of minutes from 0 to 1440", ge=0, le=1440)
+    # HubSpot states no bound on how far search lags behind writes (integrators see seconds:
+    # https://blog.sequin.io/building-a-sync-on-hubspots-api/ ; the sandbox lags up to 10 minutes,
+    # sandbox/apis/hubspot.py); an hour more re-reads a page or two a night and merges them away.
+    hubspot_search_overlap_minutes: int = setting(60, "minutes HubSpot's modified-since search reaches back before the cursor (its index lags behind writes)", "a whole number of minutes from 0 to 1440", ge=0, le=1440)
     shipstation_tracking_window_days: int = setting(60, "days labels are re-read for tracking updates", "a whole number of days from 1 to 365", ge=1, le=365)
+    # 5,000 `/track` requests are 25 minutes of ShipStation's 200 a minute (connectors/limits.py):
+    # a nightly stays within half an hour; a first sync's backlog is tracked over the next nights.
+    shipstation_tracking_requests_per_night: int = setting(5000, "`/track` requests one night may spend on labels not yet tracked as delivered, newest first (0: no limit)", "a whole number from 0 to 10000000", ge=0, le=10_000_000)
+    rate_limit_time_scale: float = setting(1.0, "vendor seconds per real second the documented rate limits are paced at (set it to the sandbox's --time-scale; real vendors: 1)", "a number from 1 to 100000", ge=1, le=100_000)
     http_connect_timeout_seconds: float = setting(10.0, "HTTP connect timeout", "seconds above 0, at most 300", gt=0, le=300)
     http_read_timeout_seconds: float = setting(60.0, "HTTP read timeout", "seconds above 0, at most 3600", gt=0, le=3600)
     http_retry_max_seconds: float = setting(300.0, "total time the retries of one request may take (0: no retries)", "seconds from 0 to 3600", ge=0, le=3600)
@@ -553,6 +561,7 @@ class HubConfig:
     google_ads_restatement_days: int
     docusign_overlap_minutes: int
     shipstation_overlap_minutes: int
+    hubspot_search_overlap_minutes: int
     shipstation_tracking_window_days: int
     connect_timeout_seconds: float
     read_timeout_seconds: float
@@ -560,6 +569,8 @@ class HubConfig:
     requests_per_second: float
     env: Mapping[str, str] = field(repr=False)
     settings: ConnectorSettings | None = field(default=None, repr=False, compare=False)
+    shipstation_tracking_requests_per_night: int = 5000
+    rate_limit_time_scale: float = 1.0
 
     @property
     def warehouse_path(self) -> Path:
@@ -585,6 +596,7 @@ class HubConfig:
             google_ads_restatement_days=s.google_ads_restatement_days,
             docusign_overlap_minutes=s.docusign_overlap_minutes,
             shipstation_overlap_minutes=s.shipstation_overlap_minutes,
+            hubspot_search_overlap_minutes=s.hubspot_search_overlap_minutes,
             shipstation_tracking_window_days=s.shipstation_tracking_window_days,
             connect_timeout_seconds=s.http_connect_timeout_seconds,
             read_timeout_seconds=s.http_read_timeout_seconds,
@@ -592,6 +604,8 @@ class HubConfig:
             requests_per_second=s.http_requests_per_second,
             env=env,
             settings=s,
+            shipstation_tracking_requests_per_night=s.shipstation_tracking_requests_per_night,
+            rate_limit_time_scale=s.rate_limit_time_scale,
         )
 
     def system(self, system: str) -> SystemConfig:

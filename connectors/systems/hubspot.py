@@ -15,7 +15,6 @@ from __future__ import annotations
 import itertools
 from datetime import datetime, timedelta, timezone
 
-from connectors.config import HubSettingsModel, setting
 from connectors.decoding import decode_record
 from connectors.errors import LoopingCursorError, RequestError
 from connectors.fetching import FetchContext
@@ -56,18 +55,6 @@ LIST_PAGE = KeyedList("results", "HubSpot", next_path=("paging", "next"), cursor
 BATCH_PAGE = KeyedList("results", "HubSpot")
 
 
-class HubSpotSettings(HubSettingsModel):
-    """The HubSpot connector's own `HUB_*` variables."""
-
-    # HubSpot states no bound on how far search lags behind writes (integrators see seconds:
-    # https://blog.sequin.io/building-a-sync-on-hubspots-api/ ; the sandbox lags up to 10 minutes,
-    # sandbox/apis/hubspot.py); an hour more re-reads a page or two a night and merges them away.
-    hubspot_search_overlap_minutes: int = setting(
-        60, "minutes HubSpot's modified-since search reaches back before the cursor (its index lags behind writes)",
-        "a whole number of minutes from 0 to 1440", ge=0, le=1440,
-    )
-
-
 def fetch_objects(ctx: FetchContext) -> None:
     """Full list on the first run, modified-since search (reaching back an overlap) afterwards; the
     archived objects every run, as tombstones."""
@@ -75,7 +62,7 @@ def fetch_objects(ctx: FetchContext) -> None:
     if ctx.cursor_before is None:
         _list(ctx, object_type, archived=False)
     else:
-        overlap = HubSpotSettings.from_env(ctx.config.env).hubspot_search_overlap_minutes
+        overlap = ctx.config.hubspot_search_overlap_minutes
         _search_since(ctx, object_type, reach_back(ctx.cursor_before, overlap))
     # The archived list has no modified-since filter: it is read whole (HubSpot keeps deleted
     # objects restorable for 90 days), the tombstones already stored merge away as unchanged.

@@ -12,10 +12,9 @@ import orjson
 import pytest
 
 from connector_helpers import raw_rows, sandbox_env
-from connectors.config import HubConfig
+from connectors.config import ConnectorSettings, HubConfig
 from connectors.ingest import ingest_stream
 from connectors.streams import STREAMS
-from connectors.systems.hubspot import HubSpotSettings
 from sandbox.apis.hubspot import DEFAULT_SEARCH_LAG_SECONDS
 from sandbox.server import running_sandbox
 from sandbox.truth import compute_truth
@@ -44,7 +43,7 @@ def ingest_hubspot(config: HubConfig, run_id: str) -> None:
 
 
 def test_the_default_overlap_covers_the_sandbox_lag() -> None:
-    assert HubSpotSettings.from_env({}).hubspot_search_overlap_minutes * 60 > DEFAULT_SEARCH_LAG_SECONDS
+    assert ConnectorSettings.from_env({}).hubspot_search_overlap_minutes * 60 > DEFAULT_SEARCH_LAG_SECONDS
 
 
 def test_records_indexed_late_are_found_by_the_overlap_and_lost_without_it(tmp_path: Path) -> None:
