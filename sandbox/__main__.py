@@ -11,6 +11,7 @@ import orjson
 from sandbox.apis.faults import HELP as FAULTS_HELP
 from sandbox.world import DEFAULT_AS_OF, DEFAULT_SEED
 from sandbox.apis.common import META_MAX_ROWS
+from sandbox.apis.hubspot import DEFAULT_SEARCH_LAG_SECONDS
 from sandbox.world.scales import SCALES
 
 
@@ -49,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
                           "DocuSign 3600 JWT / 28800 refresh)")
     srv.add_argument("--token-uses", type=int, default=None,
                      help="an issued OAuth token expires after this many API calls (default: never)")
+    srv.add_argument("--hubspot-search-lag", type=int, default=None, metavar="SECONDS",
+                     help=f"the most HubSpot's search index lags behind writes: each record version becomes "
+                          f"searchable a deterministic 0..SECONDS after it was written (default "
+                          f"{DEFAULT_SEARCH_LAG_SECONDS}; 0: search sees every write at once; "
+                          f"POST /hubspot/_admin/search-lag changes it while serving)")
     tru = sub.add_parser("truth", help="print the ground truth JSON (CONTRACTS §5)")
     world_args(tru)
     tru.add_argument("--as-of", type=date.fromisoformat, default=DEFAULT_AS_OF)
@@ -70,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             sandbox = make_sandbox(args.seed, args.scale, args.as_of, args.faults, args.data_dir, args.slow_seconds,
                                    args.retry_after, args.version_date, args.meta_max_rows, args.token_seconds,
-                                   args.token_uses)
+                                   args.token_uses, args.hubspot_search_lag)
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2

@@ -30,12 +30,14 @@ def make_sandbox(seed: int, scale: str, as_of: date | None = None, faults: str |
                  data_dir: Path | str | None = None, slow_seconds: float = 2.0,
                  retry_after: str | None = None, version_date: date | None = None,
                  meta_max_rows: int = META_MAX_ROWS, token_seconds: float | None = None,
-                 token_uses: int | None = None) -> Sandbox:
+                 token_uses: int | None = None, search_lag_seconds: int | None = None) -> Sandbox:
     """The sandbox state for (seed, scale), generating the world store when missing."""
     plan = parse_faults(faults, seed)  # before generating: a typo should not cost a world build
+    if search_lag_seconds is not None and search_lag_seconds < 0:
+        raise ValueError(f"--hubspot-search-lag {search_lag_seconds}: use 0 (search sees every write at once) or more seconds")
     path = ensure_world(seed, scale, data_dir)
     return Sandbox(World(path, as_of or DEFAULT_AS_OF), plan, slow_seconds, retry_after, version_date,
-                   meta_max_rows, TokenAuthority(token_seconds, token_uses))
+                   meta_max_rows, TokenAuthority(token_seconds, token_uses), search_lag_seconds=search_lag_seconds)
 
 
 class _QuietDrops(logging.Filter):
@@ -87,7 +89,8 @@ def running_sandbox(seed: int = 1, scale: str = "tiny", as_of: date | str | None
                     faults: str | None = None, data_dir: Path | str | None = None,
                     slow_seconds: float = 2.0, retry_after: str | None = None,
                     version_date: date | str | None = None, meta_max_rows: int | None = None,
-                    token_seconds: float | None = None, token_uses: int | None = None) -> Iterator[RunningSandbox]:
+                    token_seconds: float | None = None, token_uses: int | None = None,
+                    search_lag_seconds: int | None = None) -> Iterator[RunningSandbox]:
     """Start `python -m sandbox serve` on a free loopback port, wait for /_admin/health, stop it on exit."""
     ensure_world(seed, scale, data_dir)  # generate here so a failure shows its own traceback
     port = free_port()
@@ -109,6 +112,8 @@ def running_sandbox(seed: int = 1, scale: str = "tiny", as_of: date | str | None
         cmd += ["--token-seconds", str(token_seconds)]
     if token_uses is not None:
         cmd += ["--token-uses", str(token_uses)]
+    if search_lag_seconds is not None:
+        cmd += [f"--hubspot-search-lag={search_lag_seconds}"]
     process = subprocess.Popen(cmd, env=os.environ.copy())
     url = f"http://127.0.0.1:{port}"
     try:

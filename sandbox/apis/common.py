@@ -1,6 +1,7 @@
 """What every vendor endpoint shares: request counting, fault injection, auth checks, JSON bodies."""
 
 import asyncio
+import math
 import threading
 from datetime import date
 from collections import Counter
@@ -15,6 +16,7 @@ from starlette.routing import Route
 
 from sandbox.apis.oauth import TokenAuthority
 from sandbox.apis.faults import BODY_FAULTS, LINK_FAULTS, PAGE_FAULTS, RECORD_FAULTS, REQUEST_FAULTS, FaultPlan
+from sandbox.apis.limits import Limiter
 from sandbox.apis.world import World
 
 JSON = "application/json"
@@ -34,6 +36,8 @@ class Sandbox:
     version_date: date | None = None  # the date API versions are judged by (None: today, UTC)
     meta_max_rows: int = META_MAX_ROWS  # Meta answers "reduce the amount of data" above this many rows per call (0: never)
     tokens: TokenAuthority = field(default_factory=TokenAuthority)  # short-lived tokens from the token endpoints
+    search_lag_seconds: int | None = None  # the most HubSpot's search index starts behind writes (None: its default)
+    limits: Limiter = field(default_factory=Limiter)  # the vendors' documented rate limits (sandbox/apis/limits.py)
     stats: Counter = field(default_factory=Counter)  # (vendor, concrete path) -> requests
     calls: Counter = field(default_factory=Counter)  # (vendor, route template) -> requests
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -54,6 +58,7 @@ class Call:
     vendor: str
     path: str
     body: bytes
+    throttle_wait: float | None = None  # real seconds to the end of the rate-limit window this request overran
 
     @property
     def world(self) -> World:
@@ -74,8 +79,11 @@ class Call:
         return self.sandbox.faults.decide(self.vendor, f"link:{self.path}", LINK_FAULTS)
 
     def wait_hint(self, default: str) -> str:
-        """The wait a throttling answer asks for: `default`, unless `--retry-after` overrides it."""
-        return default if self.sandbox.retry_after is None else self.sandbox.retry_after
+        """The wait a throttling answer asks for, in seconds: `--retry-after` when set, else the time to the
+        end of the rate-limit window overrun, else `default`."""
+        if self.sandbox.retry_after is not None:
+            return self.sandbox.retry_after
+        return default if self.throttle_wait is None else str(max(1, math.ceil(self.throttle_wait)))
 
     def json_body(self) -> Any:
         """The request body as JSON (None when empty); ValueError when it does not parse."""
@@ -176,12 +184,19 @@ def endpoint(sandbox: Sandbox, vendor: str, path: str, methods: list[str], handl
         denied = auth(call)
         if denied is not None:
             return denied
+        limited = sandbox.limits.admit(vendor, path, request)
+        if limited.refused is not None:
+            call.throttle_wait = limited.wait_seconds
+            refusal = fault_response(call, "rate_limit")
+            refusal.headers.update(limited.headers)
+            return refusal
         fault = sandbox.faults.decide(vendor, path, REQUEST_FAULTS + BODY_FAULTS)
         if fault == "slow":
             await asyncio.sleep(sandbox.slow_seconds)
         elif fault in ("rate_limit", "5xx"):
             return fault_response(call, fault)
         response = handler(call)  # inline: handlers take well under a millisecond, a thread hop costs more
+        response.headers.update(limited.headers)
         if fault is None and response.status_code == 200:
             fault = sandbox.faults.decide(vendor, f"record:{path}", RECORD_FAULTS)
         if fault in BODY_FAULTS + RECORD_FAULTS and response.status_code == 200:

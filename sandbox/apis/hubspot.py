@@ -370,7 +370,7 @@ def _live_targets(world: World, kind: str, ids: set[str]) -> dict[str, str]:
 
 def routes(sandbox: Sandbox) -> list[Route]:
     """The HubSpot routes (mounted under /hubspot), and `/_admin/search-lag` to set the index lag."""
-    index = SearchIndex()
+    index = SearchIndex() if sandbox.search_lag_seconds is None else SearchIndex(sandbox.search_lag_seconds)
 
     def ep(path: str, methods: list[str], handler) -> Route:  # noqa: ANN001
         return endpoint(sandbox, "hubspot", path, methods, handler, check_auth, fault_response)
