@@ -1,11 +1,13 @@
 """Model objects to the JSON each vendor API returns: the only place vendor field names live."""
 
+import random
+import zlib
 from collections.abc import Iterator
 from decimal import Decimal
 
 from sandbox.credentials import DOCUSIGN_ACCOUNT_ID
 from sandbox.world.catalog import CARRIERS
-from sandbox.world.model import AdDay, Company, Contact, Deal, Envelope, FxRate, Shipment
+from sandbox.world.model import AdDay, Company, Contact, Deal, Envelope, FxRate, Label, Shipment
 from sandbox.world.timefmt import DAY, day_str, iso_7, iso_ms, iso_s
 
 # (resource, scope, id, visible_from, modified_at, event_date, payload dict)
@@ -152,9 +154,33 @@ def _plain(amount: Decimal) -> str:
     return text or "0"
 
 
+# DocuSign purges the documents of completed envelopes after the account's retention period: they
+# wait 14 days in a purge queue, then go; "the envelope information for the document will remain"
+# (https://developers.docusign.com/docs/esign-soap-api/reference/status-and-managing-group/purgedocuments,
+# `purgeState` in the eSignature v2.1 spec's envelope). Some completed envelopes, and always the
+# first contract, are queued RETENTION_DAYS after completion: two later versions (documents_queued,
+# then documents_purged) with a new lastModifiedDateTime and the same status: still a contract.
+PURGED_PERCENT = 15
+RETENTION_DAYS = 30
+PURGE_QUEUE_DAYS = 14
+
+
+def _drawn(key: str, percent: int) -> bool:
+    """True for about `percent`% of keys, the same every run (a string seed is hashed with SHA-512;
+    crc32 of sequential ids clusters)."""
+    return random.Random(key).random() * 100 < percent
+
+
+def purged(e: Envelope) -> bool:
+    """Whether the world purges this envelope's documents once completed (by id, the same every run)."""
+    return e.contract_number.endswith("-000001") or _drawn(f"purge:{e.id}", PURGED_PERCENT)
+
+
 def envelope_versions(e: Envelope) -> Iterator[Version]:
-    """DocuSign envelope versions as listStatusChanges returns them with include=custom_fields,recipients."""
+    """DocuSign envelope versions as listStatusChanges returns them with include=custom_fields,recipients;
+    a completed envelope whose documents are purged gets two more (the purge queued, then done)."""
     stamps: dict[str, int] = {}
+    payload: dict = {}
     for t, status in e.versions:
         stamps[status] = t
         sent = stamps["sent"]
@@ -195,7 +221,13 @@ def envelope_versions(e: Envelope) -> Iterator[Version]:
         elif status == "voided":
             payload["voidedDateTime"] = iso_7(t)
             payload["voidedReason"] = "Replaced by a corrected contract"
+        payload["purgeState"] = "unpurged"
         yield ("docusign/envelopes", DOCUSIGN_ACCOUNT_ID, e.id, t, t, None, payload)
+    if e.versions[-1][1] == "completed" and purged(e):
+        queued = e.versions[-1][0] + RETENTION_DAYS * DAY
+        for t, state in ((queued, "documents_queued"), (queued + PURGE_QUEUE_DAYS * DAY, "documents_purged")):
+            payload = {**payload, "purgeState": state, "lastModifiedDateTime": iso_7(t)}
+            yield ("docusign/envelopes", DOCUSIGN_ACCOUNT_ID, e.id, t, t, None, payload)
 
 
 def _address(to: tuple[str, str, str, str, str, str]) -> dict:
@@ -245,25 +277,66 @@ def shipment_versions(s: Shipment) -> Iterator[Version]:
         yield from _label_versions(s, carrier, service, carrier_id, ship_date)
 
 
+# A label bought by mistake is voided for a refund and a new one bought for the shipment: "Labels
+# cannot be un-voided ... you can create a new label for that shipment"
+# (https://docs.shipstation.com/void-labels, PUT /v2/labels/{label_id}/void:
+# https://docs.shipstation.com/apis/openapi/labels/void_label; the label's `status: voided`,
+# `voided`, `voided_at` in the v2 spec). About VOIDED_PERCENT of labels, and always the first,
+# follow one voided 30 minutes after it was bought: it never ships, is never tracked, costs nothing.
+VOIDED_PERCENT = 6
+VOIDED_ID_OFFSET = 1_000_000  # se-7xxxxxx: the voided label of se-8xxxxxx, never another label's id
+VOID_BOUGHT_BEFORE = 40 * 60  # the voided label is bought 40 minutes before the real one ...
+VOID_AFTER = 30 * 60  # ... and voided 30 minutes later
+
+
+def replaces_a_voided_label(lab: Label) -> bool:
+    """Whether a voided label was bought for the shipment before `lab` (by id, the same every run)."""
+    return lab.id == "se-8000001" or _drawn(f"void:{lab.id}", VOIDED_PERCENT)
+
+
+def _label(s: Shipment, lab: Label, carrier: str, service: str, carrier_id: str, ship_date: str) -> dict:
+    """A label as GET /v2/labels lists it, bought and not yet delivered."""
+    href = f"https://api.shipstation.com/v2/downloads/10/{lab.id}/label-{lab.id}"
+    return {
+        "label_id": lab.id, "status": "completed", "shipment_id": s.id, "external_shipment_id": None,
+        "external_order_id": s.external_order_id, "ship_date": ship_date, "created_at": iso_ms(lab.created),
+        "shipment_cost": {"currency": "usd", "amount": float(lab.cost)},
+        "insurance_cost": {"currency": "usd", "amount": 0.0}, "tracking_number": lab.tracking_number,
+        "is_return_label": False, "rma_number": None, "is_international": s.ship_to[5] != "DE",
+        "carrier_id": carrier_id, "charge_event": "carrier_default", "service_code": service,
+        "package_code": "package", "voided": False, "voided_at": None, "label_format": "pdf",
+        "display_scheme": "label", "label_layout": "4x6", "trackable": True, "label_image_id": None,
+        "carrier_code": carrier, "tracking_status": "in_transit",
+        "label_download": {"pdf": f"{href}.pdf", "png": f"{href}.png", "zpl": f"{href}.zpl", "href": f"{href}.pdf"},
+        "form_download": None, "insurance_claim": None, "packages": [],
+    }
+
+
+def _voided_label_versions(s: Shipment, carrier: str, service: str, carrier_id: str,
+                           ship_date: str) -> Iterator[Version]:
+    """The label bought before the real one and voided: bought (nothing scanned yet), then voided."""
+    lab = s.label
+    assert lab is not None
+    bought = lab.created - VOID_BOUGHT_BEFORE
+    voided_id = f"se-{int(lab.id[3:]) - VOIDED_ID_OFFSET}"
+    mistake = Label(voided_id, bought, lab.cost, f"1Z{zlib.crc32(voided_id.encode()):016X}", None)
+    label = {**_label(s, mistake, carrier, service, carrier_id, ship_date), "tracking_status": "unknown"}
+    yield ("shipstation/labels", "", voided_id, bought, bought, None, label)
+    at = bought + VOID_AFTER
+    label = {**label, "status": "voided", "voided": True, "voided_at": iso_ms(at)}
+    yield ("shipstation/labels", "", voided_id, at, at, None, label)
+
+
 def _label_versions(s: Shipment, carrier: str, service: str, carrier_id: str, ship_date: str) -> Iterator[Version]:
     lab = s.label
     assert lab is not None
+    if replaces_a_voided_label(lab):
+        yield from _voided_label_versions(s, carrier, service, carrier_id, ship_date)
     states = [(lab.created, False)] + ([(lab.delivered, True)] if lab.delivered is not None else [])
-    href = f"https://api.shipstation.com/v2/downloads/10/{lab.id}/label-{lab.id}"
     for t, delivered in states:
-        label = {
-            "label_id": lab.id, "status": "completed", "shipment_id": s.id, "external_shipment_id": None,
-            "external_order_id": s.external_order_id, "ship_date": ship_date, "created_at": iso_ms(lab.created),
-            "shipment_cost": {"currency": "usd", "amount": float(lab.cost)},
-            "insurance_cost": {"currency": "usd", "amount": 0.0}, "tracking_number": lab.tracking_number,
-            "is_return_label": False, "rma_number": None, "is_international": s.ship_to[5] != "DE",
-            "carrier_id": carrier_id, "charge_event": "carrier_default", "service_code": service,
-            "package_code": "package", "voided": False, "voided_at": None, "label_format": "pdf",
-            "display_scheme": "label", "label_layout": "4x6", "trackable": True, "label_image_id": None,
-            "carrier_code": carrier, "tracking_status": "delivered" if delivered else "in_transit",
-            "label_download": {"pdf": f"{href}.pdf", "png": f"{href}.png", "zpl": f"{href}.zpl", "href": f"{href}.pdf"},
-            "form_download": None, "insurance_claim": None, "packages": [],
-        }
+        label = _label(s, lab, carrier, service, carrier_id, ship_date)
+        if delivered:
+            label["tracking_status"] = "delivered"
         yield ("shipstation/labels", "", lab.id, t, t, None, label)
         events = [{"occurred_at": iso_s(lab.created + 3600), "carrier_occurred_at": iso_s(lab.created + 3600),
                    "description": "Shipment picked up", "city_locality": "Berlin", "state_province": "BE",

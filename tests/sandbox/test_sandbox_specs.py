@@ -139,7 +139,7 @@ def test_shipstation_lists_match_spec(http: httpx.Client, path: str, schema: str
 def test_shipstation_tracking_matches_spec(http: httpx.Client) -> None:
     labels = http.get("/shipstation/v2/labels?page_size=200", headers=AUTH["shipstation"]).json()["labels"]
     codes = set()
-    for label in labels:
+    for label in (lab for lab in labels if not lab["voided"]):  # a voided label is never tracked
         response = http.get(f"/shipstation/v2/labels/{label['label_id']}/track", headers=AUTH["shipstation"])
         assert response.status_code == 200
         validate("shipstation", "get_tracking_log_from_label_response_body", response.json())

@@ -89,7 +89,8 @@ def recount(path: Path, as_of: date, currency: str) -> dict:
         for qty, price in items.values():
             out[(signed[:7], channel)]["booked_value"] += convert(qty * price, cur, signed)
 
-    labels = {lab["shipment_id"]: lab for lab in visible(db, "shipstation/labels", as_of)}
+    # a voided label ships nothing: the shipment's delivery is its replacement's
+    labels = {lab["shipment_id"]: lab for lab in visible(db, "shipstation/labels", as_of) if not lab["voided"]}
     tracking = {t_id: t for t_id, t in ((lab["label_id"], None) for lab in labels.values())}
     for row in db.execute("select id, payload from records where resource = 'shipstation/tracking' and "
                           "visible_from < ? and (visible_to is null or visible_to >= ?)",

@@ -3,7 +3,7 @@
 import json
 import sqlite3
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -97,7 +97,7 @@ def test_shipments_cover_every_fulfilment_case(db: sqlite3.Connection) -> None:
 
 
 def test_labels_and_tracking_agree(db: sqlite3.Connection) -> None:
-    labels = current(db, "shipstation/labels")
+    labels = [lab for lab in current(db, "shipstation/labels") if lab["status"] != "voided"]
     tracks = {t["tracking_number"]: t for t in current(db, "shipstation/tracking")}
     assert {lab["tracking_status"] for lab in labels} == {"in_transit", "delivered"}
     for lab in labels:
@@ -105,6 +105,43 @@ def test_labels_and_tracking_agree(db: sqlite3.Connection) -> None:
         assert (lab["tracking_status"] == "delivered") == (track["status_code"] == "DE")
         assert ("actual_delivery_date" in track) == (track["status_code"] == "DE")
         assert lab["shipment_cost"]["amount"] > 0 and lab["shipment_id"].startswith("se-")
+
+
+def test_a_voided_label_comes_before_its_replacement_and_is_never_tracked(db: sqlite3.Connection) -> None:
+    labels = current(db, "shipstation/labels")
+    voided = [lab for lab in labels if lab["voided"]]
+    live = {lab["shipment_id"]: lab for lab in labels if not lab["voided"]}
+    tracked = {t_id for (t_id,) in db.execute("select distinct id from records where resource = 'shipstation/tracking'")}
+    assert voided and len(voided) < len(labels) * 0.15, "about 6% of labels (and always the first) replace a voided one"
+    assert "se-7000001" in {lab["label_id"] for lab in voided}  # the first label's
+    for lab in voided:
+        assert lab["status"] == "voided" and lab["tracking_status"] == "unknown"
+        bought = datetime.fromisoformat(lab["created_at"])
+        assert datetime.fromisoformat(lab["voided_at"]) == bought + timedelta(minutes=30)
+        replacement = live[lab["shipment_id"]]  # the shipment was labelled again, later
+        assert datetime.fromisoformat(replacement["created_at"]) > bought
+        assert lab["label_id"] not in tracked and lab["tracking_number"] != replacement["tracking_number"]
+
+
+def test_purged_envelopes_stay_completed_contracts(db: sqlite3.Connection) -> None:
+    rows = db.execute("select id, payload from records where resource = 'docusign/envelopes' and visible_from < ? "
+                      "order by id, visible_from", (CLOCK,)).fetchall()
+    history: dict[str, list[dict]] = defaultdict(list)
+    for id_, payload in rows:
+        history[id_].append(json.loads(payload))
+    purged = {id_: versions for id_, versions in history.items() if versions[-1]["purgeState"] == "documents_purged"}
+    assert purged, "no envelope of the tiny world was purged before the clock"
+    first = next(e for e in current(db, "docusign/envelopes")
+                 if any(f["value"].endswith("-000001") for f in e["customFields"]["textCustomFields"]))
+    assert first["envelopeId"] in purged  # always the first contract
+    for versions in purged.values():
+        signed, queued, done = versions[-3:]
+        assert [v["purgeState"] for v in (signed, queued, done)] == ["unpurged", "documents_queued", "documents_purged"]
+        assert signed["status"] == queued["status"] == done["status"] == "completed"
+        # only the purge state and the modified time change: status, signing and custom fields stay
+        assert {k: v for k, v in done.items() if k not in ("purgeState", "lastModifiedDateTime")} == \
+            {k: v for k, v in signed.items() if k not in ("purgeState", "lastModifiedDateTime")}
+        assert done["lastModifiedDateTime"] > queued["lastModifiedDateTime"] > signed["statusChangedDateTime"]
 
 
 def test_deals_and_line_items_use_hubspot_strings(db: sqlite3.Connection) -> None:

@@ -35,6 +35,7 @@ fields as (
             'sent_date_time': ['sentDateTime'],
             'completed_date_time': ['completedDateTime'],
             'status_changed_date_time': ['statusChangedDateTime'],
+            'purge_state': ['purgeState'],
         }) }},
         _loaded_at
     from source
@@ -46,6 +47,9 @@ renamed as (
         nullif(trim(custom_fields.contract_number), '') as contract_number,
         nullif(trim(custom_fields.hubspot_deal_id), '') as deal_id,
         lower(fields.envelope_status) as envelope_status,
+        -- documents purged after the retention period: the envelope and its custom fields remain,
+        -- so a purged completed envelope is still a contract
+        lower(fields.purge_state) as purge_state,
         fields.email_subject,
         -- DocuSign custom fields are free text: only the documented 'YYYY-MM-DD' is a date
         {{ iso_date('trim(custom_fields.promised_delivery_date)') }} as promised_delivery_date,
