@@ -11,6 +11,7 @@ import orjson
 from sandbox.apis.faults import HELP as FAULTS_HELP
 from sandbox.world import DEFAULT_AS_OF, DEFAULT_SEED
 from sandbox.apis.common import META_MAX_ROWS
+from sandbox.apis.limits import DEFAULT_TIME_SCALE
 from sandbox.apis.hubspot import DEFAULT_SEARCH_LAG_SECONDS
 from sandbox.world.scales import SCALES
 
@@ -55,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
                           f"searchable a deterministic 0..SECONDS after it was written (default "
                           f"{DEFAULT_SEARCH_LAG_SECONDS}; 0: search sees every write at once; "
                           f"POST /hubspot/_admin/search-lag changes it while serving)")
+    srv.add_argument("--time-scale", type=float,
+                     default=float(os.environ.get("HUB_SANDBOX_TIME_SCALE") or DEFAULT_TIME_SCALE),
+                     help=f"vendor seconds per real second of the vendors' rate limits, which are always enforced "
+                          f"(sandbox/apis/limits.py; default: HUB_SANDBOX_TIME_SCALE, else {DEFAULT_TIME_SCALE:g}: a "
+                          f"vendor minute per second); rate-limit headers give waits in real seconds")
     tru = sub.add_parser("truth", help="print the ground truth JSON (CONTRACTS §5)")
     world_args(tru)
     tru.add_argument("--as-of", type=date.fromisoformat, default=DEFAULT_AS_OF)
@@ -76,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             sandbox = make_sandbox(args.seed, args.scale, args.as_of, args.faults, args.data_dir, args.slow_seconds,
                                    args.retry_after, args.version_date, args.meta_max_rows, args.token_seconds,
-                                   args.token_uses, args.hubspot_search_lag)
+                                   args.token_uses, args.hubspot_search_lag, args.time_scale)
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2

@@ -17,6 +17,7 @@ import httpx
 from sandbox.apis.app import build_app
 from sandbox.apis.common import META_MAX_ROWS, DroppedConnection, Sandbox
 from sandbox.apis.faults import parse_faults
+from sandbox.apis.limits import DEFAULT_TIME_SCALE, Limiter
 from sandbox.apis.oauth import TokenAuthority
 from sandbox.apis.world import World
 from sandbox.world import DEFAULT_AS_OF
@@ -30,14 +31,17 @@ def make_sandbox(seed: int, scale: str, as_of: date | None = None, faults: str |
                  data_dir: Path | str | None = None, slow_seconds: float = 2.0,
                  retry_after: str | None = None, version_date: date | None = None,
                  meta_max_rows: int = META_MAX_ROWS, token_seconds: float | None = None,
-                 token_uses: int | None = None, search_lag_seconds: int | None = None) -> Sandbox:
+                 token_uses: int | None = None, search_lag_seconds: int | None = None,
+                 time_scale: float = DEFAULT_TIME_SCALE) -> Sandbox:
     """The sandbox state for (seed, scale), generating the world store when missing."""
     plan = parse_faults(faults, seed)  # before generating: a typo should not cost a world build
     if search_lag_seconds is not None and search_lag_seconds < 0:
         raise ValueError(f"--hubspot-search-lag {search_lag_seconds}: use 0 (search sees every write at once) or more seconds")
+    limits = Limiter(time_scale)  # checks the scale before a world build too
     path = ensure_world(seed, scale, data_dir)
     return Sandbox(World(path, as_of or DEFAULT_AS_OF), plan, slow_seconds, retry_after, version_date,
-                   meta_max_rows, TokenAuthority(token_seconds, token_uses), search_lag_seconds=search_lag_seconds)
+                   meta_max_rows, TokenAuthority(token_seconds, token_uses), search_lag_seconds=search_lag_seconds,
+                   limits=limits)
 
 
 class _QuietDrops(logging.Filter):
@@ -83,6 +87,12 @@ class RunningSandbox:
         response.raise_for_status()
         return response.json()["requests"]
 
+    def rate_limited(self) -> dict[str, int]:
+        """Requests per vendor answered with the vendor's rate-limit refusal (GET /_admin/stats)."""
+        response = httpx.get(f"{self.url}/_admin/stats", timeout=10)
+        response.raise_for_status()
+        return response.json()["rate_limited"]
+
 
 @contextmanager
 def running_sandbox(seed: int = 1, scale: str = "tiny", as_of: date | str | None = None,
@@ -90,7 +100,7 @@ def running_sandbox(seed: int = 1, scale: str = "tiny", as_of: date | str | None
                     slow_seconds: float = 2.0, retry_after: str | None = None,
                     version_date: date | str | None = None, meta_max_rows: int | None = None,
                     token_seconds: float | None = None, token_uses: int | None = None,
-                    search_lag_seconds: int | None = None) -> Iterator[RunningSandbox]:
+                    search_lag_seconds: int | None = None, time_scale: float | None = None) -> Iterator[RunningSandbox]:
     """Start `python -m sandbox serve` on a free loopback port, wait for /_admin/health, stop it on exit."""
     ensure_world(seed, scale, data_dir)  # generate here so a failure shows its own traceback
     port = free_port()
@@ -114,6 +124,8 @@ def running_sandbox(seed: int = 1, scale: str = "tiny", as_of: date | str | None
         cmd += ["--token-uses", str(token_uses)]
     if search_lag_seconds is not None:
         cmd += [f"--hubspot-search-lag={search_lag_seconds}"]
+    if time_scale is not None:
+        cmd += ["--time-scale", str(time_scale)]
     process = subprocess.Popen(cmd, env=os.environ.copy())
     url = f"http://127.0.0.1:{port}"
     try:

@@ -33,7 +33,8 @@ def _admin_routes(sandbox: Sandbox) -> list[Route]:
         for (vendor, path), n in sorted(sandbox.stats.items()):
             counts.setdefault(vendor, {})[path] = n
         return json_response({"requests": counts, "total": sum(sandbox.stats.values()),
-                              "tokens_issued": dict(sandbox.tokens.grants)})
+                              "tokens_issued": dict(sandbox.tokens.grants),
+                              "rate_limited": dict(sandbox.limits.refused)})
 
     return [Route("/_admin/health", health), Route("/_admin/clock", clock, methods=["GET", "POST"]),
             Route("/_admin/stats", stats)]
