@@ -25,7 +25,8 @@ import httpx
 import orjson
 
 from connectors.auth import Auth, meta_token_problem
-from connectors.budget import RateBudget, budget_for
+from connectors.budget import RateBudget, budget_for, budgets_dir
+from connectors.limits import ACCOUNT_RATES, SEARCH_RATE, SEARCH_SUFFIX, header_quotas, usage_hold_seconds
 from connectors.config import HubConfig, SystemConfig
 from connectors.decoding import decode_page
 from connectors.errors import AuthError, BrokenPage, NotFoundError, RequestError, RetryExhausted, UnsafeLinkError
@@ -113,15 +114,17 @@ class RequestStats:
 
     requests: int = 0
     retries: int = 0
-    rate_limit_wait_seconds: float = 0.0
+    rate_limit_wait_seconds: float = 0.0  # waited for the account's budget (its pace and the vendor's pauses)
+    throttled: int = 0  # answers that were the vendor's rate-limit refusal (429, Meta's throttle codes)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, requests: int = 0, retries: int = 0, waited: float = 0.0) -> None:
-        """Count requests, retries and seconds waited on rate limits."""
+    def add(self, requests: int = 0, retries: int = 0, waited: float = 0.0, throttled: int = 0) -> None:
+        """Count requests, retries, seconds waited for the budget and rate-limit refusals."""
         with self._lock:
             self.requests += requests
             self.retries += retries
             self.rate_limit_wait_seconds += waited
+            self.throttled += throttled
 
 
 @dataclass(frozen=True)
@@ -161,10 +164,20 @@ class VendorClient:
         self._http = http
         self._origin = origin(system.base_url)
         self._prefix = urlsplit(system.base_url).path
-        account = hashlib.sha256("|".join(system.secrets).encode()).hexdigest()[:16]
-        self._budget = budget or budget_for(
-            system.system, f"{system.base_url}#{account}", config.requests_per_second
-        )
+        account = f"{system.base_url}#{hashlib.sha256('|'.join(system.secrets).encode()).hexdigest()[:16]}"
+        scale = config.rate_limit_time_scale
+        shared = budgets_dir(config.data_dir)
+        rate = ACCOUNT_RATES.get(system.system)
+        self._budget = budget or budget_for(system.system, account, config.requests_per_second, shared,
+                                            rate.interval(scale) if rate else 0.0)
+        # A kind of request with a limit of its own (HubSpot search, per token) waits for both budgets.
+        suffix = SEARCH_SUFFIX.get(system.system)
+        self._search: tuple[str, RateBudget] | None = None
+        if suffix:
+            search = RateBudget() if budget is not None else budget_for(
+                f"{system.system}-search", account, 0.0, shared, SEARCH_RATE.interval(scale))
+            self._search = (suffix, search)
+        self._time_scale = scale
         self._clock = clock
         self._sleep = sleep
         self._rng = rng
@@ -223,7 +236,7 @@ class VendorClient:
             headers, token = self._headers()
             if content is not None:
                 headers["content-type"] = "application/json"
-            self.stats.add(requests=1, waited=self._budget.acquire())
+            self.stats.add(requests=1, waited=self._acquire(url))
             status: int | None = None
             body = b""
             reply_headers: httpx.Headers = httpx.Headers()
@@ -231,6 +244,7 @@ class VendorClient:
                 reply = self._http.request(method, url, params=params, content=content, headers=headers)
                 status, body, reply_headers = reply.status_code, reply.content, reply.headers
                 final_url = str(reply.url)
+                self._observe(reply_headers)
             except _DROPPED as exc:
                 final_url = url
                 problem = f"{type(exc).__name__}: {self.redactor.text(str(exc))}"
@@ -271,6 +285,7 @@ class VendorClient:
             if reason == "rate_limited":
                 # Every stream of this account waits, not just us; acquire() counts the wait.
                 self._budget.pause(wait)
+                self.stats.add(throttled=1)
             else:
                 self._sleep(wait)
             self.stats.add(retries=1)
@@ -278,6 +293,20 @@ class VendorClient:
                 "%s: retry %d of %s %s in %.2fs (%s, %s)",
                 self.stream, attempt, method, self.redactor.url(final_url), wait, reason, problem,
             )
+
+    def _acquire(self, url: str) -> float:
+        """Wait for the account's next slot (and the search budget's, for a search); the seconds waited."""
+        waited = 0.0
+        if self._search is not None and urlsplit(url).path.endswith(self._search[0]):
+            waited += self._search[1].acquire()
+        return waited + self._budget.acquire()
+
+    def _observe(self, headers: httpx.Headers) -> None:
+        """Let the account's budget pace itself from the vendor's rate-limit headers."""
+        self._budget.observe(header_quotas(self.system.system, headers, time.time(), self._time_scale))
+        hold = usage_hold_seconds(self.system.system, headers)
+        if hold:
+            self._budget.pause(hold)
 
     def _headers(self) -> tuple[dict[str, str], str | None]:
         """The headers for the next attempt and the bearer token among them (to drop it after a 401)."""

@@ -1,0 +1,163 @@
+"""The vendors' documented rate limits and largest pages, and how to read their rate-limit headers.
+
+The budget (budget.py) paces every account from what the vendor says in its headers; these
+documented limits only set the pace before the first answer and for limits no header reports
+(HubSpot search), and they are what a first sync is forecast at. Sources, each the vendor's page:
+
+- HubSpot: private apps on Professional/Enterprise 190 requests / 10 s (100 on Free/Starter);
+  search 5 requests / s per token, 200 records a page; list endpoints 100 a page; v4 association
+  batch reads 1,000 ids a request; `X-HubSpot-RateLimit-Max/Remaining/Interval-Milliseconds`
+  (https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines,
+  https://developers.hubspot.com/changelog/increasing-our-api-limits,
+  https://developers.hubspot.com/docs/api/crm/search).
+- ShipStation v2: 200 requests / minute per account; 429 with `Retry-After`;
+  `X-Rate-Limit-Limit/Remaining/Reset`, Reset in seconds (https://docs.shipstation.com/rate-limits).
+  `page_size` has no documented maximum on shipments and labels ("the max value varies by
+  endpoint", https://docs.shipstation.com/apis/shipengine/docs/reference/pagination); the v2
+  endpoints that state one say 100, so 100 is the page relied on.
+- DocuSign: 3,000 calls / hour per account from the top of the hour, 500 / 30 s bursts;
+  `X-RateLimit-Remaining` with `X-RateLimit-Reset` an epoch time, `X-BurstLimit-Remaining`
+  (https://developers.docusign.com/platform/resource-limits); listStatusChanges `count` up to 100.
+- Meta: business-use-case usage as percentages in `X-Business-Use-Case-Usage` and
+  `x-fb-ads-insights-throttle` (https://developers.facebook.com/docs/graph-api/overview/rate-limiting/,
+  https://developers.facebook.com/docs/marketing-api/insights/best-practices/): no fixed pace, the
+  budget holds the account when usage nears 100%.
+- Google Ads: a daily operations quota by access level, reported only when exhausted
+  (RESOURCE_EXHAUSTED with `retryDelay`, https://developers.google.com/google-ads/api/docs/best-practices/quotas):
+  no pace; `searchStream` returns all rows of a query in one response.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import orjson
+
+
+@dataclass(frozen=True)
+class Rate:
+    """`requests` per `seconds` of vendor time."""
+
+    requests: int
+    seconds: float
+
+    def interval(self, time_scale: float = 1.0) -> float:
+        """Real seconds between requests at this rate, with `time_scale` vendor seconds per real second."""
+        return self.seconds / self.requests / time_scale
+
+
+# The steady pace of each account (the tightest documented limit over a long run).
+ACCOUNT_RATES: dict[str, Rate] = {
+    "hubspot": Rate(190, 10.0),
+    "shipstation": Rate(200, 60.0),
+    "docusign": Rate(3000, 3600.0),
+}
+# Limits of one kind of request, per token, on top of the account's.
+SEARCH_RATE = Rate(5, 1.0)  # HubSpot CRM search
+DOCUSIGN_BURST_SECONDS = 30.0
+
+# The largest page (records a request) each stream can ask for: its floor is records / this.
+LARGEST_PAGE: dict[str, int] = {
+    "hubspot__contacts": 100, "hubspot__companies": 100, "hubspot__deals": 100, "hubspot__line_items": 100,
+    "hubspot__associations": 1000,
+    "docusign__envelopes": 100,
+    "shipstation__shipments": 100, "shipstation__labels": 100,
+    "shipstation__tracking": 1,  # one `/v2/labels/{id}/track` per label: there is no batch read
+}
+# Requests that count against the search limit too, by system.
+SEARCH_SUFFIX = {"hubspot": "/search"}
+
+# A vendor's count is a little behind requests already under way (ours in other threads and
+# processes): hold the account while this few remain, rather than meet the 429.
+REMAINING_MARGIN = 3
+USAGE_HOLD_PERCENT = 90.0
+
+
+@dataclass(frozen=True)
+class Quota:
+    """What one answer says about the account's budget: requests left and real seconds until they refill."""
+
+    remaining: int
+    reset_seconds: float
+
+
+def header_quotas(system: str, headers: Mapping[str, str], now: float, time_scale: float = 1.0) -> list[Quota]:
+    """The quotas a vendor's rate-limit headers report (none when it sends none we know).
+
+    `now` is the Unix time, for DocuSign's epoch reset; `time_scale` turns documented windows that
+    no header states (DocuSign's 30 s burst) into real seconds.
+    """
+    quotas: list[Quota] = []
+    if system == "hubspot":
+        remaining = _number(headers.get("x-hubspot-ratelimit-remaining"))
+        interval_ms = _number(headers.get("x-hubspot-ratelimit-interval-milliseconds"))
+        if remaining is not None and interval_ms is not None:
+            quotas.append(Quota(int(remaining), interval_ms / 1000.0))
+    elif system == "shipstation":
+        remaining = _number(headers.get("x-rate-limit-remaining"))
+        reset = _number(headers.get("x-rate-limit-reset"))
+        if remaining is not None and reset is not None:
+            quotas.append(Quota(int(remaining), max(reset, 0.0)))
+    elif system == "docusign":
+        remaining = _number(headers.get("x-ratelimit-remaining"))
+        reset = _number(headers.get("x-ratelimit-reset"))
+        if remaining is not None and reset is not None:
+            quotas.append(Quota(int(remaining), max(reset - now, 0.0)))
+        burst = _number(headers.get("x-burstlimit-remaining"))
+        if burst is not None:
+            quotas.append(Quota(int(burst), DOCUSIGN_BURST_SECONDS / time_scale))
+    return quotas
+
+
+def usage_hold_seconds(system: str, headers: Mapping[str, str]) -> float | None:
+    """Seconds to hold a Meta account whose reported usage reached USAGE_HOLD_PERCENT, else None."""
+    if system != "meta":
+        return None
+    usage: list[float] = []
+    regain: list[float] = []
+    for name in ("x-business-use-case-usage", "x-fb-ads-insights-throttle"):
+        for entry in _usage_entries(headers.get(name)):
+            usage += [v for k in ("call_count", "total_cputime", "total_time", "app_id_util_pct", "acc_id_util_pct")
+                      if (v := _number(entry.get(k))) is not None]
+            if (minutes := _number(entry.get("estimated_time_to_regain_access"))) is not None:
+                regain.append(minutes * 60.0)
+    if not usage or max(usage) < USAGE_HOLD_PERCENT:
+        return None
+    return max(regain, default=0.0)
+
+
+def _usage_entries(value: str | None) -> list[dict]:
+    """The usage objects of a Meta header: `{id: [{...}]}` or a single `{...}`."""
+    if not value:
+        return []
+    try:
+        parsed = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return []
+    if not isinstance(parsed, dict):
+        return []
+    if not all(isinstance(v, list) for v in parsed.values()):
+        return [parsed]
+    return [e for entries in parsed.values() for e in entries if isinstance(e, dict)]
+
+
+def _number(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def request_floor(stream: str, records: int) -> int | None:
+    """The fewest requests that could bring `records` of `stream` (None when no page size applies)."""
+    page = LARGEST_PAGE.get(stream)
+    return math.ceil(records / page) if page else None
+
+
+def forecast_seconds(system: str, requests: int) -> float | None:
+    """Vendor seconds `requests` take at the account's documented pace (None: no fixed pace)."""
+    rate = ACCOUNT_RATES.get(system)
+    return requests * rate.interval() if rate else None
