@@ -38,6 +38,7 @@ class FetchContext:
     on_progress: Callable[[str], None]
     records: int = 0
     pages: int = 0
+    deferred: int = 0  # records left for a later night by a request budget (tracking)
     today: date = field(default_factory=lambda: datetime.now(timezone.utc).date())
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

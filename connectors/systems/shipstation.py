@@ -13,9 +13,13 @@ import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
+import httpx
+
 from connectors import retries
 from connectors.errors import NotFoundError, RequestError
 from connectors.fetching import FetchContext
+from connectors.http import Response
+from connectors.journal import Journal
 from connectors.pages import NumberedPage
 from connectors.pagination import PageNumberPaginator, PageRequest
 from connectors.spec import KEY, Check, RecordShape, StreamSpec
@@ -56,8 +60,12 @@ def fetch_labels(ctx: FetchContext) -> None:
 
 
 def fetch_tracking(ctx: FetchContext) -> None:
-    """`/v2/labels/{id}/track` for each delivered label not yet tracked as delivered, except labels
-    refused before whose next attempt (raw._retries) is after this night's day."""
+    """`/v2/labels/{id}/track` for each delivered label not yet tracked as delivered, newest label
+    first (the most expensive first within a day), except labels refused before whose next attempt
+    (raw._retries) is after this night's day, and at most HUB_SHIPSTATION_TRACKING_REQUESTS_PER_NIGHT
+    requests a night: the rest wait for the next nights (`ctx.deferred`), their delivered value shown
+    with its date unknown in the marts meanwhile. Answers an interrupted run paid for come from its
+    journal (journal.py), not the API."""
     if not ctx.table_exists("shipstation__labels"):
         return None
     day = ctx.last_date
@@ -73,19 +81,45 @@ def fetch_tracking(ctx: FetchContext) -> None:
             " and _pk not in (select _pk from raw.shipstation__tracking where _record->>'status_code' = ?)"
         )
         params.append(DELIVERED)
-    with ctx.query_rows(delivered_labels + " order by _pk", params) as labels:
-        refused, answered = _track_each(ctx, (label_id for (label_id,) in labels), before)
+    delivered_labels += (" order by _record->>'created_at' desc, "
+                         "try_cast(_record->'shipment_cost'->>'amount' as double) desc nulls last, _pk")
     # the run id names the landing folder: landing/<run_id>/<system>/<stream>
     run_id = ctx.pipeline.lander.root.parents[1].name
+    journal = Journal.open(ctx.config.landing_dir, ctx.spec.name, run_id, day)
+    allowed = ctx.config.shipstation_tracking_requests_per_night
+    budget = max(allowed - journal.spent_today, 0) if allowed else None
+    with ctx.query_rows(delivered_labels, params) as labels:
+        refused, answered = _track_each(ctx, _to_ask(ctx, (label_id for (label_id,) in labels), journal, budget),
+                                        before, journal)
+    journal.close()
     retries.record_outcomes(ctx.config.warehouse_path, ctx.spec.name, run_id, day, before, refused, answered)
     if refused:
         ctx.on_progress(f"{ctx.spec.name}: {len(refused)} labels' tracking refused by the vendor, quarantined "
                         f"and asked again on a back-off (raw._retries)")
+    if ctx.deferred:
+        ctx.on_progress(f"{ctx.spec.name}: {ctx.deferred} delivered labels left for the next nights "
+                        f"(HUB_SHIPSTATION_TRACKING_REQUESTS_PER_NIGHT={allowed} reached); their delivery "
+                        f"date shows as unknown in the marts until then")
     return None
 
 
-def _track_each(ctx: FetchContext, label_ids: Iterator[str],
-                before: dict[str, int]) -> tuple[list[retries.RecordError], list[str]]:
+def _to_ask(ctx: FetchContext, label_ids: Iterator[str], journal: Journal, budget: int | None) -> Iterator[str]:
+    """The labels to ask `/track` for, in order: an answer an earlier run journaled is landed from the
+    journal instead; past `budget` requests the rest are only counted (`ctx.deferred`)."""
+    asked = 0
+    for label_id in label_ids:
+        body = journal.take(label_id)
+        if body is not None:
+            ctx.land("", Response(200, httpx.Headers(), body, ""), 1, key=label_id)
+        elif budget is None or asked < budget:
+            asked += 1
+            yield label_id
+        else:
+            ctx.deferred += 1
+
+
+def _track_each(ctx: FetchContext, label_ids: Iterator[str], before: dict[str, int],
+                journal: Journal) -> tuple[list[retries.RecordError], list[str]]:
     """`/track` for each label, TRACK_CONCURRENCY at a time, all under the account's rate budget;
     (labels refused, labels answered that were refused before).
 
@@ -108,6 +142,7 @@ def _track_each(ctx: FetchContext, label_ids: Iterator[str],
             try:
                 response = ctx.client.send("GET", ctx.client.url(f"/v2/labels/{label_id}/track"))
                 ctx.land("", response, 1, key=label_id)
+                journal.record(label_id, response.content)
                 if label_id in before:
                     with lock:
                         answered.append(label_id)

@@ -1,0 +1,88 @@
+"""A journal of per-record answers, so a run stopped mid-budget resumes without asking for them again.
+
+A stream that asks once per record (ShipStation's `/track`) lands each answer in its run's folder,
+but loads only when the fetch ends: a run killed before then would lose every answer it paid
+for, and its half-landed folder is removed by the next run (pipelines/recovery.py). So each
+answer is also appended, with the day it was asked and its key, to
+`<landing>/_journal/<stream>/<run_id>.jsonl`. The next run reads the other runs' journals, lands the
+answers it still wants from there instead of the API, and removes those journals once it has
+landed them (its own journal then holds them). Lines from the same night also count against
+that night's request budget, so a rerun does not get a second budget.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import orjson
+
+JOURNAL_DIR = "_journal"  # under the landing folder, beside the run folders
+
+
+@dataclass
+class Journal:
+    """One run's journal for one stream, and what earlier runs' journals hold."""
+
+    folder: Path
+    run_id: str
+    day: date
+    kept: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # key -> (day asked, body) from other runs
+    spent_today: int = 0  # answers other runs paid for on `day`
+    _earlier: list[Path] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def open(cls, landing_dir: Path, stream: str, run_id: str, day: date) -> Journal:
+        """The journal of `run_id`, with every complete answer other runs' journals hold."""
+        journal = cls(landing_dir / JOURNAL_DIR / stream, run_id, day)
+        for path in sorted(journal.folder.glob("*.jsonl")) if journal.folder.exists() else ():
+            if path.stem == run_id:
+                continue
+            journal._earlier.append(path)
+            for asked, key, body in _entries(path):
+                journal.kept[key] = (asked, body)
+        journal.spent_today = sum(1 for asked, _ in journal.kept.values() if asked == day.isoformat())
+        return journal
+
+    def take(self, key: str) -> bytes | None:
+        """The body an earlier run landed for `key` (recorded again in this run's journal), or None."""
+        entry = self.kept.pop(key, None)
+        if entry is None:
+            return None
+        self._append(entry[0], key, entry[1])
+        return entry[1]
+
+    def record(self, key: str, body: bytes) -> None:
+        """Append an answer this run paid for."""
+        self._append(self.day.isoformat(), key, body)
+
+    def close(self) -> None:
+        """Remove the earlier runs' journals: what was still wanted from them is in this run's now."""
+        for path in self._earlier:
+            path.unlink(missing_ok=True)
+
+    def _append(self, asked: str, key: str, body: bytes) -> None:
+        # One JSON line per answer: a killed run leaves at most a last line without its newline.
+        line = orjson.dumps([asked, key, body.decode("utf-8", "replace")]) + b"\n"
+        with self._lock:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with open(self.folder / f"{self.run_id}.jsonl", "ab") as file:
+                file.write(line)
+
+
+def _entries(path: Path) -> list[tuple[str, str, bytes]]:
+    """The complete, readable lines of a journal (a torn last line or a damaged one is skipped)."""
+    entries = []
+    for line in path.read_bytes().splitlines(keepends=True):
+        if not line.endswith(b"\n"):
+            continue
+        try:
+            asked, key, body = orjson.loads(line)
+            orjson.loads(body)  # only an answer that still parses is worth landing
+        except (orjson.JSONDecodeError, ValueError, TypeError):
+            continue
+        entries.append((asked, key, body.encode()))
+    return entries
