@@ -8,6 +8,7 @@ therefore run in parallel threads or processes.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 import time
@@ -36,6 +37,7 @@ from connectors.landing import (
 )
 from connectors.staging import PagePipeline, remove_stage, stage_pages
 from connectors.loading import LoadCounts, cursor_limit, load_pages, read_cursor
+from connectors.limits import forecast_seconds, request_floor
 from connectors.spec import StreamSpec
 from connectors.streams import STREAMS
 
@@ -63,6 +65,11 @@ class StreamReport:
     cursor_after: str | None
     seconds: float
     landing_dir: str
+    throttled: int = 0  # answers that were the vendor's rate-limit refusal
+    deferred: int = 0  # records left for later nights by a request budget (tracking)
+    requests_per_1000_records: float | None = None
+    floor_per_1000_records: float | None = None  # the same at the largest page the vendor offers
+    first_sync_forecast_seconds: float | None = None  # vendor time of a first sync at the documented limits
 
     def as_metadata(self) -> dict[str, Any]:
         """The report as a plain dict of str/int/float/None."""
@@ -117,7 +124,8 @@ def ingest_stream(
         raise
     root.mkdir(parents=True, exist_ok=True)
     (root / FETCH_MARKER).write_bytes(orjson.dumps({"cursor_after": explicit_cursor, "pages": lander.pages}))
-    return _load(spec, config, run_id, root, batches, lander.pages, explicit_cursor, stats, started, progress)
+    return _load(spec, config, run_id, root, batches, lander.pages, explicit_cursor, stats, started, progress,
+                 deferred=ctx.deferred)
 
 
 def replay_landing(
@@ -177,6 +185,7 @@ def _load(
     started: float,
     progress: Callable[[str], None],
     damaged: Sequence[DamagedPage] = (),
+    deferred: int = 0,
 ) -> StreamReport:
     progress(f"{spec.name}: loading {pages} pages")
     try:
@@ -189,12 +198,8 @@ def _load(
                 _quarantine_pages(con, spec.name, run_id, damaged)
                 report = _report(spec.name, pages, counts, stats, cursor_before, time.monotonic() - started, root,
                                  len(damaged))
-                con.execute(
-                    "insert or replace into raw._loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now() at time zone 'UTC')",
-                    [run_id, spec.name, report.pages, report.records, report.inserted, report.updated,
-                     report.unchanged, report.quarantined, report.requests, report.retries,
-                     report.rate_limit_wait_seconds, report.cursor_before, report.cursor_after, report.seconds],
-                )
+                report = with_request_costs(report, spec.system, _stored_rows(con, spec.name), deferred)
+                _record_load(con, run_id, report)
                 con.commit()
             except BaseException:
                 con.rollback()
@@ -206,6 +211,49 @@ def _load(
         f"{counts.unchanged} unchanged, {counts.quarantined} quarantined); cursor {cursor_before} -> {counts.cursor_after}"
     )
     return report
+
+
+LOADS_COLUMNS = ("run_id", "stream", "pages", "records", "inserted", "updated", "unchanged", "quarantined",
+                 "requests", "retries", "rate_limit_wait_seconds", "cursor_before", "cursor_after", "seconds")
+# Columns raw._loads gained with the rate-limit report; added to a warehouse made before them.
+COST_COLUMNS = {"throttled": "bigint", "deferred": "bigint", "requests_per_1000_records": "double",
+                "floor_per_1000_records": "double", "first_sync_forecast_seconds": "double"}
+
+
+def _record_load(con: duckdb.DuckDBPyConnection, run_id: str, report: StreamReport) -> None:
+    """The stream's row in raw._loads (replacing a replay's earlier one)."""
+    for column, kind in COST_COLUMNS.items():
+        con.execute(f"alter table raw._loads add column if not exists {column} {kind}")
+    values = report.as_metadata() | {"run_id": run_id}
+    columns = [*LOADS_COLUMNS, *COST_COLUMNS]
+    con.execute(
+        f"insert or replace into raw._loads ({', '.join(columns)}, loaded_at) "
+        f"values ({', '.join('?' for _ in columns)}, now() at time zone 'UTC')",
+        [values[column] for column in columns],
+    )
+
+
+def _stored_rows(con: duckdb.DuckDBPyConnection, name: str) -> int:
+    """Rows of `raw.<name>` after this load (what a first sync would fetch today)."""
+    exists = con.execute("select count(*) from information_schema.tables where table_schema = 'raw' and table_name = ?",
+                         [name]).fetchone()[0]
+    return con.execute(f'select count(*) from raw."{name}"').fetchone()[0] if exists else 0
+
+
+def with_request_costs(report: StreamReport, system: str, stored_rows: int, deferred: int = 0) -> StreamReport:
+    """The report with what its requests cost: per 1,000 records against the floor (records / the
+    largest page, limits.py), and the vendor time a first sync of what is stored (plus what waits
+    for later nights) would take at the documented limits."""
+    floor = request_floor(report.stream, report.records)
+    per_1000 = round(1000 * report.requests / report.records, 2) if report.records else None
+    floor_per_1000 = round(1000 * floor / report.records, 2) if floor is not None and report.records else None
+    first_sync_requests = request_floor(report.stream, stored_rows + deferred)
+    if report.cursor_before is None:  # this run was a first sync: its own requests are the measure
+        first_sync_requests = max(report.requests + deferred, first_sync_requests or 0)
+    forecast = forecast_seconds(system, first_sync_requests) if first_sync_requests is not None else None
+    return dataclasses.replace(report, deferred=deferred, requests_per_1000_records=per_1000,
+                               floor_per_1000_records=floor_per_1000,
+                               first_sync_forecast_seconds=round(forecast, 1) if forecast is not None else None)
 
 
 def _quarantine_pages(con: duckdb.DuckDBPyConnection, name: str, run_id: str, damaged: Sequence[DamagedPage]) -> None:
@@ -245,6 +293,7 @@ def _report(
         requests=stats.requests,
         retries=stats.retries,
         rate_limit_wait_seconds=round(stats.rate_limit_wait_seconds, 3),
+        throttled=stats.throttled,
         cursor_before=cursor_before,
         cursor_after=counts.cursor_after,
         seconds=round(seconds, 3),

@@ -10,12 +10,17 @@ import dagster as dg
 _FIELD_TYPES = {
     "seconds": lambda v: dg.MetadataValue.float(float(v)),
     "rate_limit_wait_seconds": lambda v: dg.MetadataValue.float(float(v)),
+    "requests_per_1000_records": lambda v: dg.MetadataValue.float(float(v)),
+    "floor_per_1000_records": lambda v: dg.MetadataValue.float(float(v)),
+    "first_sync_forecast_seconds": lambda v: dg.MetadataValue.float(float(v)),
     "landing_dir": lambda v: dg.MetadataValue.path(str(v)),
 }
-# Fields the UI should list first, in this order: the load's counts, then its cost.
+# Fields the UI should list first, in this order: the load's counts, then its cost (requests against the
+# floor of the largest pages, time waited for the vendor's budget, a first sync's forecast in vendor seconds).
 _ORDER = (
     "records", "inserted", "updated", "unchanged", "quarantined", "pages", "requests", "retries",
-    "rate_limit_wait_seconds", "cursor_before", "cursor_after", "seconds",
+    "rate_limit_wait_seconds", "throttled", "requests_per_1000_records", "floor_per_1000_records",
+    "first_sync_forecast_seconds", "deferred", "cursor_before", "cursor_after", "seconds",
 )
 
 
