@@ -1,0 +1,121 @@
+"""The vendors' rate limits over real HTTP: one budget per account across processes, and a
+tracking run stopped mid-budget that resumes without asking for what it already landed.
+
+The sandbox enforces the documented limits (sandbox/apis/limits.py) on a scaled clock and counts
+every refusal; no assertion here is about time, only about requests counted at the sandbox.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import duckdb
+from connector_helpers import raw_rows, sandbox_env
+
+from connectors.config import HubConfig
+from connectors.ingest import ingest_stream
+from connectors.journal import JOURNAL_DIR
+from sandbox.apis.limits import SHIPSTATION
+from sandbox.server import running_sandbox
+
+CHILD = Path(__file__).with_name("ingest_child.py")
+TRACK = "/v2/labels/{label_id}/track"
+# 12 vendor seconds a real second: ShipStation's 200 a minute is 200 per 5 real seconds, so the
+# ~210 requests of small's three ShipStation streams cannot pass in one window.
+SHARED_SCALE = 12.0
+
+
+def _track_requests(sandbox) -> int:
+    return sandbox.stats().get("shipstation", {}).get(TRACK, 0)
+
+
+def _loads(config: HubConfig, run_id: str) -> dict[str, tuple]:
+    with duckdb.connect(str(config.warehouse_path), read_only=True) as con:
+        rows = con.execute("select stream, requests, throttled, deferred, rate_limit_wait_seconds from raw._loads "
+                           "where run_id = ?", [run_id]).fetchall()
+    return {stream: rest for stream, *rest in rows}
+
+
+def test_two_streams_of_one_account_in_two_processes_share_one_budget_and_stay_under_the_limit(tmp_path):
+    with running_sandbox(seed=1, scale="small", time_scale=SHARED_SCALE) as sandbox:
+        env = {**os.environ, **sandbox_env(sandbox.url, tmp_path / "data",
+                                           HUB_RATE_LIMIT_TIME_SCALE=str(SHARED_SCALE))}
+        config = HubConfig.from_env(env)
+        ingest_stream("shipstation__labels", config, "labels")
+        children = [
+            subprocess.Popen([sys.executable, str(CHILD), "together", stream], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            for stream in ("shipstation__tracking", "shipstation__shipments")
+        ]
+        errors = [child.communicate(timeout=300)[1] for child in children]
+        assert [child.returncode for child in children] == [0, 0], errors
+        counted = sum(sandbox.stats()["shipstation"].values())
+        refused = sandbox.rate_limited().get("shipstation", 0)
+    loads = _loads(config, "together")
+    # The limit was there to meet: more requests than one window allows, from two processes at once.
+    assert counted > SHIPSTATION.requests
+    assert loads["shipstation__tracking"][0] > 100 and loads["shipstation__shipments"][0] >= 1
+    assert refused == 0, f"the sandbox refused {refused} ShipStation requests: the budget was not shared"
+    assert all(throttled == 0 for _, throttled, _, _ in loads.values())
+    assert loads["shipstation__tracking"][3] > 0, "the budget never had to wait: the test proves nothing"
+
+
+def test_a_tracking_run_stopped_mid_budget_resumes_without_asking_again(tmp_path):
+    """Night one spends its budget across a killed run and its rerun; night two tracks the rest."""
+    night_budget = 12
+    world_day = date(2026, 11, 1)
+    with running_sandbox(seed=1, scale="tiny", as_of=world_day, time_scale=1.0) as sandbox:
+        env = {**os.environ, **sandbox_env(sandbox.url, tmp_path / "data", HUB_END_DATE="2026-10-31",
+                                           HUB_SHIPSTATION_TRACKING_REQUESTS_PER_NIGHT=str(night_budget))}
+        config = HubConfig.from_env(env)
+        ingest_stream("shipstation__labels", config, "labels")
+        with duckdb.connect(str(config.warehouse_path), read_only=True) as con:
+            delivered = con.execute("select count(*) from raw.shipstation__labels "
+                                    "where _record->>'tracking_status' = 'delivered'").fetchone()[0]
+        assert delivered > night_budget, "the tiny world must have more delivered labels than one night's budget"
+
+        # At the documented 200 a minute (time scale 1) the run takes seconds: stop it once it has
+        # journaled some answers, as a crash or a kill -9 would.
+        journal = tmp_path / "data" / "landing" / JOURNAL_DIR / "shipstation__tracking" / "killed.jsonl"
+        child = subprocess.Popen([sys.executable, str(CHILD), "killed", "shipstation__tracking"], env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while child.poll() is None and time.monotonic() < deadline:
+            if journal.exists() and journal.read_bytes().count(b"\n") >= 4:
+                child.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.02)
+        child.wait(timeout=30)
+        assert child.returncode == -signal.SIGKILL, "the run ended before it could be stopped mid-budget"
+        paid = _track_requests(sandbox)
+        journaled = journal.read_bytes().count(b"\n")
+        assert 4 <= journaled <= paid < night_budget
+
+        ingest_stream("shipstation__tracking", config, "rerun")
+        rerun = _track_requests(sandbox) - paid
+        tracked_first_night = len(raw_rows(config, "shipstation__tracking"))
+        # The rerun asked only for what the killed run had not landed (a request under way when it was
+        # killed may be paid and lost), within what was left of the night.
+        assert rerun == night_budget - journaled
+        assert tracked_first_night == journaled + rerun == night_budget
+        assert _loads(config, "rerun")["shipstation__tracking"][2] == delivered - night_budget
+
+        night_two = HubConfig.from_env({**env, "HUB_END_DATE": "2026-11-01"})
+        ingest_stream("shipstation__tracking", night_two, "night-two")
+        assert _track_requests(sandbox) - paid - rerun == min(night_budget, delivered - tracked_first_night)
+    assert not (tmp_path / "data" / "landing" / JOURNAL_DIR / "shipstation__tracking" / "killed.jsonl").exists()
+
+
+def test_a_night_budget_of_zero_means_no_limit_and_tracking_costs_its_floor(tiny_sandbox, tmp_path):
+    config = HubConfig.from_env(sandbox_env(tiny_sandbox.url, tmp_path / "data",
+                                            HUB_SHIPSTATION_TRACKING_REQUESTS_PER_NIGHT="0"))
+    ingest_stream("shipstation__labels", config, "r")
+    report = ingest_stream("shipstation__tracking", config, "r")
+    assert report.deferred == 0 and report.requests == report.records > 0
+    assert report.requests_per_1000_records == report.floor_per_1000_records == 1000.0
