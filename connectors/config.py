@@ -359,6 +359,7 @@ class ConnectorSettings(HubSettingsModel):
     """Every `HUB_*` variable the connectors read."""
 
     data_dir: Path = setting(Path("data"), "warehouse, published marts, landed pages, Dagster home", "a folder path")
+    lake_dir: Path | None = setting(None, "folder each load also writes its changed raw rows to, as Parquet, for Spark or a lakehouse (connectors/lake.py; unset: none written)", "a folder path")
     start_date: Day = setting(date(2025, 1, 1), "first day pulled by date-ranged streams (ads, FX) on a first run", "a date as YYYY-MM-DD, e.g. 2025-01-01")
     end_date: Day | None = setting(None, "last day pulled by date-ranged streams (unset: today, UTC)", "a date as YYYY-MM-DD, not before HUB_START_DATE (with the sandbox, unset means the day before HUB_SANDBOX_AS_OF)")
     ecb_currencies: Annotated[CommaList, AfterValidator(_ecb_currencies)] = setting(
@@ -571,6 +572,7 @@ class HubConfig:
     settings: ConnectorSettings | None = field(default=None, repr=False, compare=False)
     shipstation_tracking_requests_per_night: int = 5000
     rate_limit_time_scale: float = 1.0
+    lake_dir: Path | None = None  # the raw layer's Parquet copy (connectors/lake.py); None: not written
 
     @property
     def warehouse_path(self) -> Path:
@@ -606,6 +608,7 @@ class HubConfig:
             settings=s,
             shipstation_tracking_requests_per_night=s.shipstation_tracking_requests_per_night,
             rate_limit_time_scale=s.rate_limit_time_scale,
+            lake_dir=s.lake_dir,
         )
 
     def system(self, system: str) -> SystemConfig:
