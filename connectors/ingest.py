@@ -21,7 +21,7 @@ import duckdb
 import httpx
 import orjson
 
-from connectors import warehouse
+from connectors import lake, warehouse
 from connectors.auth import auth_headers
 from connectors.config import HubConfig
 from connectors.errors import ConfigError, LoadError
@@ -204,6 +204,8 @@ def _load(
             except BaseException:
                 con.rollback()
                 raise
+            if config.lake_dir is not None:  # after the commit: the lake never holds rows raw lost
+                lake.export_changes(con, config.lake_dir, spec.name)
     finally:
         remove_stage(root)  # staged batches are a by-product; the landed pages stay for replays
     progress(
