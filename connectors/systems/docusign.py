@@ -43,7 +43,7 @@ STREAMS = (
             records_path="$.envelopes[*]",
             pk_parts=("envelopeId",),
             cursor_path="lastModifiedDateTime",
-            checks=(Check("completedDateTime", "date"), Check("lastModifiedDateTime", "date")),
+            checks=(Check("lastModifiedDateTime", "date"),),  # the cursor only: values are parsed in dbt staging
         ),
         fetch=fetch_envelopes,
     ),

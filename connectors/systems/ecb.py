@@ -56,7 +56,7 @@ STREAMS = (
             records_path="",
             pk_parts=("CURRENCY", "TIME_PERIOD"),
             cursor_path="TIME_PERIOD",
-            checks=(Check("TIME_PERIOD", "date"), Check("OBS_VALUE", "amount")),
+            checks=(Check("TIME_PERIOD", "date"),),  # the cursor only: the rate is parsed in dbt staging
             page_format="csv",
         ),
         fetch=fetch_rates,

@@ -19,6 +19,8 @@ BAD_AMOUNT = {"id": "2", "properties": {"amount": "12,50 EUR", "createdate": "20
 BAD_DATE = {"id": "3", "properties": {"amount": "10", "createdate": "yesterday",
                                       "hs_lastmodifieddate": "2026-03-03T10:00:00.000Z"}}
 NO_ID = {"properties": {"amount": "10", "createdate": "2026-03-01", "hs_lastmodifieddate": "2026-03-04T10:00:00.000Z"}}
+BAD_CURSOR = {"id": "4", "properties": {"amount": "10", "createdate": "2026-03-01T10:00:00.000Z",
+                                        "hs_lastmodifieddate": "tomorrow"}}
 
 
 def land_deals_page(config: HubConfig, run_id: str, records: list[dict]) -> None:
@@ -29,31 +31,40 @@ def land_deals_page(config: HubConfig, run_id: str, records: list[dict]) -> None
     (root / FETCH_MARKER).write_bytes(orjson.dumps({"cursor_after": None, "pages": 1}))
 
 
-def test_bad_records_go_to_quarantine_and_the_rest_loads(tmp_path):
+def test_records_without_id_or_cursor_go_to_quarantine_and_bad_values_load_for_dbt(tmp_path):
+    """The connector quarantines what it can see (an id, a cursor that is no time); a bad amount or
+    creation date loads as sent, for dbt staging to parse and list (CONTRACTS §5)."""
     config = HubConfig.from_env({"HUB_DATA_DIR": str(tmp_path)})
-    land_deals_page(config, "run-q", [GOOD, BAD_AMOUNT, BAD_DATE, NO_ID])
+    land_deals_page(config, "run-q", [GOOD, BAD_AMOUNT, BAD_DATE, NO_ID, BAD_CURSOR])
     report = replay_landing("hubspot__deals", config, "run-q")
-    assert (report.records, report.inserted, report.quarantined) == (4, 1, 3)
-    # The cursor covers loaded records only: quarantined ones come again next time.
-    assert report.cursor_after == "2026-03-02T10:00:00.000Z"
+    assert (report.records, report.inserted, report.quarantined) == (5, 3, 2)
+    # The cursor covers loaded records only ('tomorrow' sorts after every date: it must not count),
+    # and a record held for its missing id keeps it back: it comes again next time.
+    assert report.cursor_after == "2026-03-04T10:00:00.000Z"
     con = duckdb.connect(str(config.warehouse_path), read_only=True)
     quarantine = con.execute(
         "select stream, pk, reason, record::varchar, run_id from raw._quarantine order by pk nulls first"
     ).fetchall()
-    raw = con.execute("select _pk, _record->>'$.properties.new_vendor_field' from raw.hubspot__deals").fetchall()
+    raw = con.execute(
+        "select _pk, _record->>'$.properties.amount', _record->>'$.properties.createdate', "
+        "_record->>'$.properties.new_vendor_field' from raw.hubspot__deals order by _pk"
+    ).fetchall()
     con.close()
     assert [(stream, pk, reason, run_id) for stream, pk, reason, _, run_id in quarantine] == [
         ("hubspot__deals", None, "missing id: no value at id", "run-q"),
-        ("hubspot__deals", "2", "unparseable amount at properties.amount: 12,50 EUR", "run-q"),
-        ("hubspot__deals", "3", "unparseable date at properties.createdate: yesterday", "run-q"),
+        ("hubspot__deals", "4", "unparseable date at properties.hs_lastmodifieddate: tomorrow", "run-q"),
     ]
-    assert [orjson.loads(record) for *_, record, _ in quarantine] == [NO_ID, BAD_AMOUNT, BAD_DATE]
-    assert raw == [("1", "kept")]  # a field the vendor added is stored, not dropped
+    assert [orjson.loads(record) for *_, record, _ in quarantine] == [NO_ID, BAD_CURSOR]
+    assert raw == [
+        ("1", "1250.5", "2026-03-01T10:00:00.000Z", "kept"),  # a field the vendor added is stored, not dropped
+        ("2", "12,50 EUR", "2026-03-01T10:00:00.000Z", None),
+        ("3", "10", "yesterday", None),
+    ]
 
     again = replay_landing("hubspot__deals", config, "run-q")
-    assert again.quarantined == 3
+    assert again.quarantined == 2
     con = duckdb.connect(str(config.warehouse_path), read_only=True)
-    assert con.execute("select count(*) from raw._quarantine").fetchone() == (3,)  # not duplicated
+    assert con.execute("select count(*) from raw._quarantine").fetchone() == (2,)  # not duplicated
     con.close()
 
 
