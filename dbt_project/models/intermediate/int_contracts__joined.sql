@@ -2,6 +2,9 @@
 with envelopes as (
     select * from {{ ref('stg_docusign__envelopes') }}
     where envelope_status = 'completed'
+        -- a signing time that did not parse places the contract in no month: it is left out (listed
+        -- in dq_quarantined_values; its shipments count as orphans) until DocuSign sends it valid
+        and completed_at is not null
 )
 
 select

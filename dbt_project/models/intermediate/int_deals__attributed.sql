@@ -3,6 +3,9 @@
 with deals as (
     select * from {{ ref('stg_hubspot__deals') }}
     where not is_archived
+        -- a creation time that did not parse places the deal in no month: it is left out (listed
+        -- in dq_quarantined_values), and a contract signed for it has no deal, until it is sent valid
+        and created_at is not null
 ),
 
 deal_contacts as (

@@ -14,16 +14,18 @@
     'stg_shipstation__shipment_items': 'shipment_item_id',
     'stg_shipstation__labels': 'label_id',
     'stg_shipstation__tracking': 'label_id',
-    'stg_ecb__rates': "currency_code || ':' || coalesce(cast(rate_date as varchar), '')",
+    'stg_ecb__rates': 'rate_id',
 } %}
-{#- The values without which the record is left out of the facts (CONTRACTS.md §5); any other
-    bad value only stays empty. -#}
+{#- The values without which the record is left out of the facts (CONTRACTS.md §5): a measure, or
+    the day or creation time that places the record in a month. Any other bad value stays empty. -#}
 {%- set required = {
+    'stg_hubspot__contacts': ['created_at'],
+    'stg_hubspot__deals': ['created_at'],
     'stg_hubspot__line_items': ['quantity', 'unit_price'],
+    'stg_docusign__envelopes': ['completed_at'],
     'stg_shipstation__shipment_items': ['quantity'],
     'stg_meta__insights': ['spend', 'ad_date'],
     'stg_google_ads__campaign_days': ['cost', 'ad_date'],
-    'stg_ecb__rates': ['rate', 'rate_date'],
 } %}
 with flagged as (
     {%- for model, key in staged.items() %}
@@ -60,6 +62,7 @@ select
         {%- endfor %}
         when model_name = 'stg_shipstation__shipments' and column_name = 'ship_date'
             then 'shipment not counted as shipped'
+        when model_name = 'stg_ecb__rates' then 'previous rate governs'
         else 'value left empty'
     end as effect
 from entries

@@ -1,4 +1,6 @@
-{{ config(unique_key=['currency_code', 'rate_date']) }}
+{#- Keyed by the raw `_pk` (`<CURRENCY>:<TIME_PERIOD>` as sent): a day that does not parse is null,
+    and a key holding a null matched nothing on delete+insert, so each reload added a duplicate. -#}
+{{ config(unique_key='rate_id') }}
 
 -- One row per currency and publication day: units of the currency per 1 EUR.
 with source as (
@@ -8,6 +10,7 @@ with source as (
 
 fields as (
     select
+        _pk as rate_id,
         {{- json_fields('_record', {
             'currency': ['CURRENCY'],
             'time_period': ['TIME_PERIOD'],
@@ -19,6 +22,7 @@ fields as (
 
 renamed as (
     select
+        rate_id,
         upper(currency) as currency_code,
         {{ iso_date('time_period') }} as rate_date,
         {{ to_decimal('obs_value', 18, 8) }} as rate,
