@@ -24,6 +24,8 @@ from connectors.streams import STREAMS
 
 # A DuckDB file is a 12 KiB header and then its blocks; a shorter file lost blocks at its end.
 DUCKDB_HEADER_BYTES = 3 * 4096
+# Beside the warehouse while a rebuild replays into it: a rebuild killed half way is started again.
+REBUILDING_SUFFIX = ".rebuilding"
 
 
 def landed_runs(config: HubConfig, name: str) -> list[str]:
@@ -54,6 +56,8 @@ def rebuild_raw(config: HubConfig, say: Callable[[str], None]) -> list[StreamRep
 
 def warehouse_damage(path: Path) -> str | None:
     """Why the warehouse file cannot be used (None when it opens and is whole, or does not exist yet)."""
+    if _rebuild_marker(path).exists():
+        return "a rebuild from the landed pages did not finish"
     if not path.exists():
         return None
     size = path.stat().st_size
@@ -65,7 +69,9 @@ def warehouse_damage(path: Path) -> str | None:
             return None
         return str(exc)
     expected = DUCKDB_HEADER_BYTES + blocks * block_size
-    if size < expected:
+    # With a WAL (a writer was killed), DuckDB's sizes include what the WAL adds: the file may
+    # rightly be shorter until the next checkpoint, and the open above succeeded.
+    if size < expected and not path.with_name(path.name + ".wal").exists():
         return f"the file is {size} bytes, its own header says {expected}: it was truncated"
     return None
 
@@ -88,10 +94,17 @@ def ensure_sound_warehouse(config: HubConfig, say: Callable[[str], None]) -> Non
         damage = warehouse_damage(path)
         if damage is None:
             return
-        aside = move_aside(path, "damaged")
-        say(f"the warehouse {path} is damaged ({damage}); moved it to {aside} and rebuilding it from {config.landing_dir}")
+        aside = f"moved it to {move_aside(path, 'damaged')}" if path.exists() else "it is not there"
+        say(f"the warehouse {path} is damaged ({damage}); {aside}; rebuilding it from {config.landing_dir}")
+        marker = _rebuild_marker(path)
+        marker.touch()
     rebuild_raw(config, say)
+    marker.unlink()
     say(f"rebuilt the raw layer of {path} from the landed pages; this run's dbt build rebuilds the models")
+
+
+def _rebuild_marker(path: Path) -> Path:
+    return path.with_name(path.name + REBUILDING_SUFFIX)
 
 
 def run_rebuild(data_dir: Path) -> int:
@@ -100,19 +113,24 @@ def run_rebuild(data_dir: Path) -> int:
 
     from pipelines.transform.project import prepare_dbt_project
 
+    from pipelines.recovery import recovery_lock
+
     config = HubConfig.from_env()
     say = _print
     path = config.warehouse_path
-    if path.exists():
-        with warehouse.exclusive(path):
-            say(f"moved the current warehouse to {move_aside(path, 'before-rebuild')}")
-    rebuild_raw(config, say)
     prepare_dbt_project()
     from pipelines.definitions import defs
 
     systems = sorted({spec.system for spec in STREAMS.values()})
     job = dg.define_asset_job("rebuild", selection=dg.AssetSelection.all() - dg.AssetSelection.groups(*systems))
     with dg.DagsterInstance.get() as instance:
+        with recovery_lock(instance):  # a run starting meanwhile waits instead of loading into it
+            with warehouse.exclusive(path):
+                if path.exists():
+                    say(f"moved the current warehouse to {move_aside(path, 'before-rebuild')}")
+                _rebuild_marker(path).touch()
+            rebuild_raw(config, say)
+            _rebuild_marker(path).unlink()
         result = (
             dg.Definitions.merge(defs, dg.Definitions(jobs=[job]))
             .resolve_job_def("rebuild")

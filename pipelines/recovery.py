@@ -36,7 +36,7 @@ from dagster._core.execution.plan.instance_concurrency_context import InstanceCo
 from dagster._core.storage.dagster_run import FINISHED_STATUSES, DagsterRunStatus, RunsFilter
 
 from connectors.config import HubConfig, env_number
-from connectors.ingest import FETCH_MARKER
+from connectors.ingest import FETCH_MARKER, REPLAY_DIR
 from connectors.staging import STAGE_DIR
 from connectors.warehouse import QUERY_DIR_PREFIX
 from pipelines.processes import kill_process, process_alive
@@ -108,17 +108,12 @@ def _free_slots(instance: dg.DagsterInstance, run_id: str) -> list[str]:
 
 
 def remove_landing_leftovers(run_landing: Path) -> list[str]:
-    """Staged batches and half-landed stream folders (no `_fetch.json`) of a run that will not load them."""
+    """Half-landed stream folders (no `_fetch.json`) of a dead run: never replayed, never loaded."""
     removed = []
     for stream in sorted(run_landing.glob("*/*")):
-        if not stream.is_dir():
-            continue
-        if not (stream / FETCH_MARKER).exists():
+        if stream.is_dir() and not (stream / FETCH_MARKER).exists():
             shutil.rmtree(stream, ignore_errors=True)
             removed.append(f"removed half-landed {stream} (its fetch never finished; it is never replayed)")
-        elif (stream / STAGE_DIR).exists():
-            shutil.rmtree(stream / STAGE_DIR, ignore_errors=True)
-            removed.append(f"removed staged batches {stream / STAGE_DIR}")
     return removed
 
 
@@ -151,22 +146,42 @@ def _publish_dirs(data_dir: Path) -> Iterator[Path]:
 
 def recover(instance: dg.DagsterInstance, current_run_id: str, data_dir: Path) -> list[str]:
     """Clean up after every dead run of `instance` (not the current one); what was done, one line each."""
+    with recovery_lock(instance):
+        return _recover(instance, current_run_id, data_dir)
+
+
+def _recover(instance: dg.DagsterInstance, current_run_id: str, data_dir: Path) -> list[str]:
     done: list[str] = []
-    with _recovery_lock(instance):
-        for run in instance.get_runs(RunsFilter(statuses=ACTIVE_STATUSES)):
-            if run.run_id != current_run_id and worker_gone(instance, run):
-                done += end_dead_run(instance, run, data_dir)
-        # Slots of runs that ended without freeing them (failed by run monitoring, or by hand).
-        holders = instance.event_log_storage.get_concurrency_run_ids() - {current_run_id}
-        for run in instance.get_runs(RunsFilter(run_ids=sorted(holders))) if holders else []:
-            if run.status in FINISHED_STATUSES:
-                done += _free_slots(instance, run.run_id)
-        done += remove_stale_temp_files(data_dir)
+    for run in instance.get_runs(RunsFilter(statuses=ACTIVE_STATUSES)):
+        if run.run_id != current_run_id and worker_gone(instance, run):
+            done += end_dead_run(instance, run, data_dir)
+    # Slots of runs that ended without freeing them (failed by run monitoring, or by hand).
+    holders = instance.event_log_storage.get_concurrency_run_ids() - {current_run_id}
+    for run in instance.get_runs(RunsFilter(run_ids=sorted(holders))) if holders else []:
+        if run.status in FINISHED_STATUSES:
+            done += _free_slots(instance, run.run_id)
+    done += remove_stale_replays(instance, data_dir / "landing")
+    done += remove_stale_temp_files(data_dir)
     return done
 
 
+def remove_stale_replays(instance: dg.DagsterInstance, landing: Path) -> list[str]:
+    """Staged batches and replay copies in the folders of runs no longer active (a killed rebuild's, say).
+
+    Runs under the recovery lock, which rebuilds hold too: no replay is under way.
+    """
+    active = {run.run_id for run in instance.get_runs(RunsFilter(statuses=ACTIVE_STATUSES))}
+    removed = []
+    for folder in sorted([*landing.glob(f"*/*/*/{STAGE_DIR}"), *landing.glob(f"*/*/*/{REPLAY_DIR}")]):
+        if folder.parents[2].name not in active:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(f"removed {folder}, left by a load or replay that did not finish")
+    return removed
+
+
 @contextlib.contextmanager
-def _recovery_lock(instance: dg.DagsterInstance) -> Iterator[None]:
+def recovery_lock(instance: dg.DagsterInstance) -> Iterator[None]:
+    """One process at a time cleans up after the dead or rebuilds the warehouse (never taken twice by one process)."""
     root = Path(instance.root_directory) if instance.is_persistent else Path(tempfile.gettempdir())
     with open(root / RECOVERY_LOCK, "a+b") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released by the kernel if we die too
@@ -180,9 +195,10 @@ def on_run_start(instance: dg.DagsterInstance, run_id: str) -> None:
     run = instance.get_run_by_id(run_id)
     config = HubConfig.from_env()
     say = _announcer(instance, run)
-    for line in recover(instance, run_id, config.data_dir):
-        say(line)
-    ensure_sound_warehouse(config, say)
+    with recovery_lock(instance):  # a rebuild finishes before another run looks at the warehouse
+        for line in _recover(instance, run_id, config.data_dir):
+            say(line)
+        ensure_sound_warehouse(config, say)
 
 
 def _announcer(instance: dg.DagsterInstance, run: dg.DagsterRun | None) -> Callable[[str], None]:
