@@ -2,12 +2,14 @@
 
 sandbox -> hostile proxy (real HTTP on loopback) -> connectors -> raw -> dbt -> checks -> publish.
 The proxy corrupts chosen records: an envelope's promised date `20/02/2026`, a Meta row's
-impressions `N/A`, a shipment item's quantity `N/A`, a deal's amount `1.234,56`, and a ship date
-sent with an offset (`…T19:00:00-05:00`, the next day in UTC). Night 1 is green below the
-threshold, quarantines exactly those values with their reasons, and every other fact equals the
-clean nightly of the same world (the session's `nightly`); the same night above the threshold
-publishes nothing. Night 2, a week on, the vendor sends the records again, uncorrupted: green, an
-empty quarantine and the mart equal to the ground truth.
+impressions `N/A`, a shipment item's and a line item's quantity `N/A`, a deal's amount `1.234,56`,
+a contact's creation time `31/01/2026 10:00`, and a ship date sent with an offset
+(`…T19:00:00-05:00`, the next day in UTC). The connectors check only ids, shapes and cursors, so
+every bad value reaches dbt staging. Night 1 is green below the threshold, quarantines exactly those
+values with their reasons and effects, and every other figure equals the clean nightly of the same
+world (the session's `nightly`); the same night above the threshold publishes nothing. Night 2, a
+week on, the vendor sends the records again, uncorrupted: green, an empty quarantine and the mart
+equal to the ground truth.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from support.dbt_harness import differences, mart_rows, truth_rows
 from support.hostile_proxy import HostileProxy, Rewrite, running_hostile_proxy
 
 NEXT_NIGHT = AS_OF + timedelta(days=8)
+BAD_CREATEDATE = "31/01/2026 10:00"
+DECIMAL_REASON = "not a decimal number (digits, a point before decimals)"
 QUARANTINE_CHECK = "dq_quarantined_values:quarantined_value_rate_under_threshold"
 
 
@@ -43,8 +47,10 @@ class Targets:
     envelope_id: str  # promised_delivery_date -> 20/02/2026
     meta_row: tuple[str, str, str]  # (account, campaign_id, date): impressions -> N/A
     shipment_id: str  # items[0].quantity -> N/A
-    deal_id: str  # amount -> 1.234,56 (the connector's own check quarantines it)
+    deal_id: str  # amount -> 1.234,56
     offset_shipment_id: str  # ship_date 'D T00:00:00Z' -> 'D-1 T19:00:00-05:00'
+    line_item_id: str  # quantity -> N/A
+    contact_id: str  # createdate -> BAD_CREATEDATE
 
     @property
     def meta_pk(self) -> str:
@@ -80,6 +86,15 @@ def choose_targets(world: Path) -> Targets:
         envelopes = _versions(con, "docusign/envelopes")
         deals = _versions(con, "hubspot/deals")
         shipments = _versions(con, "shipstation/shipments")
+        contacts = _versions(con, "hubspot/contacts")
+        # No line item changes after it is created: night 2 reads the latest one again because
+        # HubSpot's search reaches back an overlap from the cursor (the highest modified date loaded,
+        # archived line items included), as it would read one the vendor fixed.
+        (line_item_id, resource), = con.execute(
+            "select id, resource from records where resource like 'hubspot/line_items%' and visible_from < ?"
+            " order by modified_at desc, id limit 1", (AS_OF.isoformat(),),
+        ).fetchall()
+        assert resource == "hubspot/line_items", "the latest line item is archived: choose another seed"
         meta_rows = con.execute(
             "select scope, id from records where resource = 'meta/insights' and event_date >= ? and event_date < ?"
             " and visible_from < ? order by id limit 1",
@@ -94,6 +109,10 @@ def choose_targets(world: Path) -> Targets:
     deals_with_envelope = {fields(e).get("hubspot_deal_id") for v in envelopes.values() for _, e in v}
     envelope_id = next(i for i, v in envelopes.items() if _resent(v) and "promised_delivery_date" in fields(_current(v, AS_OF)))
     deal_id = next(i for i, v in deals.items() if _resent(v) and i not in deals_with_envelope)
+    # a contact with no deal: leaving it out moves no deal to another first contact
+    contacts_with_deal = {a["id"] for v in deals.values() for _, d in v
+                          for a in d.get("associations", {}).get("contacts", {}).get("results", [])}
+    contact_id = next(i for i, v in contacts.items() if _resent(v) and i not in contacts_with_deal)
 
     def counted_with_contract(shipment: dict | None) -> bool:
         return bool(shipment and shipment["shipment_status"] == "label_purchased" and shipment["ship_date"]
@@ -105,7 +124,7 @@ def choose_targets(world: Path) -> Targets:
                      if i != shipment_id and counted_with_contract(_current(v, AS_OF)) and not _resent(v))
     scope, meta_id = meta_rows[0]
     campaign_id, day = meta_id.split(":")
-    return Targets(envelope_id, (scope, campaign_id, day), shipment_id, deal_id, offset_id)
+    return Targets(envelope_id, (scope, campaign_id, day), shipment_id, deal_id, offset_id, line_item_id, contact_id)
 
 
 def offset_ship_date(utc_midnight: str) -> str:
@@ -138,6 +157,14 @@ def rewrites(t: Targets) -> list[Rewrite]:
         hit = obj.get("id") == t.deal_id and "amount" in obj.get("properties", {})
         return hit and obj["properties"].update(amount="1.234,56") is None
 
+    def line_quantity(obj: dict) -> bool:
+        hit = obj.get("id") == t.line_item_id and "quantity" in obj.get("properties", {})
+        return hit and obj["properties"].update(quantity="N/A") is None
+
+    def createdate(obj: dict) -> bool:
+        hit = obj.get("id") == t.contact_id and "createdate" in obj.get("properties", {})
+        return hit and obj["properties"].update(createdate=BAD_CREATEDATE) is None
+
     def ship_date(obj: dict) -> bool:
         hit = obj.get("shipment_id") == t.offset_shipment_id and str(obj.get("ship_date", "")).endswith("T00:00:00Z")
         return hit and obj.update(ship_date=offset_ship_date(obj["ship_date"])) is None
@@ -147,6 +174,8 @@ def rewrites(t: Targets) -> list[Rewrite]:
         Rewrite("impressions N/A", "/meta/", impressions),
         Rewrite("item quantity N/A", "/shipstation/v2/shipments", item_quantity),
         Rewrite("amount 1.234,56", "/hubspot/crm/v3/objects/deals", amount),
+        Rewrite("line item quantity N/A", "/hubspot/crm/v3/objects/line_items", line_quantity),
+        Rewrite(f"createdate {BAD_CREATEDATE}", "/hubspot/crm/v3/objects/contacts", createdate),
         Rewrite("ship date at UTC-5", "/shipstation/v2/shipments", ship_date),
     ]
 
@@ -227,7 +256,7 @@ def test_night_with_bad_values_is_green_below_the_threshold(hostile: HostileNigh
     result = hostile.night1
     assert result.success, [e.message for e in result.all_events if e.is_failure]
     check = check_evaluations(result)[QUARANTINE_CHECK]
-    assert check.passed and "stg_docusign__envelopes" in check.description
+    assert check.passed and "stg_docusign__envelopes" in check.description  # the worst share: 1 of ~60
     assert "published_marts" in materializations(result)
 
 
@@ -241,12 +270,15 @@ def test_quarantine_holds_exactly_the_broken_values_with_their_reasons(hostile: 
         ("stg_meta__insights", t.meta_pk, "impressions", "N/A",
          "not a whole number", "value left empty"),
         ("stg_shipstation__shipment_items", f"{t.shipment_id}:1", "quantity", "N/A",
-         "not a decimal number (digits, a point before decimals)", "record left out of the facts"),
+         DECIMAL_REASON, "record left out of the facts"),
+        ("stg_hubspot__line_items", t.line_item_id, "quantity", "N/A",
+         DECIMAL_REASON, "record left out of the facts"),
+        ("stg_hubspot__deals", t.deal_id, "amount", "1.234,56", DECIMAL_REASON, "value left empty"),
+        ("stg_hubspot__contacts", t.contact_id, "created_at", BAD_CREATEDATE,
+         "not an ISO-8601 timestamp", "record left out of the facts"),
     }
-    # the amount never reached dbt: the connector's own check quarantined the deal at the load
-    connector = rows(hostile.warehouse_after_night1, "select stream, pk, reason from raw._quarantine")
-    assert [(s, pk) for s, pk, _ in connector] == [("hubspot__deals", t.deal_id)]
-    assert "1.234,56" in connector[0][2]
+    # values are dbt's: the connectors quarantined no record (they check ids, shapes and cursors)
+    assert rows(hostile.warehouse_after_night1, "select stream, pk, reason from raw._quarantine") == []
 
 
 def test_every_other_fact_equals_the_clean_night(hostile: HostileNights, nightly: NightlyRun) -> None:
@@ -266,9 +298,22 @@ def test_every_other_fact_equals_the_clean_night(hostile: HostileNights, nightly
     assert envelopes_clean[t.envelope_id]["promised_delivery_date"] is not None
     assert by_key(got, "fct_contracts", "envelope_id") == by_key(clean, "fct_contracts", "envelope_id")
 
+    # the deal with the European amount stays, its amount empty: it still counts in deals
     deals_got, deals_clean = by_key(got, "fct_deals", "deal_id"), by_key(clean, "fct_deals", "deal_id")
-    assert t.deal_id not in deals_got and deals_clean.pop(t.deal_id)
+    assert deals_got[t.deal_id]["amount"] is None and deals_clean[t.deal_id]["amount"] is not None
+    deals_clean[t.deal_id]["amount"] = None
     assert deals_got == deals_clean
+
+    # the lead without a creation time is in no month: left out, one lead fewer in its month
+    leads_got, leads_clean = by_key(got, "fct_leads", "contact_id"), by_key(clean, "fct_leads", "contact_id")
+    lead = leads_clean.pop(t.contact_id)
+    assert leads_got == leads_clean
+    marts_got, marts_clean = mart_rows(got), mart_rows(clean)
+    marts_clean[(lead["lead_month"].strftime("%Y-%m"), lead["channel"])]["leads"] -= 1
+    assert differences(marts_got, marts_clean) == []
+
+    # the line item without a quantity is on no signed contract yet: no contract line either way
+    assert rows(got, f"select count(*) from fct_contract_lines where line_item_id = '{t.line_item_id}'") == [(0,)]
 
     # the offset ship date counts on its UTC day, the day the clean run shows
     assert by_key(got, "fct_shipments", "shipment_id") == by_key(clean, "fct_shipments", "shipment_id")
