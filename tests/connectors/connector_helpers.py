@@ -12,8 +12,9 @@ from pipelines.sandbox_env import sandbox_env as pipelines_sandbox_env
 
 
 def sandbox_env(url: str, data_dir: Path, **extra: str) -> dict[str, str]:
-    """The HUB_* variables pointing every system at a sandbox at `url`, as the pipelines set them."""
-    env = pipelines_sandbox_env(url, list(SYSTEM_PREFIXES))
+    """The HUB_* variables pointing every system at a sandbox at `url`, as the pipelines set them, with
+    each system's static token (test_connectors_tokens.py puts the OAuth systems on their grants)."""
+    env = pipelines_sandbox_env(url, list(SYSTEM_PREFIXES), oauth=False)
     env.update(HUB_DATA_DIR=str(data_dir), HUB_START_DATE="2025-10-01", HUB_HTTP_READ_TIMEOUT_SECONDS="10")
     env.update(extra)
     return env
