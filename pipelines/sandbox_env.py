@@ -1,7 +1,8 @@
 """Point the connectors at a running sandbox: the environment each system needs.
 
 A system with its own `HUB_<SYSTEM>_BASE_URL` keeps it (and must bring real credentials);
-every other system is served by the sandbox with the sandbox's well-known credentials.
+every other system is served by the sandbox with the sandbox's well-known credentials, the
+OAuth systems through their grants and the sandbox's token endpoints by default.
 """
 
 from collections.abc import Mapping
@@ -11,8 +12,10 @@ from connectors.config import SettingsError
 from pipelines.settings import SandboxSettings
 from sandbox.credentials import (
     DOCUSIGN_ACCOUNT_ID,
+    DOCUSIGN_PRIVATE_KEY,
     GOOGLE_ADS_CUSTOMERS,
     META_AD_ACCOUNTS,
+    OAUTH_CLIENTS,
     SANDBOX_CREDENTIALS,
 )
 
@@ -31,22 +34,27 @@ def systems_without_base_url(env: Mapping[str, str]) -> list[str]:
     return [system for system in SYSTEM_PREFIXES if not env.get(f"HUB_{system}_BASE_URL")]
 
 
-def sandbox_env(sandbox_url: str, systems: list[str]) -> dict[str, str]:
-    """Environment variables that point `systems` at the sandbox listening on `sandbox_url`."""
-    creds = SANDBOX_CREDENTIALS
+def sandbox_env(sandbox_url: str, systems: list[str], oauth: bool = True) -> dict[str, str]:
+    """Environment variables that point `systems` at the sandbox listening on `sandbox_url`.
+
+    With `oauth` (the default, so `make run` meets short-lived tokens as a real account does)
+    HubSpot and Google Ads use their OAuth refresh grant and DocuSign its JWT grant against the
+    sandbox's token endpoints (sandbox/apis/oauth.py); without it, each system's static token.
+    """
+    creds, url = SANDBOX_CREDENTIALS, sandbox_url.rstrip("/")
     per_system: dict[str, dict[str, str]] = {
-        "HUBSPOT": {"HUB_HUBSPOT_TOKEN": creds["hubspot"]["token"]},
+        "HUBSPOT": _hubspot_oauth(url) if oauth else {"HUB_HUBSPOT_TOKEN": creds["hubspot"]["token"]},
         "META": {
             "HUB_META_ACCESS_TOKEN": creds["meta"]["access_token"],
             "HUB_META_AD_ACCOUNT_IDS": ",".join(META_AD_ACCOUNTS),
         },
         "GOOGLE_ADS": {
-            "HUB_GOOGLE_ADS_ACCESS_TOKEN": creds["google_ads"]["access_token"],
+            **(_google_ads_oauth(url) if oauth else {"HUB_GOOGLE_ADS_ACCESS_TOKEN": creds["google_ads"]["access_token"]}),
             "HUB_GOOGLE_ADS_DEVELOPER_TOKEN": creds["google_ads"]["developer_token"],
             "HUB_GOOGLE_ADS_CUSTOMER_IDS": ",".join(GOOGLE_ADS_CUSTOMERS),
         },
         "DOCUSIGN": {
-            "HUB_DOCUSIGN_ACCESS_TOKEN": creds["docusign"]["access_token"],
+            **(_docusign_jwt(url) if oauth else {"HUB_DOCUSIGN_ACCESS_TOKEN": creds["docusign"]["access_token"]}),
             "HUB_DOCUSIGN_ACCOUNT_ID": DOCUSIGN_ACCOUNT_ID,
         },
         "SHIPSTATION": {"HUB_SHIPSTATION_API_KEY": creds["shipstation"]["api_key"]},
@@ -54,9 +62,27 @@ def sandbox_env(sandbox_url: str, systems: list[str]) -> dict[str, str]:
     }
     env: dict[str, str] = {}
     for system in systems:
-        env[f"HUB_{system}_BASE_URL"] = sandbox_url.rstrip("/") + SYSTEM_PREFIXES[system]
+        env[f"HUB_{system}_BASE_URL"] = url + SYSTEM_PREFIXES[system]
         env.update(per_system[system])
     return env
+
+
+def _hubspot_oauth(url: str) -> dict[str, str]:
+    client = OAUTH_CLIENTS["hubspot"]
+    return {"HUB_HUBSPOT_CLIENT_ID": client["client_id"], "HUB_HUBSPOT_CLIENT_SECRET": client["client_secret"],
+            "HUB_HUBSPOT_REFRESH_TOKEN": client["refresh_token"], "HUB_HUBSPOT_TOKEN_URL": f"{url}/hubspot/oauth/v1/token"}
+
+
+def _google_ads_oauth(url: str) -> dict[str, str]:
+    client = OAUTH_CLIENTS["google_ads"]
+    return {"HUB_GOOGLE_ADS_CLIENT_ID": client["client_id"], "HUB_GOOGLE_ADS_CLIENT_SECRET": client["client_secret"],
+            "HUB_GOOGLE_ADS_REFRESH_TOKEN": client["refresh_token"], "HUB_GOOGLE_ADS_TOKEN_URL": f"{url}/google-oauth/token"}
+
+
+def _docusign_jwt(url: str) -> dict[str, str]:
+    client = OAUTH_CLIENTS["docusign"]
+    return {"HUB_DOCUSIGN_INTEGRATION_KEY": client["integration_key"], "HUB_DOCUSIGN_USER_ID": client["user_id"],
+            "HUB_DOCUSIGN_PRIVATE_KEY": DOCUSIGN_PRIVATE_KEY, "HUB_DOCUSIGN_TOKEN_URL": f"{url}/docusign-account/oauth/token"}
 
 
 def sandbox_clock_env(env: Mapping[str, str], as_of: date) -> dict[str, str]:
