@@ -3,12 +3,14 @@
 The fixture exercises each rule of CONTRACTS.md §5 once: weekend FX (latest rate on or before),
 a half-cent tie, Google micros, attribution (unknown campaign, null source, earliest contact),
 a non-UTC timestamp, over-shipment, cancelled and pending shipments, an item split over two
-rows, orphans with and without an order id, a contract with no deal, and backlog per month end.
+rows, orphans with and without an order id, a contract with no deal, backlog per month end, and
+an ECB rate whose day is no 'YYYY-MM-DD' (the previous rate governs).
 """
 
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -110,6 +112,8 @@ FIXTURE: dict[str, list[RawRow]] = {
     "ecb__rates": [
         _rate("USD", "2026-01-02", "1.2500"), _rate("USD", "2026-01-05", "1.1000"),
         _rate("GBP", "2026-01-02", "0.8000"),
+        # a timestamp passes the connector's cursor check, not staging's date: quarantined, no rate
+        _rate("USD", "2026-01-06T00:00:00Z", "9.9999"),
     ],
     "meta__insights": [
         _insight("act_1001", "11", "spring_fb", "2026-01-03", "10.01"),  # Sat: 10.01/1.25 = 8.008
@@ -226,3 +230,29 @@ def test_incremental_build_takes_a_late_restatement_outside_the_window(tmp_path:
         ).fetchone()
     assert converted == (Decimal("16.02"),)  # 20.02 / 1.25 = 16.016
     assert mart_rows(warehouse)[("2026-01", "meta")]["spend"] == Decimal("26.02")
+
+
+def test_a_rate_whose_day_does_not_parse_is_quarantined_once_and_sets_no_rate(built_warehouse: Path,
+                                                                               tmp_path: Path) -> None:
+    """Its key held a null day, so each reload of the raw row added a duplicate: keyed by the raw
+    key, it stays one row, listed in dq_quarantined_values, and 2026-01-05's rate governs on."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    for suffix in ("", ".wal"):  # the build is over: the file and its write-ahead log are the database
+        if (source := Path(f"{built_warehouse}{suffix}")).exists():
+            Path(f"{warehouse}{suffix}").write_bytes(source.read_bytes())
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("update raw.ecb__rates set _loaded_at = current_timestamp")  # ECB sent them all again
+    dbt(["build", "--select", "stg_ecb__rates", "int_fx_rates__ranged", "dq_quarantined_values",
+         "--exclude", "test_type:unit"], tmp_path)
+    with duckdb.connect(str(warehouse)) as con:  # as dbt's own in-process connection opened it
+        staged = con.execute("select rate_id, rate_date from stg_ecb__rates where currency_code = 'USD' "
+                             "order by rate_id").fetchall()
+        quarantined = con.execute("select model_name, record_id, column_name, raw_value, effect "
+                                  "from dq_quarantined_values").fetchall()
+        ranges = con.execute("select valid_from, valid_to, rate_scaled from int_fx_rates__ranged "
+                             "where currency_code = 'USD' order by valid_from").fetchall()
+    assert staged == [("USD:2026-01-02", date(2026, 1, 2)), ("USD:2026-01-05", date(2026, 1, 5)),
+                      ("USD:2026-01-06T00:00:00Z", None)]
+    assert quarantined == [("stg_ecb__rates", "USD:2026-01-06T00:00:00Z", "rate_date", "2026-01-06T00:00:00Z",
+                            "previous rate governs")]
+    assert ranges == [(date(2026, 1, 2), date(2026, 1, 5), 125000000), (date(2026, 1, 5), None, 110000000)]
