@@ -123,9 +123,10 @@ class _Dropped(Response):
         raise DroppedConnection("sandbox fault: connection dropped mid-body")
 
 
-# The records key of each vendor's list pages, and the id of a record in them.
+# The records key of each vendor's list pages, and the record's own id in them (a label also
+# names its shipment: the fault must drop `label_id`, not the first id-like key it meets).
 RECORDS_KEYS = ("results", "data", "envelopes", "shipments", "labels")
-ID_KEYS = ("id", "envelopeId", "shipment_id", "label_id")
+RECORD_ID = {"results": "id", "envelopes": "envelopeId", "shipments": "shipment_id", "labels": "label_id"}
 
 
 def _without_records_key(body: bytes) -> bytes:
@@ -145,11 +146,9 @@ def _without_first_id(body: bytes) -> bytes:
     if not body.lstrip().startswith(b"{"):
         return body
     page = orjson.loads(body)
-    records = next((page[k] for k in RECORDS_KEYS if isinstance(page.get(k), list) and page[k]), None)
-    if records and isinstance(records[0], dict):
-        for key in ID_KEYS:
-            if records[0].pop(key, None) is not None:
-                break
+    key = next((k for k in RECORDS_KEYS if isinstance(page.get(k), list) and page[k]), None)
+    if key in RECORD_ID and isinstance(page[key][0], dict):
+        page[key][0].pop(RECORD_ID[key], None)
     return orjson.dumps(page)
 
 

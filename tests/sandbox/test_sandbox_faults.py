@@ -167,3 +167,15 @@ def test_the_same_seed_meets_the_same_faults() -> None:
 def test_bad_fault_specs_name_the_fix(spec: str) -> None:
     with pytest.raises(ValueError, match="fault"):
         parse_faults(spec, SEED)
+
+
+def test_missing_id_drops_the_records_own_id_and_keeps_the_others(world_dir: Path) -> None:
+    """A label lacks its `label_id`, never the `shipment_id` it also names (else a connector would load a
+    label that ships nothing instead of quarantining a record without its id)."""
+    with running_sandbox(seed=SEED, scale="tiny", faults="shipstation:missing_id@always", data_dir=world_dir) as sb:
+        with httpx.Client(base_url=sb.url, headers=AUTH["shipstation"], timeout=30) as http:
+            labels = http.get("/shipstation/v2/labels?page_size=5").json()["labels"]
+            shipments = http.get("/shipstation/v2/shipments?page_size=5").json()["shipments"]
+    assert "label_id" not in labels[0] and labels[0]["shipment_id"].startswith("se-")
+    assert all("label_id" in lab for lab in labels[1:])
+    assert "shipment_id" not in shipments[0] and all("shipment_id" in s for s in shipments[1:])
