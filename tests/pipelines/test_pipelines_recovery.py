@@ -12,9 +12,13 @@ import dagster as dg
 import pytest
 from dagster._core.events import EngineEventData
 
-import pipelines.definitions  # noqa: F401  (installs pipelines.recovery into Dagster, as every run does)
 from pipelines.instance import INSTANCE_YAML
 from pipelines.recovery import HOST_TAG, PoolWaitTimeout
+from pipelines.recovery import install as install_recovery
+
+# What importing pipelines.definitions does for every run; imported directly, the module needs no dbt
+# manifest at collection time (a fresh clone has none until the session's dbt_manifest fixture runs).
+install_recovery()
 
 POOL = "warehouse"
 
