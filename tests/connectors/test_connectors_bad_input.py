@@ -88,7 +88,7 @@ def test_unknown_stream_and_bad_run_id(tmp_path):
     assert str(err.value) == "run id '../elsewhere' cannot name a landing folder: use letters, digits, '-' or '_'"
 
 
-def test_wrong_credentials_fail_before_anything_is_written(tiny_sandbox, tmp_path):
+def test_wrong_credentials_fail_before_any_data_is_written(tiny_sandbox, tmp_path):
     config = HubConfig.from_env(
         sandbox_env(tiny_sandbox.url, tmp_path / "data", HUB_SHIPSTATION_API_KEY="wrong-key-123")
     )
@@ -100,4 +100,9 @@ def test_wrong_credentials_fail_before_anything_is_written(tiny_sandbox, tmp_pat
         f"check HUB_SHIPSTATION_API_KEY"
     )
     assert "wrong-key-123" not in str(err.value)
-    assert not (tmp_path / "data").exists()
+    # Only the account's shared rate budget (connectors/budget.py) may exist: no warehouse, no landing,
+    # and the budget names the account by a hash, never by its key.
+    data = tmp_path / "data"
+    written = sorted(str(p.relative_to(data)) for p in data.rglob("*")) if data.exists() else []
+    assert all(name == "budgets" or name.startswith("budgets/") for name in written), written
+    assert all(b"wrong-key-123" not in p.read_bytes() for p in data.rglob("*") if p.is_file())

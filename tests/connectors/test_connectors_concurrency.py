@@ -73,34 +73,42 @@ def first_line_containing(children: list[subprocess.Popen], text: str) -> str:
     raise AssertionError(f"every child exited without logging {text!r}")
 
 
-def test_tracking_threads_land_every_label_once_and_stop_at_the_first_failure():
-    """The tracking fetch's threads take each label once; a failed request is raised in the caller
-    and the other thread sends nothing after the request it had under way."""
+def test_tracking_threads_land_every_label_once_refuse_one_and_stop_at_the_first_failure():
+    """The tracking fetch's threads take each label once; a 404 for one label is that label's refusal
+    and the others go on; any other failed request is raised in the caller and the other thread sends
+    nothing after the request it had under way."""
     from types import SimpleNamespace
 
-    from connectors.errors import NotFoundError
+    from connectors.errors import NotFoundError, RetryExhausted
     from connectors.systems import shipstation
 
     sent: list[str] = []
     landed: list[str] = []
+    journaled: list[str] = []
 
-    def run(fail_on: str | None) -> None:
+    def run(fail_on: str | None, error: type[Exception] = NotFoundError) -> list[str]:
         sent.clear()
         landed.clear()
+        journaled.clear()
 
         def send(method, url):
             label_id = url.rsplit("/", 2)[-2]
             sent.append(label_id)
             if label_id == fail_on:
-                raise NotFoundError(f"no label {label_id}")
-            return label_id
+                raise error(f"no label {label_id}")
+            return SimpleNamespace(content=label_id.encode())
 
         client = SimpleNamespace(url=lambda path: path, send=send)
         ctx = SimpleNamespace(client=client, land=lambda scope, response, records, key: landed.append(key))
-        shipstation._track_each(ctx, iter([f"se-{i}" for i in range(500)]))
+        journal = SimpleNamespace(record=lambda key, body: journaled.append(key))
+        refused, _ = shipstation._track_each(ctx, iter([f"se-{i}" for i in range(500)]), {}, journal)
+        return [error.pk for error in refused]
 
-    run(None)
-    assert sorted(landed) == sorted(sent) == sorted(f"se-{i}" for i in range(500))
-    with pytest.raises(NotFoundError, match="no label se-100"):
-        run("se-100")
+    labels = sorted(f"se-{i}" for i in range(500))
+    assert run(None) == []
+    assert sorted(landed) == sorted(sent) == sorted(journaled) == labels
+    assert run("se-100") == ["se-100"]
+    assert sorted(sent) == labels and sorted(landed) == [label for label in labels if label != "se-100"]
+    with pytest.raises(RetryExhausted, match="no label se-100"):
+        run("se-100", RetryExhausted)
     assert "se-100" not in landed and len(sent) <= 100 + 1 + shipstation.TRACK_CONCURRENCY
