@@ -110,6 +110,10 @@
 
 {#- numerator / denominator as a double, null when the denominator is zero or null. -#}
 {% macro safe_ratio(numerator, denominator) -%}
+  {{ return(adapter.dispatch('safe_ratio', 'hub')(numerator, denominator)) }}
+{%- endmacro %}
+
+{% macro default__safe_ratio(numerator, denominator) -%}
   cast({{ numerator }} as double precision) / nullif(cast({{ denominator }} as double precision), 0)
 {%- endmacro %}
 
@@ -132,9 +136,7 @@
     `key_columns` of the model, as `parent_key_sql` reads them from the raw table. -#}
 {% macro delete_rows_of_reloaded_records(source_relation, key_columns, parent_key_sql) -%}
   {%- if is_incremental() -%}
-  delete from {{ this }} where ({{ key_columns }}) in (
-    select {{ parent_key_sql }} from {{ source_relation }}
-    where _loaded_at > (select coalesce(max(_loaded_at), cast('1900-01-01' as timestamp)) from {{ this }})
-  )
+  {{ hub_delete_rows(this, '(' ~ key_columns ~ ') in (select ' ~ parent_key_sql ~ ' from ' ~ source_relation
+    ~ " where _loaded_at > (select coalesce(max(_loaded_at), cast('1900-01-01' as timestamp)) from " ~ this ~ '))') }}
   {%- endif -%}
 {%- endmacro %}

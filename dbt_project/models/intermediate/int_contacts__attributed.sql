@@ -12,10 +12,10 @@
     unique_key='contact_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where not exists (select 1 from "
-        ~ "{{ ref('stg_hubspot__contacts') }} as live where live.contact_id = {{ this }}.contact_id "
-        ~ "and not live.is_archived and live.created_at is not null) or contact_id in (select merged_contact_id from "
-        ~ "{{ ref('stg_hubspot__contact_merges') }}){% endif %}",
+    pre_hook="{% if is_incremental() %}{{ hub_delete_rows(this, \"not exists (select 1 from \"
+        ~ ref('stg_hubspot__contacts') ~ \" as live where live.contact_id = \" ~ this ~ \".contact_id \"
+        ~ \"and not live.is_archived and live.created_at is not null) or contact_id in (select merged_contact_id from \"
+        ~ ref('stg_hubspot__contact_merges') ~ \")\") }}{% endif %}",
 ) }}
 {%- set columns = ['contact_id', 'created_at', 'created_date', 'utm_source', 'utm_campaign',
                    'channel', 'campaign_name', 'campaign_id', 'unattributed_reason'] %}

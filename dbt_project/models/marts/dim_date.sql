@@ -1,11 +1,11 @@
 -- One row per day of the report months.
-with recursive days as (
-    select min(report_month) as date_day, max(month_end) as last_day
+with bounds as (
+    select min(report_month) as first_day, max(month_end) as last_day
     from {{ ref('int_report_months__spined') }}
-    union all
-    select cast({{ dbt.dateadd('day', 1, 'date_day') }} as date), last_day
-    from days
-    where date_day < last_day
+),
+
+days as (
+    {{ day_spine('bounds', 'first_day', 'last_day') }}
 )
 
 select

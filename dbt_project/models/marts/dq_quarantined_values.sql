@@ -30,8 +30,8 @@
 with flagged as (
     {%- for model, key in staged.items() %}
     select
-        cast('{{ model }}' as varchar) as model_name,
-        cast({{ key }} as varchar) as record_id,
+        cast('{{ model }}' as {{ dbt.type_string() }}) as model_name,
+        cast({{ key }} as {{ dbt.type_string() }}) as record_id,
         {{ split_rows('_invalid_values', 'chr(30)') }} as entry
     from {{ ref(model) }}
     where _invalid_values is not null

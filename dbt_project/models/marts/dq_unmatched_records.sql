@@ -53,6 +53,6 @@ where spend_reporting is null
 union all
 
 select 'contract_line', contract_line_id, 'shipped more than contracted (over-shipment)',
-    cast(shipped_quantity as varchar) || ' > ' || cast(quantity as varchar)
+    cast(shipped_quantity as {{ dbt.type_string() }}) || ' > ' || cast(quantity as {{ dbt.type_string() }})
 from {{ ref('fct_contract_lines') }}
 where is_over_shipped

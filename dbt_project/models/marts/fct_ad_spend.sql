@@ -8,11 +8,11 @@
     materialized='incremental',
     unique_key='ad_row_id',
     incremental_strategy='delete+insert',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where ad_row_id in ("
-        ~ "select 'meta:' || insight_id from {{ ref('stg_meta__insights') }}"
-        ~ " where _invalid_values is not null and (spend is null or ad_date is null) union all "
-        ~ "select 'google_ads:' || campaign_day_id from {{ ref('stg_google_ads__campaign_days') }}"
-        ~ " where _invalid_values is not null and (cost is null or ad_date is null)){% endif %}",
+    pre_hook="{% if is_incremental() %}{{ hub_delete_rows(this, \"ad_row_id in (\"
+        ~ \"select 'meta:' || insight_id from \" ~ ref('stg_meta__insights')
+        ~ \" where _invalid_values is not null and (spend is null or ad_date is null) union all \"
+        ~ \"select 'google_ads:' || campaign_day_id from \" ~ ref('stg_google_ads__campaign_days')
+        ~ \" where _invalid_values is not null and (cost is null or ad_date is null))\") }}{% endif %}",
 ) }}
 
 select
@@ -25,7 +25,7 @@ select
     currency_code,
     spend,
     spend_reporting,
-    cast('{{ reporting_currency() }}' as varchar) as reporting_currency,
+    cast('{{ reporting_currency() }}' as {{ dbt.type_string() }}) as reporting_currency,
     impressions,
     clicks,
     _loaded_at

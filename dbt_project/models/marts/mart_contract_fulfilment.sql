@@ -1,9 +1,9 @@
 -- One row per signed contract: contracted against shipped and delivered, backlog, timeliness.
 select
-    cast(contract_number as varchar) as contract_number,
-    cast(envelope_id as varchar) as envelope_id,
-    cast(deal_id as varchar) as deal_id,
-    cast(channel as varchar) as channel,
+    cast(contract_number as {{ dbt.type_string() }}) as contract_number,
+    cast(envelope_id as {{ dbt.type_string() }}) as envelope_id,
+    cast(deal_id as {{ dbt.type_string() }}) as deal_id,
+    cast(channel as {{ dbt.type_string() }}) as channel,
     signed_date,
     promised_delivery_date,
     cast(contracted_quantity as decimal(18, 6)) as contracted_quantity,

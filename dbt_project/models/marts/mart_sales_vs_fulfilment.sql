@@ -96,7 +96,7 @@ keys as (
 joined as (
     select
         keys.report_month as month,
-        cast(keys.channel as varchar) as channel,
+        cast(keys.channel as {{ dbt.type_string() }}) as channel,
         cast(coalesce(spend.spend, 0) as decimal(18, 2)) as spend,
         cast(coalesce(leads.leads, 0) as bigint) as leads,
         cast(coalesce(deals.deals, 0) as bigint) as deals,

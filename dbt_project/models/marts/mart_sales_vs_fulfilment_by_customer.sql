@@ -53,9 +53,9 @@ keys as (
 joined as (
     select
         keys.report_month as month,
-        cast(keys.channel as varchar) as channel,
-        cast(keys.customer_id as varchar) as customer_id,
-        cast(customers.customer_name as varchar) as customer_name,
+        cast(keys.channel as {{ dbt.type_string() }}) as channel,
+        cast(keys.customer_id as {{ dbt.type_string() }}) as customer_id,
+        cast(customers.customer_name as {{ dbt.type_string() }}) as customer_name,
         cast(coalesce(contracts.contracts_signed, 0) as bigint) as contracts_signed,
         cast(coalesce(booked.booked_value, 0) as decimal(18, 2)) as booked_value,
         cast(coalesce(shipped.shipped_value, 0) as decimal(18, 2)) as shipped_value,

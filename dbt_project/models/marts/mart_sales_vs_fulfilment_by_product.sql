@@ -50,9 +50,9 @@ keys as (
 joined as (
     select
         keys.report_month as month,
-        cast(keys.channel as varchar) as channel,
-        cast(keys.sku as varchar) as sku,
-        cast(products.product_name as varchar) as product_name,
+        cast(keys.channel as {{ dbt.type_string() }}) as channel,
+        cast(keys.sku as {{ dbt.type_string() }}) as sku,
+        cast(products.product_name as {{ dbt.type_string() }}) as product_name,
         cast(coalesce(booked.contract_lines_signed, 0) as bigint) as contract_lines_signed,
         cast(coalesce(booked.booked_quantity, 0) as decimal(18, 6)) as booked_quantity,
         cast(coalesce(booked.booked_value, 0) as decimal(18, 2)) as booked_value,

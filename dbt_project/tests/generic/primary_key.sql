@@ -8,7 +8,7 @@ with duplicates as (
     select
         'duplicate key' as problem,
         {% for column in keys -%}
-        cast({{ column }} as varchar){% if not loop.last %} || ', ' || {% endif %}
+        cast({{ column }} as {{ dbt.type_string() }}){% if not loop.last %} || ', ' || {% endif %}
         {%- endfor %} as detail,
         count(*) as problem_rows
     from {{ model }}

@@ -4,28 +4,22 @@
 -- https://developers.hubspot.com/changelog/updated-merge-functionality-for-contacts-and-companies
 -- A survivor deleted later keeps its merges (its tombstone carries them): the ids merged into it
 -- are gone with it. A table rebuilt every night from the raw rows that name a merge (a text
--- filter, so the JSON of the other contacts is not parsed); up to `max_merged` ids per survivor.
+-- filter, so the JSON of the other contacts is not parsed).
 {{ config(materialized='table') }}
-{%- set max_merged = 50 %}
 
 with survivors as (
     select
         {{ json_text('_record', ['id']) }} as survivor_contact_id,
         {{ json_text('_record', ['properties', 'hs_merged_object_ids']) }} as merged_object_ids
     from {{ source('hubspot', 'contacts') }}
-    where cast(_record as varchar) like '%hs_merged_object_ids%'
+    where cast(_record as {{ dbt.type_string() }}) like '%hs_merged_object_ids%'
 ),
 
 merged as (
-    {%- for n in range(1, max_merged + 1) %}
-    select survivor_contact_id, trim({{ dbt.split_part('merged_object_ids', "';'", n) }}) as merged_contact_id
-    from survivors
-    {{ 'union all' if not loop.last }}
-    {%- endfor %}
+    select survivor_contact_id, trim(merged_contact_id) as merged_contact_id
+    from (select survivor_contact_id, {{ split_rows('merged_object_ids', "';'") }} as merged_contact_id from survivors) as parts
 )
 
--- A chain (a survivor merged again later) names an id under two contacts: the latest merge,
--- HubSpot's newest id (ids grow; its current merges create a new one), is where it lives now.
 select
     merged_contact_id,
     max(survivor_contact_id) as survivor_contact_id

@@ -26,7 +26,7 @@ fields as (
 
 renamed as (
     select
-        shipment_id || ':' || cast(item_position as varchar) as shipment_item_id,
+        shipment_id || ':' || cast(item_position as {{ dbt.type_string() }}) as shipment_item_id,
         shipment_id,
         item_position,
         sku,
