@@ -1,4 +1,4 @@
-"""`python -m pipelines nightly|ui|prepare`: the commands behind `make run` and `make ui`.
+"""`python -m pipelines nightly|ui|prepare|rebuild|spark-build`: the commands behind `make run` and `make ui`.
 
 Every command checks all the settings below first and refuses, writing nothing, if one is bad."""
 
@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--host", default=None, help="default: HUB_UI_HOST, else 127.0.0.1")
     command("prepare", "parse the dbt project into its manifest")
     command("rebuild", "rebuild the warehouse from the landed pages alone, then build and publish")
+    spark = command("spark-build", "build the marts on Apache Spark from the raw layer's Parquet (HUB_LAKE_DIR, else "
+                    "exported from the warehouse) and publish them as the nightly does (needs the spark extra)")
+    spark.add_argument("--full-refresh", action="store_true", help="rebuild every incremental model whole")
     return parser
 
 
@@ -60,6 +63,14 @@ def main(argv: list[str] | None = None) -> int:
         from pipelines.transform.project import prepare_dbt_project
 
         print(prepare_dbt_project())
+        return 0
+    if args.command == "spark-build":
+        from pipelines.spark_build import spark_build
+
+        lake_dir = settings.connectors.lake_dir.resolve() if settings.connectors.lake_dir else None
+        snapshot = spark_build(data_dir, data_dir, {"reporting_currency": settings.dbt.reporting_currency},
+                               "spark-build", lake_dir=lake_dir, full_refresh=args.full_refresh)
+        print(f"published {len(snapshot.row_counts)} marts built on Spark to {data_dir / 'marts.duckdb'}")
         return 0
     with sandbox_for_unconfigured_systems(data_dir, settings.sandbox):
         if args.command == "nightly":
