@@ -81,9 +81,8 @@ def copy_marts_to_duckdb(names: Sequence[str], handover: Path, duckdb_file: Path
     """Each mart written by Spark as Parquet under `handover`, then read into `duckdb_file` (schema main)."""
     from pyspark.sql import SparkSession
 
-    spark = SparkSession.getActiveSession()
-    if spark is None:
-        raise SparkBuildError("no active Spark session: run the dbt build on Spark in this process first")
+    # the session dbt-spark started in this process (a thread's active session is not ours: the default one)
+    spark = SparkSession.builder.getOrCreate()
     shutil.rmtree(handover, ignore_errors=True)
     duckdb_file.unlink(missing_ok=True)
     with duckdb.connect(str(duckdb_file)) as con:
