@@ -89,8 +89,8 @@ select
     contracts_signed,
     booked_value,
     cohort_contracts,
-    cast({{ safe_ratio('spend', 'leads') }} as decimal(18, 2)) as cost_per_lead,
-    cast({{ safe_ratio('spend', 'contracts_signed') }} as decimal(18, 2)) as customer_acquisition_cost,
+    {{ money_per('spend', 'leads') }} as cost_per_lead,
+    {{ money_per('spend', 'contracts_signed') }} as customer_acquisition_cost,
     {{ safe_ratio('cohort_contracts', 'leads') }} as lead_to_contract_rate,
     {{ safe_ratio('booked_value', 'spend') }} as roas_booked
 from joined
