@@ -110,6 +110,16 @@ _SHARE = "a share from 0 to 1, e.g. 0.05 for 5%"
 _URL = "an http(s) URL without user:pw@, query or fragment"
 
 
+_SPARK_MASTER = re.compile(r"local(\[(\d+|\*)\])?|spark://[\w.-]+:\d+|yarn|k8s://https?://[\w.-]+(:\d+)?")
+
+
+def _spark_master(value: str) -> str:
+    """A master URL Spark accepts (https://spark.apache.org/docs/latest/submitting-applications.html#master-urls)."""
+    if not _SPARK_MASTER.fullmatch(value):
+        raise ValueError("is not a Spark master URL")
+    return value
+
+
 class DbtSettings(HubSettingsModel):
     """What the dbt build reads: vars we pass and `env_var(...)` calls in the dbt project."""
 
@@ -128,6 +138,14 @@ class DbtSettings(HubSettingsModel):
     pg_user: str = setting("postgres", "postgres user of the portability target", "a user name")
     pg_password: SecretStr | None = setting(None, "postgres password of the portability target", "the password", secret=True)
     pg_database: str = setting("hub", "postgres database of the portability target", "a database name")
+    spark_master: Annotated[str, AfterValidator(_spark_master)] = setting(
+        "local[2]", "Spark master of the `spark` dbt target (python -m pipelines spark-build)",
+        "local, local[N], local[*], spark://host:port, yarn or k8s://https://host:port",
+    )
+    spark_shuffle_partitions: int = setting(
+        4, "spark.sql.shuffle.partitions of the `spark` dbt target (small: local mode on 2 cores)",
+        "a whole number from 1 to 10000", ge=1, le=10000,
+    )
 
 
 class ScheduleSettings(HubSettingsModel):
