@@ -44,6 +44,25 @@
 {% endmaterialization %}
 
 
+{#- The key columns of an incremental model: the project's incremental materializations (DuckDB
+    here, Spark in macros/spark/incremental.sql) do delete+insert on a `unique_key` only. -#}
+{% macro hub_incremental_keys() %}
+  {%- set unique_key = config.get('unique_key') -%}
+  {%- set strategy = config.get('incremental_strategy') or 'delete+insert' -%}
+  {%- if strategy != 'delete+insert' or not unique_key -%}
+    {% do exceptions.raise_compiler_error(
+      model.name ~ ": the project's incremental materialization does delete+insert on a unique_key only") %}
+  {%- endif -%}
+  {{ return([unique_key] if unique_key is string else unique_key) }}
+{% endmacro %}
+
+
+{#- Whether an incremental model is built whole: a first build, a --full-refresh, or a view in its place. -#}
+{% macro hub_builds_whole(existing_relation) %}
+  {{ return(existing_relation is none or should_full_refresh() or existing_relation.is_view) }}
+{% endmacro %}
+
+
 {#- Incremental models (delete+insert on `unique_key`): on a full refresh or a first build, as a
     table; else the new rows into a temporary table, a schema check, delete + insert, all in one
     statement. Any difference of column names, order or types between the new rows and the table
@@ -53,14 +72,8 @@
 {% materialization incremental, adapter='duckdb' %}
   {%- set existing_relation = load_cached_relation(this) -%}
   {%- set target_relation = this.incorporate(type='table') -%}
-  {%- set unique_key = config.get('unique_key') -%}
-  {%- set strategy = config.get('incremental_strategy') or 'delete+insert' -%}
-  {%- if strategy != 'delete+insert' or not unique_key -%}
-    {% do exceptions.raise_compiler_error(
-      model.name ~ ": the project's incremental materialization does delete+insert on a unique_key only") %}
-  {%- endif -%}
-  {%- set keys = [unique_key] if unique_key is string else unique_key -%}
-  {%- set full_refresh = existing_relation is none or should_full_refresh() or existing_relation.is_view -%}
+  {%- set keys = hub_incremental_keys() -%}
+  {%- set full_refresh = hub_builds_whole(existing_relation) -%}
 
   {{ run_hooks(pre_hooks, inside_transaction=False) }}
   {{ run_hooks(pre_hooks, inside_transaction=True) }}

@@ -14,14 +14,8 @@
 {% materialization incremental, adapter='spark' %}
   {%- set existing_relation = load_cached_relation(this) -%}
   {%- set target_relation = this.incorporate(type='table') -%}
-  {%- set unique_key = config.get('unique_key') -%}
-  {%- set strategy = config.get('incremental_strategy') or 'delete+insert' -%}
-  {%- if strategy != 'delete+insert' or not unique_key -%}
-    {% do exceptions.raise_compiler_error(
-      model.name ~ ": the project's incremental materialization does delete+insert on a unique_key only") %}
-  {%- endif -%}
-  {%- set keys = [unique_key] if unique_key is string else unique_key -%}
-  {%- set full_refresh = existing_relation is none or should_full_refresh() or existing_relation.is_view -%}
+  {%- set keys = hub_incremental_keys() -%}
+  {%- set full_refresh = hub_builds_whole(existing_relation) -%}
 
   {{ run_hooks(pre_hooks) }}
 
