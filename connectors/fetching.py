@@ -1,4 +1,4 @@
-"""What a stream's fetch function gets to work with, and the shared page-landing loop."""
+"""StreamFetch: what a stream's fetch function gets to work with (spec.FetchContext), and the shared page-landing loop."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from connectors.http import Response, VendorClient
 from connectors.pages import PageContract, parser
 from connectors.pagination import PageRequest, Paginator, iter_pages
 from connectors.spec import StreamSpec
-from connectors.staging import PagePipeline
+from connectors.batches import PagePipeline
 from connectors import warehouse
 from connectors.warehouse import QueryRows
 
@@ -26,8 +26,8 @@ PROGRESS_EVERY_PAGES = 50
 
 
 @dataclass
-class FetchContext:
-    """One stream's fetch: settings, the vendor client, the page pipeline and the saved cursor."""
+class StreamFetch:
+    """One stream's fetch: settings, the vendor client, the page pipeline and the saved cursor (implements spec.FetchContext)."""
 
     spec: StreamSpec
     config: HubConfig

@@ -1,7 +1,7 @@
 """The connectors' entry points: fetch, land, load and advance the cursor of one stream.
 
 `ingest_stream` never holds the warehouse while talking to a vendor: it reads the saved cursor,
-fetches every page while a background thread lands and stages them (staging.py), then takes the
+fetches every page while a background thread lands them and parses them into Parquet batches (batches.py), then takes the
 warehouse only for the short merge transaction (see warehouse.py). Independent streams can
 therefore run in parallel threads or processes.
 """
@@ -25,7 +25,7 @@ from connectors import lake, warehouse
 from connectors.auth import auth_headers
 from connectors.config import HubConfig
 from connectors.errors import ConfigError, LoadError
-from connectors.fetching import FetchContext
+from connectors.fetching import StreamFetch
 from connectors.http import RequestStats, VendorClient, make_http_client
 from connectors.landing import (
     DamagedPage,
@@ -35,7 +35,7 @@ from connectors.landing import (
     landed_segments,
     stream_dir,
 )
-from connectors.staging import PagePipeline, remove_stage, stage_pages
+from connectors.batches import PagePipeline, parse_pages, remove_batches
 from connectors.loading import LoadCounts, cursor_limit, load_pages, read_cursor
 from connectors.limits import forecast_seconds, request_floor
 from connectors.spec import StreamSpec
@@ -115,7 +115,7 @@ def ingest_stream(
     try:
         with make_http_client(config, transport) as http:
             client = VendorClient(system, config, name, auth_headers(system), http, stats)
-            ctx = FetchContext(spec, config, system, client, pipeline, cursor_before, progress)
+            ctx = StreamFetch(spec, config, system, client, pipeline, cursor_before, progress)
             explicit_cursor = spec.fetch(ctx)
         progress(f"{name}: fetched {lander.pages} pages, {ctx.records} records in {stats.requests} requests")
         batches = pipeline.finish()
@@ -153,7 +153,7 @@ def replay_landing(
     for page in damaged:
         progress(f"{name}: skipping damaged landed page {page.describe()}; it goes to raw._quarantine")
     try:
-        batches = stage_pages(spec, _readable(segments, damaged, root / REPLAY_DIR), root)
+        batches = parse_pages(spec, _readable(segments, damaged, root / REPLAY_DIR), root)
         return _load(spec, config, run_id, root, batches, fetched["pages"], fetched["cursor_after"], RequestStats(),
                      time.monotonic(), progress, damaged)
     finally:
@@ -207,7 +207,7 @@ def _load(
             if config.lake_dir is not None:  # after the commit: the lake never holds rows raw lost
                 lake.export_changes(con, config.lake_dir, spec.name)
     finally:
-        remove_stage(root)  # staged batches are a by-product; the landed pages stay for replays
+        remove_batches(root)  # Parquet batches are a by-product; the landed pages stay for replays
     progress(
         f"{spec.name}: loaded {counts.records} records ({counts.inserted} new, {counts.updated} updated, "
         f"{counts.unchanged} unchanged, {counts.quarantined} quarantined); cursor {cursor_before} -> {counts.cursor_after}"

@@ -1,7 +1,7 @@
 """Loading landed pages into `raw.<stream>` with DuckDB's own readers, in one transaction.
 
 The landed segments are parsed by DuckDB (`read_json_objects` / `read_csv`), never row by row in Python,
-into staged batches (staging.py, outside the warehouse lock) that the load merges.
+into Parquet batches (batches.py, outside the warehouse lock) that the load merges.
 Each record gets its `_pk`, `_scope` and `_cursor`; records failing a check go to
 `raw._quarantine`; the rest merge on `_pk`, keeping the latest version (highest `_cursor`, then
 the last one landed). The stream's cursor and its `raw._loads` row commit with the data.
@@ -17,14 +17,11 @@ from pathlib import Path
 
 import duckdb
 
-from connectors.landing import EMPTY_SCOPE_DIR, SEGMENT_PREFIX, keys_path
-from connectors.spec import DIR, KEY, RecordShape, StreamSpec
+from connectors.batches import MISSING_ID, files_sql, sql_text
+from connectors.spec import StreamSpec
 
 log = logging.getLogger(__name__)
 
-# DuckDB holds two such buffers per thread: keep it small. The largest pages are Google Ads'
-# searchStream answers, which systems/google_ads.py keeps near 4 MB by sizing its date ranges.
-MAX_PAGE_BYTES = 16 << 20
 # The load streams staged Parquet into the table. A small cap makes DuckDB write row groups out
 # early instead of holding them, so a large load peaks near a small one (256 MB: 314 MB peak RSS
 # for large contacts, 64 MB: 150 MB, same time); a second thread does not speed the insert up.
@@ -37,7 +34,6 @@ MAX_PAGE_BYTES = 16 << 20
 # closing the connection writes them again, compressed, into the file (large shipments: 263 MB of
 # WAL, 0.93 s to commit and 0.49 s to close). Past a 1 MB threshold DuckDB checkpoints in the
 # commit instead of writing the WAL: 0.71 s in all; labels 0.59 -> 0.34 s.
-MISSING_ID = "missing id"  # the quarantine reason of a record without (part of) its primary key
 FUTURE_CURSOR = "cursor in the future"  # the quarantine reason of a record modified after now plus the skew
 # How far a vendor's clock may run ahead of ours: records dated later are quarantined, never the
 # cursor (one record stamped in year 9229 would otherwise stop its stream for good). Ten minutes
@@ -61,102 +57,6 @@ class LoadCounts:
     cursor_after: str | None
 
 
-def _json_path(path: str) -> str:
-    return "$." + ".".join(f'"{part}"' for part in path.split("."))
-
-
-def _record_paths(shape: RecordShape) -> list[str]:
-    """Every record path the stage reads, each once (they are extracted in one JSON parse)."""
-    paths = [*shape.pk_parts, shape.cursor_path, shape.scope_path, *(c.path for c in shape.checks)]
-    return list(dict.fromkeys(p for p in paths if p and p not in (DIR, KEY)))
-
-
-def _value(path: str, paths: list[str]) -> str:
-    """SQL for a record path as text, from the extracted list `_v`; empty strings count as absent."""
-    if path == DIR:
-        return "_dir"
-    if path == KEY:
-        return "_key"
-    return f"nullif(_v[{paths.index(path) + 1}], '')"
-
-
-def _quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _files_sql(files: Sequence[str]) -> str:
-    return "[" + ", ".join(_quote(f) for f in files) + "]"
-
-
-def records_sql(shape: RecordShape, files: Sequence[str]) -> str:
-    """SQL yielding (_file, _dir, _page, _idx, r) for every record of the landed segment `files`.
-
-    `_page` numbers the pages in the order they are read (one thread, insertion order kept: the
-    order they were landed), `_idx` the records within a page; with `_file` they order copies.
-    """
-    dir_sql = f"regexp_extract(filename, '([^/]+)/{SEGMENT_PREFIX}[0-9]+\\.[a-z]+$', 1)"
-    if shape.page_format == "csv":  # one page per segment
-        return (
-            f"select filename as _file, {dir_sql} as _dir, 1 as _page, "
-            f"row_number() over (partition by filename) as _idx, "
-            f"to_json(struct_pack(*columns(* exclude (filename)))) as r "
-            f"from read_csv({_files_sql(files)}, all_varchar = true, header = true, filename = true, union_by_name = true)"
-        )
-    pages = (
-        f"(select filename, row_number() over () as _page, json from read_json_objects({_files_sql(files)}, "
-        f"format = 'newline_delimited', filename = true, maximum_object_size = {MAX_PAGE_BYTES}))"
-    )
-    if shape.records_path == "$":
-        if KEY not in shape.pk_parts:
-            return f"select filename as _file, {dir_sql} as _dir, _page, 1 as _idx, json as r from {pages}"
-        # The key of each page is the same line of the keys file beside its segment; both are read
-        # in the same order on one thread, so line numbers pair them.
-        keys = (
-            f"(select row_number() over () as _page, column0 as _key from read_csv("
-            f"{_files_sql([str(keys_path(Path(f))) for f in files])}, header = false, auto_detect = false, "
-            f"columns = {{'column0': 'varchar'}}, delim = '\t', quote = '', escape = ''))"
-        )
-        return (
-            f"select p.filename as _file, {dir_sql} as _dir, p._page, 1 as _idx, p.json as r, k._key "
-            f"from {pages} p join {keys} k on k._page = p._page"
-        )
-    return (
-        f"select _file, _dir, _page, generate_subscripts(a, 1) as _idx, unnest(a) as r from ("
-        f"select filename as _file, {dir_sql} as _dir, _page, json_extract(json, {_quote(shape.records_path)}) as a "
-        f"from {pages})"
-    )
-
-
-def stage_sql(shape: RecordShape, files: Sequence[str]) -> str:
-    """SQL yielding the staged rows: `_pk`, `_scope`, `_cursor`, `_record`, `_reason`, order (`_file`, `_page`, `_idx`)."""
-    paths = _record_paths(shape)
-
-    def value(path: str) -> str:
-        return _value(path, paths)
-
-    pk = " || ':' || ".join(value(p) for p in shape.pk_parts)
-    reasons = [f"when {value(p)} is null then {_quote(f'{MISSING_ID}: no value at {p}')}" for p in shape.pk_parts]
-    for check in shape.checks:
-        target = "decimal(38, 9)" if check.kind == "amount" else "timestamptz"
-        reasons.append(
-            f"when {value(check.path)} is not null and try_cast({value(check.path)} as {target}) is null then "
-            f"{_quote(f'unparseable {check.kind} at {check.path}: ')} || {value(check.path)}"
-        )
-    if shape.scope_path is None:
-        scope = "''"
-    elif shape.scope_path == DIR:
-        scope = f"case when _dir = '{EMPTY_SCOPE_DIR}' then '' else _dir end"
-    else:
-        scope = f"coalesce({value(shape.scope_path)}, '')"
-    cursor = f"coalesce({value(shape.cursor_path)}, '')" if shape.cursor_path else "''"
-    json_paths = ", ".join(_quote(_json_path(p)) for p in paths)
-    return (
-        f"select {pk} as _pk, {scope} as _scope, {cursor} as _cursor, r::json as _record, "
-        f"case {' '.join(reasons)} else null end as _reason, _file, _page, _idx "
-        f"from (select *, json_extract_string(r, [{json_paths}]) as _v from ({records_sql(shape, files)}))"
-    )
-
-
 def cursor_limit(end_date: date | None, now: datetime | None = None) -> str:
     """The latest cursor value a load accepts: now plus CURSOR_SKEW, in UTC.
 
@@ -173,12 +73,12 @@ def _future_reason(limit: str) -> str:
     """SQL for a staged row's reason with one for a cursor beyond `limit` added (a cursor that is
     not a time is left to the stream's checks)."""
     return (
-        f"coalesce(_reason, case when try_cast(_cursor as timestamptz) > {_quote(limit)}::timestamptz then "
-        f"{_quote(f'{FUTURE_CURSOR}: ')} || _cursor || {_quote(f' is later than now plus {_SKEW_TEXT} (the clock skew allowed); it does not move the cursor')} end)"
+        f"coalesce(_reason, case when try_cast(_cursor as timestamptz) > {sql_text(limit)}::timestamptz then "
+        f"{sql_text(f'{FUTURE_CURSOR}: ')} || _cursor || {sql_text(f' is later than now plus {_SKEW_TEXT} (the clock skew allowed); it does not move the cursor')} end)"
     )
 
 
-# The staged rows of a stream without pages (same columns as stage_sql, no rows).
+# The staged rows of a stream without pages (same columns as batches.batch_sql, no rows).
 NO_STAGED_ROWS = (
     "select null::varchar as _pk, null::varchar as _scope, null::varchar as _cursor, null::json as _record, "
     "null::varchar as _reason, null::varchar as _file, null::bigint as _page, null::bigint as _idx limit 0"
@@ -194,14 +94,14 @@ def load_pages(
     explicit_cursor: str | None,
     limit: str | None = None,
 ) -> LoadCounts:
-    """Quarantine and merge one stream's staged batches (staging.py); the caller owns the transaction.
+    """Quarantine and merge one stream's Parquet batches (batches.py); the caller owns the transaction.
 
     A record whose cursor lies beyond `limit` (cursor_limit) is quarantined and holds no cursor."""
     table = f"raw.{spec.name}"
     con.execute(LOAD_SETTINGS)  # the connection is the load's own (warehouse.connect opens one per use)
     _ensure_raw_table(con, table)
     # A view: the Parquet batches are read where needed, never copied into another table first.
-    staged = f"select * from read_parquet({_files_sql([str(b) for b in batches])})" if batches else NO_STAGED_ROWS
+    staged = f"select * from read_parquet({files_sql([str(b) for b in batches])})" if batches else NO_STAGED_ROWS
     if limit is not None:
         staged = f"select * replace ({_future_reason(limit)} as _reason) from ({staged})"
     con.execute(f"create or replace temp view _stage as {staged}")

@@ -1,13 +1,24 @@
-"""What a stream is: its identity for the pipelines layer, how it fetches, how its records load."""
+"""What a stream is: its identity for the pipelines layer, how it fetches, how its records load.
+
+`FetchContext` is what a stream's fetch gets to work with, as a Protocol: the systems' fetch
+functions depend on it alone, and fetching.StreamFetch (which needs the page pipeline and the
+warehouse) implements it, so this module imports neither.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from datetime import date
+from typing import Any, Literal, Protocol
 
-if TYPE_CHECKING:
-    from connectors.fetching import FetchContext
+from connectors.config import HubConfig, SystemConfig
+from connectors.http import Response, VendorClient
+from connectors.landing import Lander
+from connectors.pages import PageContract
+from connectors.pagination import PageRequest, Paginator
+from connectors.warehouse import QueryRows
 
 # A record path is a dotted path into the record JSON (`properties.amount`); `@dir` stands for the
 # landing folder the page sits in (the account); `@key` for the key landed beside a page fetched for
@@ -53,3 +64,42 @@ class StreamSpec:
     def stream(self) -> str:
         """The stream part of the name (`contacts` in `hubspot__contacts`)."""
         return self.name.split("__", 1)[1]
+
+
+class PageSink(Protocol):
+    """Where a fetched page's bytes go (batches.PagePipeline): landed by `lander`, then parsed."""
+
+    lander: Lander
+
+    def land(self, scope: str, body: bytes, key: str | None = None) -> None: ...
+
+
+class FetchContext(Protocol):
+    """What one stream's fetch function needs: settings, the vendor client, the saved cursor, a place
+    to land pages and small reads of the warehouse; it returns the cursor to save, if any."""
+
+    spec: StreamSpec
+    config: HubConfig
+    system: SystemConfig
+    client: VendorClient
+    pipeline: PageSink
+    cursor_before: str | None
+    on_progress: Callable[[str], None]
+    deferred: int
+
+    @property
+    def last_date(self) -> date: ...
+
+    def land(self, scope: str, response: Response, records: int, key: str | None = None) -> None: ...
+
+    def land_pages(
+        self, scope: str, first: PageRequest, paginator: Paginator, contract: PageContract
+    ) -> Iterator[Response]: ...
+
+    def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]: ...
+
+    def query_rows(
+        self, sql: str, params: list[Any] | None = None
+    ) -> contextlib.AbstractContextManager[QueryRows]: ...
+
+    def table_exists(self, name: str) -> bool: ...

@@ -37,7 +37,7 @@ from dagster._core.storage.dagster_run import FINISHED_STATUSES, DagsterRunStatu
 
 from connectors.config import HubConfig, env_number
 from connectors.ingest import FETCH_MARKER, REPLAY_DIR
-from connectors.staging import STAGE_DIR
+from connectors.batches import BATCH_DIR
 from connectors.warehouse import QUERY_DIR_PREFIX
 from pipelines.processes import kill_process, process_alive
 from pipelines.publish.atomic import remove_stale_staging_in
@@ -172,7 +172,7 @@ def remove_stale_replays(instance: dg.DagsterInstance, landing: Path) -> list[st
     """
     active = {run.run_id for run in instance.get_runs(RunsFilter(statuses=ACTIVE_STATUSES))}
     removed = []
-    for folder in sorted([*landing.glob(f"*/*/*/{STAGE_DIR}"), *landing.glob(f"*/*/*/{REPLAY_DIR}")]):
+    for folder in sorted([*landing.glob(f"*/*/*/{BATCH_DIR}"), *landing.glob(f"*/*/*/{REPLAY_DIR}")]):
         if folder.parents[2].name not in active:
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(f"removed {folder}, left by a load or replay that did not finish")

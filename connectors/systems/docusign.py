@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from connectors.fetching import FetchContext
 from connectors.pages import OffsetPage
 from connectors.pagination import OffsetPaginator, PageRequest
-from connectors.spec import Check, RecordShape, StreamSpec
+from connectors.spec import Check, FetchContext, RecordShape, StreamSpec
 from connectors.windows import overlap_start
 
 PAGE_COUNT = 100

@@ -5,8 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from connectors.fetching import FetchContext
-from connectors.spec import Check, RecordShape, StreamSpec
+from connectors.spec import Check, FetchContext, RecordShape, StreamSpec
 from connectors.windows import restatement_window
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from connectors.fetching import FetchContext
 from connectors.pages import StreamBatches, parser
 from connectors.pagination import PageRequest
-from connectors.spec import Check, RecordShape, StreamSpec
+from connectors.spec import Check, FetchContext, RecordShape, StreamSpec
 from connectors.windows import next_chunk_days, restatement_window
 
 # Conversions are counted back to the click for up to the conversion window, 1 to 90 days

@@ -17,10 +17,9 @@ from datetime import datetime, timedelta, timezone
 
 from connectors.decoding import decode_record
 from connectors.errors import LoopingCursorError, RequestError
-from connectors.fetching import FetchContext
 from connectors.pages import KeyedList, TotalledList, parser
 from connectors.pagination import CursorPaginator, PageRequest, dig, request_key
-from connectors.spec import DIR, Check, RecordShape, StreamSpec
+from connectors.spec import DIR, Check, FetchContext, RecordShape, StreamSpec
 
 SEARCH_CAP = 10_000
 LIST_LIMIT = 100

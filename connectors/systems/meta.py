@@ -6,11 +6,10 @@ from datetime import date, timedelta
 
 import orjson
 
-from connectors.fetching import FetchContext
 from connectors.http import VendorRefused
 from connectors.pages import KeyedList
 from connectors.pagination import NextLinkPaginator, PageRequest
-from connectors.spec import Check, RecordShape, StreamSpec
+from connectors.spec import Check, FetchContext, RecordShape, StreamSpec
 from connectors.windows import restatement_window
 
 PAGE_LIMIT = 500

@@ -17,12 +17,11 @@ import httpx
 
 from connectors import retries
 from connectors.errors import NotFoundError, RequestError
-from connectors.fetching import FetchContext
 from connectors.http import Response
 from connectors.journal import Journal
 from connectors.pages import NumberedPage
 from connectors.pagination import PageNumberPaginator, PageRequest
-from connectors.spec import KEY, Check, RecordShape, StreamSpec
+from connectors.spec import KEY, Check, FetchContext, RecordShape, StreamSpec
 from connectors.windows import iso_z, overlap_start, parse_timestamp
 
 PAGE_SIZE = 100

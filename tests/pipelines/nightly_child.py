@@ -65,7 +65,7 @@ def arm(moment: Moment) -> None:
     """Install the hook of the moment's phase (the functions are looked up where they are called)."""
     import connectors.ingest
     import connectors.landing
-    import connectors.staging
+    import connectors.batches
     import pipelines.publish.assets
     import pipelines.publish.marts_file
     import pipelines.publish.parquet
@@ -74,7 +74,7 @@ def arm(moment: Moment) -> None:
     hooks = {
         "fetch": (connectors.ingest, "make_http_client", False),  # a stream's client opens: its requests follow
         "landing": (connectors.landing.Lander, "write", False),
-        "staging": (connectors.staging, "stage_batch", False),
+        "staging": (connectors.batches, "parse_batch", False),
         "load-commit": (connectors.ingest, "load_pages", True),  # merged, inside the transaction, or committing
         "dbt-build": (pipelines.transform.assets, "dbt_build_args", True),
         "publish-swap": (pipelines.publish.marts_file, "swap_in", False),

@@ -4,7 +4,7 @@ The fetch lands each page (landing.py, appended to its scope's open segment) and
 `BATCH_BYTES` seals the segments and hands them over; a background thread
 has a private in-memory DuckDB parse each batch into
 `<stream dir>/_stage/batch-NNNNNN.parquet` (`_pk`, `_scope`, `_cursor`, `_record`, `_reason`,
-`_file`, `_page`, `_idx`; see loading.stage_sql). When the fetch ends only the last batch is left to
+`_file`, `_page`, `_idx`; see batch_sql). When the fetch ends only the last batch is left to
 stage, so the load that follows (under the warehouse lock) merges ready rows instead of parsing
 JSON. Handing over whole batches, not pages, keeps the two threads from trading the GIL on every
 page (DuckDB releases it while it works); the queue is bounded, so a stager that falls behind
@@ -24,13 +24,12 @@ from pathlib import Path
 import duckdb
 
 from connectors.errors import LoadError
-from connectors.landing import Lander
-from connectors.loading import stage_sql
-from connectors.spec import StreamSpec
+from connectors.landing import EMPTY_SCOPE_DIR, SEGMENT_PREFIX, Lander, keys_path
+from connectors.spec import DIR, KEY, RecordShape, StreamSpec
 
 log = logging.getLogger(__name__)
 
-STAGE_DIR = "_stage"
+BATCH_DIR = "_stage"
 # DuckDB's JSON functions work on a whole vector of pages at once, so the stager holds about 13
 # times a batch's bytes while it parses one (4 MB of shipments: +54 MB, 1 MB: +17 MB). 1 MB keeps
 # that small at the same CPU (large associations' peak 195 -> 156 MB, shipments 199 -> 174).
@@ -43,25 +42,129 @@ STAGE_MEMORY_LIMIT = "128MB"
 STAGER_NICENESS = 10
 
 
-def stage_dir(stream_root: Path) -> Path:
+MISSING_ID = "missing id"  # the quarantine reason of a record without (part of) its primary key
+# DuckDB holds two such buffers per thread: keep it small. The largest pages are Google Ads'
+# searchStream answers, which systems/google_ads.py keeps near 4 MB by sizing its date ranges.
+MAX_PAGE_BYTES = 16 << 20
+
+
+def _json_path(path: str) -> str:
+    return "$." + ".".join(f'"{part}"' for part in path.split("."))
+
+
+def _record_paths(shape: RecordShape) -> list[str]:
+    """Every record path the stage reads, each once (they are extracted in one JSON parse)."""
+    paths = [*shape.pk_parts, shape.cursor_path, shape.scope_path, *(c.path for c in shape.checks)]
+    return list(dict.fromkeys(p for p in paths if p and p not in (DIR, KEY)))
+
+
+def _value(path: str, paths: list[str]) -> str:
+    """SQL for a record path as text, from the extracted list `_v`; empty strings count as absent."""
+    if path == DIR:
+        return "_dir"
+    if path == KEY:
+        return "_key"
+    return f"nullif(_v[{paths.index(path) + 1}], '')"
+
+
+def sql_text(value: str) -> str:
+    """`value` as a SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def files_sql(files: Sequence[str]) -> str:
+    """A SQL list literal of file paths, for DuckDB's readers."""
+    return "[" + ", ".join(sql_text(f) for f in files) + "]"
+
+
+def records_sql(shape: RecordShape, files: Sequence[str]) -> str:
+    """SQL yielding (_file, _dir, _page, _idx, r) for every record of the landed segment `files`.
+
+    `_page` numbers the pages in the order they are read (one thread, insertion order kept: the
+    order they were landed), `_idx` the records within a page; with `_file` they order copies.
+    """
+    dir_sql = f"regexp_extract(filename, '([^/]+)/{SEGMENT_PREFIX}[0-9]+\\.[a-z]+$', 1)"
+    if shape.page_format == "csv":  # one page per segment
+        return (
+            f"select filename as _file, {dir_sql} as _dir, 1 as _page, "
+            f"row_number() over (partition by filename) as _idx, "
+            f"to_json(struct_pack(*columns(* exclude (filename)))) as r "
+            f"from read_csv({files_sql(files)}, all_varchar = true, header = true, filename = true, union_by_name = true)"
+        )
+    pages = (
+        f"(select filename, row_number() over () as _page, json from read_json_objects({files_sql(files)}, "
+        f"format = 'newline_delimited', filename = true, maximum_object_size = {MAX_PAGE_BYTES}))"
+    )
+    if shape.records_path == "$":
+        if KEY not in shape.pk_parts:
+            return f"select filename as _file, {dir_sql} as _dir, _page, 1 as _idx, json as r from {pages}"
+        # The key of each page is the same line of the keys file beside its segment; both are read
+        # in the same order on one thread, so line numbers pair them.
+        keys = (
+            f"(select row_number() over () as _page, column0 as _key from read_csv("
+            f"{files_sql([str(keys_path(Path(f))) for f in files])}, header = false, auto_detect = false, "
+            f"columns = {{'column0': 'varchar'}}, delim = '\t', quote = '', escape = ''))"
+        )
+        return (
+            f"select p.filename as _file, {dir_sql} as _dir, p._page, 1 as _idx, p.json as r, k._key "
+            f"from {pages} p join {keys} k on k._page = p._page"
+        )
+    return (
+        f"select _file, _dir, _page, generate_subscripts(a, 1) as _idx, unnest(a) as r from ("
+        f"select filename as _file, {dir_sql} as _dir, _page, json_extract(json, {sql_text(shape.records_path)}) as a "
+        f"from {pages})"
+    )
+
+
+def batch_sql(shape: RecordShape, files: Sequence[str]) -> str:
+    """SQL yielding the staged rows: `_pk`, `_scope`, `_cursor`, `_record`, `_reason`, order (`_file`, `_page`, `_idx`)."""
+    paths = _record_paths(shape)
+
+    def value(path: str) -> str:
+        return _value(path, paths)
+
+    pk = " || ':' || ".join(value(p) for p in shape.pk_parts)
+    reasons = [f"when {value(p)} is null then {sql_text(f'{MISSING_ID}: no value at {p}')}" for p in shape.pk_parts]
+    for check in shape.checks:
+        target = "decimal(38, 9)" if check.kind == "amount" else "timestamptz"
+        reasons.append(
+            f"when {value(check.path)} is not null and try_cast({value(check.path)} as {target}) is null then "
+            f"{sql_text(f'unparseable {check.kind} at {check.path}: ')} || {value(check.path)}"
+        )
+    if shape.scope_path is None:
+        scope = "''"
+    elif shape.scope_path == DIR:
+        scope = f"case when _dir = '{EMPTY_SCOPE_DIR}' then '' else _dir end"
+    else:
+        scope = f"coalesce({value(shape.scope_path)}, '')"
+    cursor = f"coalesce({value(shape.cursor_path)}, '')" if shape.cursor_path else "''"
+    json_paths = ", ".join(sql_text(_json_path(p)) for p in paths)
+    return (
+        f"select {pk} as _pk, {scope} as _scope, {cursor} as _cursor, r::json as _record, "
+        f"case {' '.join(reasons)} else null end as _reason, _file, _page, _idx "
+        f"from (select *, json_extract_string(r, [{json_paths}]) as _v from ({records_sql(shape, files)}))"
+    )
+
+
+def batch_dir(stream_root: Path) -> Path:
     """Where a stream's staged batches live while its load is pending."""
-    return stream_root / STAGE_DIR
+    return stream_root / BATCH_DIR
 
 
-def new_stage_connection() -> duckdb.DuckDBPyConnection:
+def new_parse_connection() -> duckdb.DuckDBPyConnection:
     """A private in-memory DuckDB for parsing pages (never the warehouse: no lock needed)."""
     con = duckdb.connect(":memory:")
     con.execute(f"set threads = 1; set memory_limit = '{STAGE_MEMORY_LIMIT}'; set preserve_insertion_order = true")
     return con
 
 
-def stage_batch(con: duckdb.DuckDBPyConnection, spec: StreamSpec, pages: Sequence[Path], out: Path) -> None:
+def parse_batch(con: duckdb.DuckDBPyConnection, spec: StreamSpec, pages: Sequence[Path], out: Path) -> None:
     """Parse the landed segments `pages` with DuckDB's readers into one Parquet file of staged rows."""
     tmp = out.with_name(out.name + ".tmp")
     try:
         # Uncompressed: the file lives for one load and compressing it costs CPU the fetch needs.
         con.execute(
-            f"copy ({stage_sql(spec.shape, [str(p) for p in pages])}) to '{_sql_path(tmp)}' "
+            f"copy ({batch_sql(spec.shape, [str(p) for p in pages])}) to '{_sql_path(tmp)}' "
             f"(format parquet, compression uncompressed)"
         )
     except duckdb.Error as exc:
@@ -76,11 +179,11 @@ def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def stage_pages(spec: StreamSpec, pages: Sequence[Path], stream_root: Path) -> list[Path]:
+def parse_pages(spec: StreamSpec, pages: Sequence[Path], stream_root: Path) -> list[Path]:
     """Stage already landed segments (a replay) in batches; returns the Parquet files."""
-    folder = _fresh_stage_dir(stream_root)
+    folder = _fresh_batch_dir(stream_root)
     batches: list[Path] = []
-    con = new_stage_connection()
+    con = new_parse_connection()
     try:
         batch: list[Path] = []
         size = 0
@@ -104,7 +207,7 @@ class PagePipeline:
         self.spec = spec
         self.lander = lander
         self.batches: list[Path] = []
-        self._folder = _fresh_stage_dir(lander.root)
+        self._folder = _fresh_batch_dir(lander.root)
         self._pending_bytes = 0
         self._lock = threading.Lock()  # some streams land from several threads
         self._queue: queue.Queue[list[Path] | None] = queue.Queue(maxsize=QUEUE_BATCHES)
@@ -146,7 +249,7 @@ class PagePipeline:
                 except queue.Empty:
                     pass
         self._thread.join()
-        remove_stage(self.lander.root)
+        remove_batches(self.lander.root)
 
     def _hand_over(self, batch: list[Path]) -> None:
         if self._error is not None:
@@ -155,7 +258,7 @@ class PagePipeline:
 
     def _run(self) -> None:
         _lower_priority()
-        con = new_stage_connection()
+        con = new_parse_connection()
         try:
             while (batch := self._queue.get()) is not None:
                 self.batches.append(_next_batch(con, self.spec, batch, self._folder, len(self.batches)))
@@ -184,17 +287,17 @@ def _lower_priority() -> None:
 def _next_batch(con: duckdb.DuckDBPyConnection, spec: StreamSpec, pages: list[Path], folder: Path, done: int) -> Path:
     folder.mkdir(parents=True, exist_ok=True)  # not before the first page: a failed first fetch writes nothing
     out = folder / f"batch-{done + 1:06d}.parquet"
-    stage_batch(con, spec, pages, out)
+    parse_batch(con, spec, pages, out)
     return out
 
 
-def _fresh_stage_dir(stream_root: Path) -> Path:
-    folder = stage_dir(stream_root)
+def _fresh_batch_dir(stream_root: Path) -> Path:
+    folder = batch_dir(stream_root)
     if folder.exists():
         shutil.rmtree(folder)
     return folder
 
 
-def remove_stage(stream_root: Path) -> None:
+def remove_batches(stream_root: Path) -> None:
     """Drop a stream's staged batches once its load committed or failed."""
-    shutil.rmtree(stage_dir(stream_root), ignore_errors=True)
+    shutil.rmtree(batch_dir(stream_root), ignore_errors=True)

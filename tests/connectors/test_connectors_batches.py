@@ -8,17 +8,17 @@ import orjson
 import pytest
 from connector_helpers import raw_rows
 
-from connectors import staging
+from connectors import batches
 from connectors.errors import LoadError
 from connectors.ingest import ingest_stream
 from connectors.landing import Lander, landed_page_bodies, stream_dir
-from connectors.staging import PagePipeline, stage_dir
+from connectors.batches import PagePipeline, batch_dir
 from connectors.streams import STREAMS
 
 
 def test_one_batch_per_page_loads_the_same_rows_as_a_clean_run(tiny_config, clean_tiny_tables, monkeypatch):
-    monkeypatch.setattr(staging, "BATCH_BYTES", 1)  # every page becomes its own Parquet batch
-    monkeypatch.setattr(staging, "QUEUE_BATCHES", 1)  # and the fetch waits on the stager often
+    monkeypatch.setattr(batches, "BATCH_BYTES", 1)  # every page becomes its own Parquet batch
+    monkeypatch.setattr(batches, "QUEUE_BATCHES", 1)  # and the fetch waits on the stager often
     seen_batches: list[int] = []
     finish = PagePipeline.finish
 
@@ -31,7 +31,7 @@ def test_one_batch_per_page_loads_the_same_rows_as_a_clean_run(tiny_config, clea
     for name in STREAMS:
         report = ingest_stream(name, tiny_config, "batched")
         root = stream_dir(tiny_config.landing_dir, "batched", STREAMS[name].system, STREAMS[name].stream)
-        assert not stage_dir(root).exists(), f"{name}: staged batches left behind after the load"
+        assert not batch_dir(root).exists(), f"{name}: staged batches left behind after the load"
         assert seen_batches[-1] == report.pages
     assert max(seen_batches) > 1
     assert {name: raw_rows(tiny_config, name) for name in STREAMS} == clean_tiny_tables
@@ -49,7 +49,7 @@ def test_a_page_the_stager_cannot_parse_fails_with_the_stream_and_page(tmp_path)
     assert message.startswith("hubspot__deals: cannot parse the landed pages ")
     assert str(root / "_" / "pages-000001.json") in message
     pipeline.abandon()
-    assert not stage_dir(root).exists()
+    assert not batch_dir(root).exists()
     # Both pages stay landed, one per line of the scope's segment, as received.
     assert sorted(p.name for p in (root / "_").iterdir()) == ["pages-000001.json"]
     assert list(landed_page_bodies(root)) == [b'{"results": [{"id": "1"}]}', b"<html>not json</html>"]
@@ -80,7 +80,7 @@ def test_a_full_re_pull_of_many_batches_merges_into_existing_tables_exactly(tiny
         stale = con.execute("update raw.hubspot__contacts set _record = '{\"stale\": true}', _cursor = '' where _pk in "
                             "(select _pk from raw.hubspot__contacts order by _pk desc limit 7)").fetchone()[0]
         con.execute("delete from raw._cursors")  # the next run re-pulls every stream whole
-    monkeypatch.setattr(staging, "BATCH_BYTES", 1)  # every page its own batch: many merges
+    monkeypatch.setattr(batches, "BATCH_BYTES", 1)  # every page its own batch: many merges
     reports = {name: ingest_stream(name, tiny_config, "again") for name in STREAMS}
     contacts = reports["hubspot__contacts"]
     assert contacts.pages > 1 and (contacts.inserted, contacts.updated) == (gone, stale) == (5, 7)
