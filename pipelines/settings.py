@@ -22,9 +22,11 @@ from pydantic import AfterValidator, BeforeValidator, SecretStr
 
 from connectors.config import (
     BaseUrl,
+    CommaList,
     ConnectorSettings,
     Day,
     HubSettingsModel,
+    Secret,
     SettingsError,
     Variable,
     currency_code,
@@ -189,6 +191,38 @@ class SandboxSettings(HubSettingsModel):
     )
 
 
+_TABLE_COLUMN = re.compile(r"[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*")
+MIN_PSEUDONYM_KEY_CHARS = 32  # a random key of this many URL-safe characters carries about 190 bits
+
+
+def _pseudonym_key(value: SecretStr | None) -> SecretStr | None:
+    if value is not None and len(value.get_secret_value()) < MIN_PSEUDONYM_KEY_CHARS:
+        raise ValueError(f"is shorter than {MIN_PSEUDONYM_KEY_CHARS} characters")
+    return value
+
+
+def _table_columns(values: tuple[str, ...]) -> tuple[str, ...]:
+    bad = [value for value in values if not _TABLE_COLUMN.fullmatch(value.lower())]
+    if bad:
+        raise ValueError(f"has {bad[0]!r}, which is not <table>.<column>")
+    return tuple(value.lower() for value in values)
+
+
+class PrivacySettings(HubSettingsModel):
+    """Personal data in what the hub publishes (pipelines/privacy, docs/BI.md)."""
+
+    pseudonym_key: Annotated[Secret, AfterValidator(_pseudonym_key)] = setting(
+        None, "key of the keyed hash (HMAC-SHA256) that turns personal values into published pseudonyms "
+        "(unset: a random key generated once and kept in HUB_DATA_DIR/privacy/pseudonym.key)",
+        f"at least {MIN_PSEUDONYM_KEY_CHARS} characters, e.g. from python -c 'import secrets; print(secrets.token_urlsafe(32))'",
+        secret=True,
+    )
+    publish_in_clear: Annotated[CommaList, AfterValidator(_table_columns)] = setting(
+        (), "personal columns an owner chooses to publish in the clear (unset: every marked column is pseudonymised)",
+        "comma-separated <table>.<column> of columns marked personal_data, e.g. dim_customer.customer_name",
+    )
+
+
 # Each group and the sub-commands that read it (the CLI's help lists them from here).
 GROUPS: tuple[tuple[str, type[HubSettingsModel]], ...] = (
     ("connectors", ConnectorSettings),
@@ -197,6 +231,7 @@ GROUPS: tuple[tuple[str, type[HubSettingsModel]], ...] = (
     ("checks", ThresholdSettings),
     ("runs", RunSettings),
     ("sandbox", SandboxSettings),
+    ("privacy", PrivacySettings),
 )
 
 
@@ -210,6 +245,7 @@ class HubSettings:
     thresholds: ThresholdSettings
     runs: RunSettings
     sandbox: SandboxSettings
+    privacy: PrivacySettings
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> HubSettings:
