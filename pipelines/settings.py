@@ -134,7 +134,10 @@ class DbtSettings(HubSettingsModel):
         "256MB", "DuckDB memory cap of the dbt build (it spills past it)",
         "a DuckDB size of at least 64MB, e.g. 256MB or 1GiB (units KB, MB, GB, TB, KiB, MiB, GiB, TiB)",
     )
-    dbt_target: Literal["duckdb", "postgres"] = setting("duckdb", "dbt target (postgres only checks the SQL is portable)", "duckdb or postgres")
+    dbt_target: Literal["duckdb", "postgres", "spark"] = setting(
+        "duckdb", "dbt target of the nightly's dbt step (postgres only checks the SQL is portable; spark builds from HUB_LAKE_DIR)",
+        "duckdb, postgres or spark",
+    )
     pg_host: Annotated[str, AfterValidator(_host)] = setting("127.0.0.1", "postgres host of the portability target", "a host name or IP address")
     pg_port: int = setting(5432, "postgres port of the portability target", "a port from 1 to 65535", ge=1, le=65535)
     pg_user: str = setting("postgres", "postgres user of the portability target", "a user name")
