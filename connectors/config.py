@@ -379,6 +379,12 @@ class ConnectorSettings(HubSettingsModel):
     # 5,000 `/track` requests are 25 minutes of ShipStation's 200 a minute (connectors/limits.py):
     # a nightly stays within half an hour; a first sync's backlog is tracked over the next nights.
     shipstation_tracking_requests_per_night: int = setting(5000, "`/track` requests one night may spend on labels not yet tracked as delivered, newest first (0: no limit)", "a whole number from 0 to 10000000", ge=0, le=10_000_000)
+    # ShipStation's tracking webhooks (connectors/webhooks): keys from its JSON Web Key Set, events
+    # older than 5 minutes refused as replays (https://docs.shipstation.com/apis/docs/guides/webhooks-validation).
+    webhooks_host: Annotated[str, BeforeValidator(strip_text)] = setting("127.0.0.1", "address `python -m connectors.webhooks` listens on (the vendor must reach it: a proxy in front of it, or 0.0.0.0)", "a host name or IP address", min_length=1)
+    webhooks_port: int = setting(8790, "port `python -m connectors.webhooks` listens on", "a port number from 1 to 65535", ge=1, le=65535)
+    shipstation_webhook_jwks_url: TokenUrl = setting("https://api.shipengine.com/jwks", "ShipStation's JSON Web Key Set its webhook signatures are verified with (the sandbox: <sandbox>/shipstation/jwks)", "an https URL (http only to localhost)")
+    webhooks_max_age_seconds: int = setting(300, "a webhook whose signed timestamp is further than this from now (either way) is refused as a replay", "a whole number of seconds from 1 to 86400", ge=1, le=86400)
     rate_limit_time_scale: float = setting(1.0, "vendor seconds per real second the documented rate limits are paced at (set it to the sandbox's --time-scale; real vendors: 1)", "a number from 1 to 100000", ge=1, le=100_000)
     http_connect_timeout_seconds: float = setting(10.0, "HTTP connect timeout", "seconds above 0, at most 300", gt=0, le=300)
     http_read_timeout_seconds: float = setting(60.0, "HTTP read timeout", "seconds above 0, at most 3600", gt=0, le=3600)

@@ -8,11 +8,19 @@ answer is also appended, with the day it was asked and its key, to
 answers it still wants from there instead of the API, and removes those journals once it has
 landed them (its own journal then holds them). Lines from the same night also count against
 that night's request budget, so a rerun does not get a second budget.
+
+Answers the vendor pushed (ShipStation's tracking webhooks, connectors/webhooks) are journaled the
+same way by the receiver, one file per event written whole (`pushed-*.jsonl`), marked PUSHED instead
+of a day: the next run lands them like a killed run's answers and asks `/track` only for the rest,
+and they cost no night's budget.
 """
 
 from __future__ import annotations
 
+import os
 import threading
+import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -20,6 +28,8 @@ from pathlib import Path
 import orjson
 
 JOURNAL_DIR = "_journal"  # under the landing folder, beside the run folders
+PUSHED = "pushed"  # in place of the day asked: an answer no request paid for
+PUSHED_KEEP_DAYS = 14  # a pushed answer no run wanted by then (a label in transit, tracked already) goes
 
 
 @dataclass
@@ -32,17 +42,24 @@ class Journal:
     kept: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # key -> (day asked, body) from other runs
     spent_today: int = 0  # answers other runs paid for on `day`
     _earlier: list[Path] = field(default_factory=list)
+    _pushed: dict[Path, set[str]] = field(default_factory=dict)  # pushed file -> the keys it holds
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def open(cls, landing_dir: Path, stream: str, run_id: str, day: date) -> Journal:
         """The journal of `run_id`, with every complete answer other runs' journals hold."""
         journal = cls(landing_dir / JOURNAL_DIR / stream, run_id, day)
-        for path in sorted(journal.folder.glob("*.jsonl")) if journal.folder.exists() else ():
+        # pushed files sort by the time they arrived, after the runs' journals: the newest answer wins
+        for path in sorted(journal.folder.glob("*.jsonl"), key=lambda p: (p.name.startswith(PUSHED), p.name)) \
+                if journal.folder.exists() else ():
             if path.stem == run_id:
                 continue
-            journal._earlier.append(path)
-            for asked, key, body in _entries(path):
+            entries = _entries(path)
+            if path.name.startswith(PUSHED):
+                journal._pushed[path] = {key for _, key, _ in entries}
+            else:
+                journal._earlier.append(path)
+            for asked, key, body in entries:
                 journal.kept[key] = (asked, body)
         journal.spent_today = sum(1 for asked, _ in journal.kept.values() if asked == day.isoformat())
         return journal
@@ -60,9 +77,18 @@ class Journal:
         self._append(self.day.isoformat(), key, body)
 
     def close(self) -> None:
-        """Remove the earlier runs' journals: what was still wanted from them is in this run's now."""
+        """Remove the earlier runs' journals: what was still wanted from them is in this run's now.
+        A pushed answer not wanted yet (its label not known delivered in raw yet) stays for a later
+        run, up to PUSHED_KEEP_DAYS."""
         for path in self._earlier:
             path.unlink(missing_ok=True)
+        stale = time.time() - PUSHED_KEEP_DAYS * 86400
+        for path, keys in self._pushed.items():
+            try:
+                if not keys & self.kept.keys() or path.stat().st_mtime < stale:
+                    path.unlink()
+            except FileNotFoundError:  # another run removed it
+                pass
 
     def _append(self, asked: str, key: str, body: bytes) -> None:
         # One JSON line per answer: a killed run leaves at most a last line without its newline.
@@ -71,6 +97,19 @@ class Journal:
             self.folder.mkdir(parents=True, exist_ok=True)
             with open(self.folder / f"{self.run_id}.jsonl", "ab") as file:
                 file.write(line)
+
+
+def push(landing_dir: Path, stream: str, key: str, body: bytes) -> Path:
+    """Journal one answer the vendor pushed, in a file of its own that appears whole (written aside,
+    then renamed): a run reading the journals meanwhile sees all of it or none, and removes only
+    the files it read."""
+    folder = landing_dir / JOURNAL_DIR / stream
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{PUSHED}-{time.time_ns():020d}-{uuid.uuid4().hex[:12]}.jsonl"
+    aside = folder / f".{name}.tmp"
+    aside.write_bytes(orjson.dumps([PUSHED, key, body.decode("utf-8", "replace")]) + b"\n")
+    os.replace(aside, folder / name)
+    return folder / name
 
 
 def _entries(path: Path) -> list[tuple[str, str, bytes]]:

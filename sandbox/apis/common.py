@@ -17,6 +17,7 @@ from starlette.routing import Route
 from sandbox.apis.oauth import TokenAuthority
 from sandbox.apis.faults import BODY_FAULTS, LINK_FAULTS, PAGE_FAULTS, RECORD_FAULTS, REQUEST_FAULTS, FaultPlan
 from sandbox.apis.limits import Limiter
+from sandbox.apis.webhooks import WebhookHub
 from sandbox.apis.world import World
 
 JSON = "application/json"
@@ -38,6 +39,7 @@ class Sandbox:
     tokens: TokenAuthority = field(default_factory=TokenAuthority)  # short-lived tokens from the token endpoints
     search_lag_seconds: int | None = None  # the most HubSpot's search index starts behind writes (None: its default)
     limits: Limiter = field(default_factory=Limiter)  # the vendors' documented rate limits (sandbox/apis/limits.py)
+    webhooks: WebhookHub = field(default_factory=WebhookHub)  # ShipStation's tracking webhooks (sandbox/apis/webhooks.py)
     stats: Counter = field(default_factory=Counter)  # (vendor, concrete path) -> requests
     calls: Counter = field(default_factory=Counter)  # (vendor, route template) -> requests
     _lock: threading.Lock = field(default_factory=threading.Lock)

@@ -1,17 +1,20 @@
-"""ShipStation API v2: /v2/shipments, /v2/labels (page-numbered) and /v2/labels/{id}/track."""
+"""ShipStation API v2: /v2/shipments, /v2/labels (page-numbered), /v2/labels/{id}/track and tracking webhooks."""
 
 import math
 import uuid
 
+import anyio.to_thread
 import orjson
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox.apis.common import Call, Sandbox, burst_status, endpoint, json_response, raw_json
 from sandbox.apis.faults import CURSOR_FAULTS
+from sandbox.apis.webhooks import EVENTS
 from sandbox.apis.world import SORT_EXPRESSIONS
 from sandbox.credentials import SANDBOX_CREDENTIALS
-from sandbox.world.timefmt import iso_ms, parse_iso
+from sandbox.world.timefmt import DAY, iso_ms, parse_iso
 
 MAX_PAGE_SIZE = 500
 FUTURE_YEAR = "9229"  # the year one trial against a real account found in a modified time
@@ -154,9 +157,80 @@ def track(call: Call) -> Response:
     return raw_json(payload.encode())
 
 
+def webhooks(call: Call) -> Response:
+    """GET /v2/environment/webhooks lists the account's webhooks; POST creates one (sandbox/apis/webhooks.py)."""
+    hub = call.sandbox.webhooks
+    if call.request.method == "GET":
+        return json_response(list(hub.hooks.values()))
+    try:
+        body = call.json_body()
+        event, url = body["event"], body["url"]
+        if event not in EVENTS or not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise ValueError(f"event must be one of {', '.join(EVENTS)} and url an http(s) URL")
+    except (ValueError, KeyError, TypeError) as exc:
+        return error(400, "validation", "invalid_field_value", f"A webhook needs an event and a url: {exc}")
+    hook, conflict = hub.create(event, url, body.get("headers"))
+    if hook is None:
+        return error(409, "validation", "webhook_event_type_conflict", conflict or "")
+    return json_response(hook)
+
+
+def webhook(call: Call) -> Response:
+    """GET, PUT (a new url or headers) or DELETE one webhook."""
+    hub = call.sandbox.webhooks
+    hook = hub.hooks.get(call.request.path_params["webhook_id"])
+    if hook is None:
+        return error(404, "validation", "invalid_identifier", "The webhook was not found.")
+    if call.request.method == "DELETE":
+        hub.hooks.pop(hook["webhook_id"], None)
+        return Response(status_code=204)
+    if call.request.method == "PUT":
+        try:
+            body = call.json_body() or {}
+        except ValueError as exc:
+            return error(400, "validation", "invalid_field_value", str(exc))
+        hook.update({k: body[k] for k in ("url", "headers") if k in body})
+        return Response(status_code=204)
+    return json_response(hook)
+
+
+def admin_routes(sandbox: Sandbox) -> list[Route]:
+    """The signing keys (public, like ShipStation's https://api.shipengine.com/jwks) and the sandbox's
+    own `POST /_admin/webhooks/dispatch`: track events for the tracking written in [since, until)."""
+    hub = sandbox.webhooks
+
+    def jwks(request: Request) -> Response:
+        return json_response(hub.jwks())
+
+    def dispatch(body: bytes, base_url: str) -> Response:
+        try:
+            asked = orjson.loads(body) if body else {}
+            until = iso_ms(parse_iso(asked["until"])) if asked.get("until") else sandbox.world.clock
+            since = (iso_ms(parse_iso(asked["since"])) if asked.get("since")
+                     else hub.last_until or iso_ms(parse_iso(sandbox.world.clock) - DAY))
+        except (ValueError, TypeError, AttributeError, orjson.JSONDecodeError) as exc:
+            return json_response({"error": f"POST /shipstation/_admin/webhooks/dispatch takes "
+                                           f"{{\"since\": ISO, \"until\": ISO}} (both optional): {exc}"}, 400)
+        rows = sandbox.world.db.execute(
+            "select id, payload from records where resource = 'shipstation/tracking' and scope = '' "
+            "and modified_at >= ? and modified_at < ? order by modified_at, id", [since, until]).fetchall()
+        counts = hub.send([(label_id, payload.encode()) for label_id, payload in rows], base_url + "/shipstation")
+        hub.last_until = until
+        return json_response({**counts, "since": since, "until": until})
+
+    async def dispatch_off_loop(request: Request) -> Response:
+        # POSTing to the receivers blocks: off the event loop, so the API keeps answering meanwhile
+        return await anyio.to_thread.run_sync(dispatch, await request.body(), f"{request.url.scheme}://{request.url.netloc}")
+
+    return [Route("/jwks", jwks), Route("/_admin/webhooks/dispatch", dispatch_off_loop, methods=["POST"])]
+
+
 def routes(sandbox: Sandbox) -> list[Route]:
     """The ShipStation routes (mounted under /shipstation)."""
-    def ep(path: str, handler) -> Route:  # noqa: ANN001
-        return endpoint(sandbox, "shipstation", path, ["GET"], handler, check_auth, fault_response)
+    def ep(path: str, handler, methods: tuple[str, ...] = ("GET",)) -> Route:  # noqa: ANN001
+        return endpoint(sandbox, "shipstation", path, list(methods), handler, check_auth, fault_response)
     return [ep("/v2/shipments", list_shipments), ep("/v2/labels", list_labels),
-            ep("/v2/labels/{label_id}/track", track)]
+            ep("/v2/labels/{label_id}/track", track),
+            ep("/v2/environment/webhooks", webhooks, ("GET", "POST")),
+            ep("/v2/environment/webhooks/{webhook_id}", webhook, ("GET", "PUT", "DELETE")),
+            *admin_routes(sandbox)]
