@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from pipelines.publish.marts_file import PUBLISHED_TABLE
+from pipelines.publish.marts_file import PUBLISHED_COLUMNS, PUBLISHED_DESCRIPTION, PUBLISHED_TABLE
 from pipelines.transform.project import dbt_project
 
 log = logging.getLogger(__name__)
@@ -30,18 +30,10 @@ model under `dbt_project/models/marts`); do not edit by hand. Every table below 
 connect: [BI.md](BI.md). Amounts are in the reporting currency named in `_published`.
 """
 
-PUBLISHED_SECTION = f"""## `{PUBLISHED_TABLE}`
-
-Which snapshot this file is: one row per published table, all rows from the same publish.
-
-| column | type | description |
-|---|---|---|
-| `run_id` | varchar | Dagster run that built and published these marts. |
-| `published_at` | timestamp | When the snapshot was swapped in (UTC). |
-| `reporting_currency` | varchar | Currency of every amount in the marts (dbt var `reporting_currency`). |
-| `table_name` | varchar | A published table. |
-| `row_count` | bigint | Its rows in this snapshot. |
-"""
+PUBLISHED_SECTION = "\n".join(
+    [f"## `{PUBLISHED_TABLE}`", "", PUBLISHED_DESCRIPTION, "", "| column | type | description |", "|---|---|---|"]
+    + [f"| `{name}` | {data_type} | {description} |" for name, (data_type, description) in PUBLISHED_COLUMNS.items()]
+) + "\n"
 
 
 def published_models(manifest: dict[str, Any]) -> list[dict[str, Any]]:

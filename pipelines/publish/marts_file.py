@@ -2,7 +2,9 @@
 
 BI tools hold the marts file open; the warehouse stays free for the next run. The copy is
 written beside the target and renamed over it, so a reader sees the old file or the new
-one, never half of either. The file records which snapshot it is in `_published`.
+one, never half of either. The file records which snapshot it is in `_published`. Personal
+columns are published as pseudonyms, every table and column carries its dbt description as
+a COMMENT and tables their primary key (policy.py), so BI tools show and join them.
 """
 
 import logging
@@ -13,12 +15,23 @@ from pathlib import Path
 import duckdb
 
 from connectors import warehouse as warehouse_db
+from pipelines.privacy.pseudonyms import register_pseudonym_function
 from pipelines.publish.atomic import remove_stale_staging, staging_path, swap_in
+from pipelines.publish.policy import PublishPolicy
 
 log = logging.getLogger(__name__)
 
 # One row per published table; every row of one file carries the same run id and time.
 PUBLISHED_TABLE = "_published"
+PUBLISHED_DESCRIPTION = "Which snapshot this file is: one row per published table, all rows from the same publish."
+# Its columns: type and description (the data dictionary and the file's COMMENTs read them here).
+PUBLISHED_COLUMNS = {
+    "run_id": ("varchar", "Dagster run that built and published these marts."),
+    "published_at": ("timestamp", "When the snapshot was swapped in (UTC)."),
+    "reporting_currency": ("varchar", "Currency of every amount in the marts (dbt var `reporting_currency`)."),
+    "table_name": ("varchar", "A published table."),
+    "row_count": ("bigint", "Its rows in this snapshot."),
+}
 # Written in the storage format of DuckDB 1.0, so BI tools that bundle an older DuckDB
 # (the Metabase driver, Evidence, a system CLI) can open the file.
 MARTS_STORAGE_VERSION = "v1.0.0"
@@ -47,9 +60,19 @@ class Snapshot:
 
 
 def publish_marts(
-    warehouse: Path, marts_file: Path, relations: list[Relation], run_id: str, reporting_currency: str
+    warehouse: Path,
+    marts_file: Path,
+    relations: list[Relation],
+    run_id: str,
+    reporting_currency: str,
+    policy: PublishPolicy | None = None,
 ) -> Snapshot:
-    """Copy `relations` from `warehouse` into `marts_file` as one new snapshot, swapped in whole."""
+    """Copy `relations` from `warehouse` into `marts_file` as one new snapshot, swapped in whole.
+
+    `policy` (default: the dbt manifest's and the settings', key from the marts file's folder)
+    says which columns become pseudonyms and what the COMMENTs and primary keys are.
+    """
+    policy = policy or PublishPolicy.load(marts_file.parent)
     marts_file.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(marts_file)
     staging_file = staging_path(marts_file)
@@ -60,15 +83,18 @@ def publish_marts(
         # The connectors' way in: their lock, so a concurrent run's load waits for the copy.
         with warehouse_db.connect(warehouse, read_only=True) as con:
             con.execute(PUBLISH_DUCKDB_SETTINGS)
+            register_pseudonym_function(con, policy.key)
             (source,) = con.execute("select current_database()").fetchone()
             con.execute(
                 f"attach ? as marts (read_only false, storage_version '{MARTS_STORAGE_VERSION}')", [str(staging_file)]
             )
             for relation in relations:
+                columns = _columns(con, source, relation)
                 con.execute(
-                    f'create table marts.main."{relation.name}" as '
-                    f'select * from "{source}"."{relation.schema}"."{relation.name}"'
+                    f'create table marts.main."{relation.name}" as select {policy.select_list(relation.name, columns)} '
+                    f'from "{source}"."{relation.schema}"."{relation.name}"'
                 )
+                _describe(con, relation.name, columns, policy)
                 row_counts[relation.name] = con.execute(
                     f'select count(*) from marts.main."{relation.name}"'
                 ).fetchone()[0]
@@ -87,6 +113,42 @@ def publish_marts(
     return Snapshot(run_id, published_at, reporting_currency, row_counts)
 
 
+def _columns(con: duckdb.DuckDBPyConnection, database: str, relation: Relation) -> list[str]:
+    """The columns of a warehouse relation, in order; a clear error when it is not there."""
+    columns = [
+        name
+        for (name,) in con.execute(
+            "select column_name from duckdb_columns() where database_name = ? and schema_name = ? and table_name = ? "
+            "order by column_index",
+            [database, relation.schema, relation.name],
+        ).fetchall()
+    ]
+    if not columns:
+        raise duckdb.CatalogException(
+            f"{relation.schema}.{relation.name} is not in the warehouse: build the marts before publishing"
+        )
+    return columns
+
+
+def _describe(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], policy: PublishPolicy) -> None:
+    """The table's and its columns' dbt descriptions as COMMENTs, and its primary key."""
+    docs = policy.tables.get(table)
+    if docs and docs.description:
+        con.execute(f'comment on table marts.main."{table}" is {sql_literal(docs.description)}')
+    for column in columns:
+        comment = policy.column_comment(table, column)
+        if comment:
+            con.execute(f'comment on column marts.main."{table}"."{column}" is {sql_literal(comment)}')
+    if docs and docs.primary_key and set(docs.primary_key) <= set(columns):
+        key = ", ".join(f'"{column}"' for column in docs.primary_key)
+        con.execute(f'alter table marts.main."{table}" add primary key ({key})')
+
+
+def sql_literal(text: str | Path) -> str:
+    """A quoted SQL string literal, for statements that take no parameters (COMMENT ON, COPY's options)."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
 def _remove_stray_wal(marts_file: Path) -> None:
     """Delete a WAL someone left by opening the published file read-write: it belongs to no new file."""
     wal = marts_file.with_name(marts_file.name + ".wal")
@@ -101,6 +163,9 @@ def _record_snapshot(con: duckdb.DuckDBPyConnection, snapshot: Snapshot) -> None
         f"create table {PUBLISHED_TABLE} (run_id varchar not null, published_at timestamp not null, "
         "reporting_currency varchar not null, table_name varchar primary key, row_count bigint not null)"
     )
+    con.execute(f"comment on table {PUBLISHED_TABLE} is {sql_literal(PUBLISHED_DESCRIPTION)}")
+    for column, (_, description) in PUBLISHED_COLUMNS.items():
+        con.execute(f'comment on column {PUBLISHED_TABLE}."{column}" is {sql_literal(description)}')
     con.executemany(
         f"insert into {PUBLISHED_TABLE} values (?, ?, ?, ?, ?)",
         [

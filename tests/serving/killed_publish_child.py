@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pipelines.publish.marts_file as marts_file
 from pipelines.publish.marts_file import Relation, publish_marts
+from pipelines.publish.policy import PublishPolicy
 
 
 def swap_never(staging: Path, target: Path, read_only: bool = True) -> None:
@@ -19,4 +20,4 @@ def swap_never(staging: Path, target: Path, read_only: bool = True) -> None:
 
 
 marts_file.swap_in = swap_never
-publish_marts(Path(sys.argv[1]), Path(sys.argv[2]), [Relation("main", "mart_a")], "killed-run", "EUR")
+publish_marts(Path(sys.argv[1]), Path(sys.argv[2]), [Relation("main", "mart_a")], "killed-run", "EUR", policy=PublishPolicy(key=b"k" * 32))
