@@ -30,10 +30,14 @@ documented limits only set the pace before the first answer and for limits no he
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import orjson
+
+from connectors.landing import landed_segments
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,11 @@ LARGEST_PAGE: dict[str, int] = {
     "shipstation__shipments": 100, "shipstation__labels": 100,
     "shipstation__tracking": 1,  # one `/v2/labels/{id}/track` per label: there is no batch read
 }
+# Streams that call more than one endpoint, each with its own largest page: HubSpot objects list
+# the live objects (or search those modified, 200 a page) and, every run, the archived ones;
+# associations read each association type with its own batch request (the v4 batch read takes one
+# from/to pair: https://developers.hubspot.com/docs/api-reference/crm-associations-v4/guide).
+ENDPOINT_PAGE = {"list": 100, "search": 200, "archived": 100}
 # Requests that count against the search limit too, by system.
 SEARCH_SUFFIX = {"hubspot": "/search"}
 
@@ -151,10 +160,45 @@ def _number(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def request_floor(stream: str, records: int) -> int | None:
-    """The fewest requests that could bring `records` of `stream` (None when no page size applies)."""
+def request_floor(stream: str, records: int, landed: Path | None = None) -> int | None:
+    """The fewest requests that could bring `records` of `stream` (None when no page size applies).
+
+    With the stream's landing folder (`landed`), per endpoint it called: each endpoint's records over
+    its largest page, at least one request each, since an empty list must still be asked to be
+    known empty (HubSpot's archived list, a search finding nothing). Without it: records over the
+    stream's largest page, a floor for one endpoint.
+    """
     page = LARGEST_PAGE.get(stream)
-    return math.ceil(records / page) if page else None
+    if not page:
+        return None
+    if landed is None:
+        return math.ceil(records / page)
+    per_endpoint: Counter[tuple[str, str]] = Counter()
+    for segment in landed_segments(landed):
+        with open(segment, "rb") as pages:
+            for line in pages:
+                if line.strip():
+                    endpoint, count = _endpoint(stream, orjson.loads(line))
+                    per_endpoint[(segment.parent.name, endpoint)] += count
+    return sum(max(1, math.ceil(n / ENDPOINT_PAGE.get(endpoint, page))) for (_, endpoint), n in per_endpoint.items())
+
+
+def _endpoint(stream: str, page: object) -> tuple[str, int]:
+    """Which endpoint a landed page came from, and its records."""
+    if not isinstance(page, dict):
+        return "", 1
+    for key in ("results", "shipments", "labels", "envelopes"):
+        if isinstance(page.get(key), list):
+            records = page[key]
+            break
+    else:
+        return "", 1  # one record a page: a label's tracking
+    if stream.startswith("hubspot__") and stream != "hubspot__associations":
+        # search pages carry `total`; the live list's pages are never empty, the archived list's may be
+        if "total" in page:
+            return "search", len(records)
+        return ("archived" if not records or records[0].get("archived") else "list"), len(records)
+    return "", len(records)
 
 
 def forecast_seconds(system: str, requests: int) -> float | None:
