@@ -119,3 +119,31 @@ def test_a_night_budget_of_zero_means_no_limit_and_tracking_costs_its_floor(tiny
     report = ingest_stream("shipstation__tracking", config, "r")
     assert report.deferred == 0 and report.requests == report.records > 0
     assert report.requests_per_1000_records == report.floor_per_1000_records == 1000.0
+
+
+def test_the_request_floor_counts_each_endpoint_a_stream_calls(tmp_path):
+    """HubSpot objects: 250 live (3 list pages) and an empty archived list are 4 requests at least, not
+    ceil(250 / 100) = 3; a search of 150 fits one 200-record page; associations: one batch per type."""
+    import orjson
+
+    from connectors.landing import Lander
+    from connectors.limits import request_floor
+
+    def land(stream: str, pages: dict[str, list[dict]]) -> Path:
+        lander = Lander(tmp_path / stream)
+        for scope, bodies in pages.items():
+            for body in bodies:
+                lander.write(scope, orjson.dumps(body))
+        lander.seal()
+        return tmp_path / stream
+
+    live = [{"results": [{"id": str(i)} for i in range(n)]} for n in (100, 100, 50)]
+    listed = land("first", {"": [*live, {"results": []}]})
+    assert request_floor("hubspot__companies", 250) == 3
+    assert request_floor("hubspot__companies", 250, listed) == 4
+    searched = land("nightly", {"": [{"total": 150, "results": [{"id": str(i)} for i in range(150)]},
+                                     {"results": [{"id": "9", "archived": True}]}]})
+    assert request_floor("hubspot__companies", 151, searched) == 2
+    batches = land("associations", {f"deals_{t}": [{"results": [{"from": {"id": "1"}}] * 40}]
+                                    for t in ("contacts", "companies", "line_items")})
+    assert request_floor("hubspot__associations", 120, batches) == 3
