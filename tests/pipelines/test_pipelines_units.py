@@ -1,16 +1,12 @@
-"""The pipelines layer's pure pieces: metadata typing, thresholds, backfill windows, instance config."""
+"""The pipelines layer's pure pieces: metadata typing, thresholds, instance config (partition windows: test_pipelines_backfill)."""
 
-from datetime import date
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
-from connectors.config import HubConfig
 from connectors.errors import ConfigError
-from connectors.windows import restatement_window
 from pipelines.checks.thresholds import Thresholds, quarantine_check_result
-from pipelines.ingest.backfill import AdSpendWindow, config_for_window
 from pipelines.ingest.metadata import report_metadata
 from pipelines.instance import ensure_instance_config
 
@@ -54,34 +50,6 @@ def test_quarantine_check_passes_at_the_limit_and_fails_above(
     result = quarantine_check_result("q", records, quarantined, Thresholds(max_quarantine_rate=limit))
     assert result.passed is passed
     assert result.metadata["count"] == dg.MetadataValue.int(quarantined)
-
-
-def test_backfill_window_asks_the_connectors_for_exactly_those_days() -> None:
-    config = HubConfig.from_env({"HUB_DATA_DIR": "/tmp/x"})
-    narrowed = config_for_window(config, AdSpendWindow(since="2026-03-01", until="2026-03-31"))
-    assert (narrowed.start_date, narrowed.end_date) == (date(2026, 3, 1), date(2026, 3, 31))
-    # Whatever the cursor, the connectors' window is then exactly the backfill's days.
-    for cursor in (None, "2026-03-15", "2026-10-31"):
-        window = restatement_window(cursor, narrowed.meta_restatement_days, narrowed.start_date, narrowed.end_date)
-        assert window == (date(2026, 3, 1), date(2026, 3, 31))
-        window = restatement_window(
-            cursor, narrowed.google_ads_restatement_days, narrowed.start_date, narrowed.end_date
-        )
-        assert window == (date(2026, 3, 1), date(2026, 3, 31))
-    assert config_for_window(config, AdSpendWindow()) is config
-
-
-@pytest.mark.parametrize(
-    ("since", "until", "message"),
-    [
-        ("2026-03-01", "", "needs both since and until"),
-        ("2026-03-31", "2026-03-01", "is after until"),
-        ("March", "2026-03-31", "since='March' is not a date: use YYYY-MM-DD"),
-    ],
-)
-def test_bad_backfill_windows_name_the_fix(since: str, until: str, message: str) -> None:
-    with pytest.raises(ConfigError, match=message):
-        config_for_window(HubConfig.from_env({}), AdSpendWindow(since=since, until=until))
 
 
 def test_instance_config_sets_the_pool_limit_once(tmp_path: Path) -> None:
