@@ -19,13 +19,27 @@ MAX_ERROR_CHARS = 500
 
 
 def failure_message(job: str, run_id: str, failed_steps: list[str], error: str, ui_url: str) -> dict[str, str]:
-    """The Slack-compatible body: `text` with job, failed steps, the error's first lines and a link."""
+    """The Slack-compatible body: `text` whose first line is the error's (a failed stream says which,
+    why and the fix: pipelines/ingest/failure.py), then job, failed steps, the rest and a link."""
     error = error.strip() or "(no error message)"
     if len(error) > MAX_ERROR_CHARS:
         error = error[:MAX_ERROR_CHARS] + "..."
+    first, _, rest = error.partition("\n")
     link = f"{ui_url.rstrip('/')}/runs/{run_id}"
     steps = ", ".join(failed_steps) or "(the run itself)"
-    return {"text": f":red_circle: Dagster job `{job}` failed in {steps}\n>{error}\n<{link}|Open run {run_id[:8]}>"}
+    details = f"\n>{rest.strip()}" if rest.strip() else ""
+    return {"text": f":red_circle: {first}\nDagster job `{job}` failed in {steps}{details}\n<{link}|Open run {run_id[:8]}>"}
+
+
+def step_error(event: dg.DagsterEvent) -> str | None:
+    """A failed step's message: a `dg.Failure`'s description (a stream's one line), else the error's."""
+    data = event.event_specific_data
+    if data is None:
+        return None
+    failure = getattr(data, "user_failure_data", None)
+    if failure is not None and failure.description:
+        return failure.description.strip()
+    return data.error.message.strip() if data.error is not None else None
 
 
 def post_alert(webhook_url: str, body: Mapping[str, str]) -> None:
@@ -41,9 +55,9 @@ def _failed_steps_and_error(context: dg.RunFailureSensorContext) -> tuple[list[s
     steps, errors = [], []
     for event in context.get_step_failure_events():
         steps.append(event.step_key or "?")
-        error = event.event_specific_data.error if event.event_specific_data else None
-        if error is not None:
-            errors.append(error.message.strip())
+        error = step_error(event)
+        if error:
+            errors.append(error)
     if not errors and context.failure_event.message:
         errors.append(context.failure_event.message)
     return steps, errors[0] if errors else ""

@@ -6,9 +6,10 @@ from collections.abc import Mapping
 import dagster as dg
 
 from pipelines.alerts import alert_on_run_failure
+from pipelines.checks.freshness import with_consumer_freshness
 from pipelines.checks.marts import MART_CHECKS
 from pipelines.ingest.assets import build_ingest_assets
-from pipelines.jobs import ad_spend_backfill_job, nightly_job
+from pipelines.jobs import nightly_job
 from pipelines.publish.assets import build_publish_asset
 from pipelines.recovery import install as install_recovery
 from pipelines.resources import hub_resources
@@ -20,9 +21,9 @@ def build_definitions(env: Mapping[str, str] | None = None) -> dg.Definitions:
     """The hub's definitions; `env` decides the schedule (tests pass their own)."""
     env = os.environ if env is None else env
     return dg.Definitions(
-        assets=[*build_ingest_assets(), hub_dbt_models, build_publish_asset()],
+        assets=[*build_ingest_assets(env), *with_consumer_freshness([hub_dbt_models, build_publish_asset()])],
         asset_checks=MART_CHECKS,
-        jobs=[nightly_job, ad_spend_backfill_job],
+        jobs=[nightly_job],
         schedules=[nightly_schedule(env)],
         sensors=[alert_on_run_failure],
         resources=hub_resources(),

@@ -1,9 +1,14 @@
-"""Jobs: `nightly` materialises everything; `ad_spend_backfill` re-pulls a date range of ad spend."""
+"""The `nightly` job: every stream, the dbt models and the publish step in one run.
+
+A date range of the dated streams is re-pulled by Dagster's own partition backfill of their
+assets (pipelines/ingest/partitions.py), not by a job of its own.
+"""
 
 import dagster as dg
 
+from connectors.config import HubConfig
 from pipelines.ingest.assets import stream_asset_key
-from pipelines.ingest.backfill import AD_SPEND_STREAMS
+from pipelines.ingest.partitions import DATED_STREAMS, nightly_partition_range, partition_range_tags
 
 # Runs launched by the daemon (the schedule) or the UI execute each step in its own process. By
 # default every such process starts cold and imports Dagster, dbt and the definitions: about
@@ -24,15 +29,14 @@ nightly_job = dg.define_asset_job(
     config=FORKED_STEPS,
 )
 
-_ad_spend = dg.AssetSelection.assets(*(stream_asset_key(name) for name in AD_SPEND_STREAMS))
-ad_spend_backfill_job = dg.define_asset_job(
-    name="ad_spend_backfill",
-    # The ad-spend streams and what is built from them; no other stream is pulled again.
-    selection=_ad_spend | _ad_spend.downstream(include_self=False),
-    description=(
-        "Re-pull the ad-spend streams for a date range, then rebuild and publish what depends on them. "
-        "Set `since` and `until` (YYYY-MM-DD, inclusive) in the launchpad config of both ingest ops."
-    ),
-    # Shown in the launchpad to be filled in; left empty, the streams pull their usual window.
-    config={**FORKED_STEPS, "ops": {name: {"config": {"since": "", "until": ""}} for name in AD_SPEND_STREAMS}},
-)
+
+
+def nightly_tags(instance: dg.DagsterInstance, config: HubConfig) -> dict[str, str]:
+    """Run tags for a nightly: the days its dated streams re-pull (restatement windows, and any day
+    never materialised) as a partition range; none when there is no day to ask for."""
+    done = {
+        stream: set(instance.get_materialized_partitions(stream_asset_key(stream)))
+        for stream in DATED_STREAMS
+    }
+    key_range = nightly_partition_range(config, done)
+    return partition_range_tags(key_range) if key_range else {}

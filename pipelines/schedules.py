@@ -4,17 +4,27 @@ from collections.abc import Mapping
 
 import dagster as dg
 
-from pipelines.jobs import nightly_job
+from connectors.config import HubConfig
+from pipelines.jobs import nightly_job, nightly_tags
 from pipelines.settings import ScheduleSettings
 
 
 def nightly_schedule(env: Mapping[str, str]) -> dg.ScheduleDefinition:
-    """Run `nightly` at `HUB_NIGHTLY_CRON` in `HUB_TIMEZONE` (default 03:00 UTC); a bad one raises SettingsError."""
+    """Run `nightly` at `HUB_NIGHTLY_CRON` in `HUB_TIMEZONE` (default 03:00 UTC); a bad one raises SettingsError.
+
+    Each run carries the days its dated streams re-pull as a partition range (`nightly_tags`).
+    """
     settings = ScheduleSettings.from_env(env)
-    return dg.ScheduleDefinition(
+
+    @dg.schedule(
         name="nightly_schedule",
         job=nightly_job,
         cron_schedule=settings.nightly_cron,
         execution_timezone=settings.timezone,
         default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="The nightly run, over the days the dated streams re-pull (restatement windows, days never loaded).",
     )
+    def nightly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        return dg.RunRequest(tags=nightly_tags(context.instance, HubConfig.from_env()))
+
+    return nightly

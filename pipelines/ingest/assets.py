@@ -9,15 +9,16 @@ from collections.abc import Mapping
 import dagster as dg
 import httpx
 
-from connectors import versions
-from connectors.config import HubConfig, env_number
-from connectors.errors import LoadError, RetryExhausted
+from connectors import versions, warehouse
+from connectors.config import ConnectorSettings, HubConfig, env_number
+from connectors.errors import ConnectorError, LoadError, RetryExhausted
 from connectors.ingest import ingest_stream
 from connectors.streams import STREAMS, StreamSpec
 from pipelines.checks.freshness import source_freshness
 from pipelines.checks.thresholds import ThresholdsResource, quarantine_check_result
-from pipelines.ingest.backfill import AD_SPEND_STREAMS, AdSpendWindow, config_for_window
-from pipelines.ingest.metadata import report_metadata
+from pipelines.ingest.failure import stream_failure
+from pipelines.ingest.metadata import quarantine_metadata, raw_table_metadata, report_metadata, table_name_metadata
+from pipelines.ingest.partitions import DATED_STREAMS, config_for_days, daily_partitions, days_of
 from pipelines.resources import HubConfigResource
 
 # Transient vendor or warehouse trouble the connector's own retries did not outlast gets two more
@@ -43,14 +44,19 @@ def connector_code_version(spec: StreamSpec) -> str:
     return hashlib.sha256(inspect.getsource(module).encode()).hexdigest()[:12]
 
 
-def build_ingest_asset(spec: StreamSpec) -> dg.AssetsDefinition:
-    """The asset that fetches, lands and loads one stream into `raw.<system>__<stream>`."""
+def build_ingest_asset(spec: StreamSpec, partitions: dg.PartitionsDefinition | None = None) -> dg.AssetsDefinition:
+    """The asset that fetches, lands and loads one stream into `raw.<system>__<stream>`; a dated
+    stream's asset is daily-partitioned (`partitions`), and a run over a range of days re-pulls those."""
     key = stream_asset_key(spec.name)
-    backfillable = spec.name in AD_SPEND_STREAMS
+    dated = partitions is not None and spec.name in DATED_STREAMS
     description = f"{spec.description}\n\nPrimary key: {spec.primary_key}\n\nCursor: {spec.cursor_field}"
-    if backfillable:
-        description += "\n\nBackfill: launch `ad_spend_backfill` with `since`/`until` to re-pull only those days."
-    asset = dg.asset(
+    if dated:
+        description += (
+            "\n\nDaily partitions: materialising a range of days (a backfill) re-pulls exactly those days; "
+            "the nightly materialises the restatement window and any day never loaded."
+        )
+
+    @dg.asset(
         key=key,
         group_name=spec.system,
         kinds={SYSTEM_KINDS.get(spec.system, spec.system), "python", "duckdb"},
@@ -59,7 +65,10 @@ def build_ingest_asset(spec: StreamSpec) -> dg.AssetsDefinition:
         owners=["team:data"],
         code_version=connector_code_version(spec),
         freshness_policy=source_freshness(spec.system),
-        metadata={"raw_table": dg.MetadataValue.text(f"raw.{spec.name}")},
+        partitions_def=partitions if dated else None,
+        # A backfill of many days is one run asking the vendor for the whole range, not a run a day.
+        backfill_policy=dg.BackfillPolicy.single_run() if dated else None,
+        metadata={**table_name_metadata(spec.name), "raw_table": dg.MetadataValue.text(f"raw.{spec.name}")},
         check_specs=[
             dg.AssetCheckSpec(
                 QUARANTINE_CHECK,
@@ -69,24 +78,13 @@ def build_ingest_asset(spec: StreamSpec) -> dg.AssetsDefinition:
             )
         ],
     )
-    if backfillable:
-
-        @asset
-        def ingest_ad_spend(
-            context: dg.AssetExecutionContext,
-            config: AdSpendWindow,
-            hub: HubConfigResource,
-            thresholds: ThresholdsResource,
-        ) -> dg.MaterializeResult:
-            return _ingest(context, spec, config_for_window(hub.load(), config), thresholds)
-
-        return ingest_ad_spend
-
-    @asset
     def ingest(
         context: dg.AssetExecutionContext, hub: HubConfigResource, thresholds: ThresholdsResource
     ) -> dg.MaterializeResult:
-        return _ingest(context, spec, hub.load(), thresholds)
+        config = hub.load()
+        if context.has_partition_key_range:
+            config = config_for_days(config, *days_of(context.partition_key_range))
+        return _ingest(context, spec, config, thresholds)
 
     return ingest
 
@@ -98,12 +96,39 @@ def _ingest(
     try:
         report = ingest_stream(spec.name, config, run_id=context.run_id, on_progress=context.log.info)
     except TRANSIENT_ERRORS as exc:
+        if context.retry_number >= INGEST_MAX_RETRIES:
+            raise stream_failure(spec.name, exc) from exc
         wait = ingest_retry_seconds(os.environ) * 2**context.retry_number
         context.log.warning(f"{spec.name}: transient failure ({type(exc).__name__}), retrying in {wait}s")
         raise dg.RetryRequested(max_retries=INGEST_MAX_RETRIES, seconds_to_wait=wait) from exc
+    except ConnectorError as exc:
+        raise stream_failure(spec.name, exc) from exc
+    with warehouse.connect(config.warehouse_path, read_only=True) as con:
+        table = raw_table_metadata(con, spec.name)
+        quarantine = quarantine_metadata(con, spec.name)
+    check = quarantine_check_result(QUARANTINE_CHECK, report.records, report.quarantined, thresholds.load())
     return dg.MaterializeResult(
-        metadata={**report_metadata(report.as_metadata()), **version},
-        check_results=[quarantine_check_result(QUARANTINE_CHECK, report.records, report.quarantined, thresholds.load())],
+        metadata={**report_metadata(report.as_metadata()), **version, **table, **quarantine},
+        check_results=[with_quarantine_link(check, spec.name, quarantine)],
+    )
+
+
+def with_quarantine_link(
+    check: dg.AssetCheckResult, stream: str, quarantine: dict[str, dg.MetadataValue]
+) -> dg.AssetCheckResult:
+    """The check result pointing at where its records are: the table, the stream's rows, the latest few."""
+    links = {
+        "quarantine_table": dg.MetadataValue.text("raw._quarantine"),
+        "quarantine_query": dg.MetadataValue.text(f"select pk, reason, run_id from raw._quarantine where stream = '{stream}'"),
+        "quarantine_published_as": dg.MetadataValue.text("dq_quarantined_values (values staging refused)"),
+        "quarantine_preview": quarantine["quarantine_preview"],
+    }
+    return dg.AssetCheckResult(
+        check_name=check.check_name,
+        passed=check.passed,
+        severity=check.severity,
+        description=check.description,
+        metadata={**check.metadata, **links},
     )
 
 
@@ -127,6 +152,10 @@ def ingest_retry_seconds(env: Mapping[str, str]) -> float:
     return env_number(env, "HUB_INGEST_RETRY_SECONDS", DEFAULT_INGEST_RETRY_SECONDS, float, "a number of seconds, e.g. 30")
 
 
-def build_ingest_assets() -> list[dg.AssetsDefinition]:
-    """Every registered stream as an asset."""
-    return [build_ingest_asset(spec) for spec in STREAMS.values()]
+def build_ingest_assets(env: Mapping[str, str] | None = None) -> list[dg.AssetsDefinition]:
+    """Every registered stream as an asset; the dated ones partitioned by day from HUB_START_DATE."""
+    env = os.environ if env is None else env
+    # Only the start date: a bad credential must fail its stream's run, not the definitions' load.
+    start = ConnectorSettings.from_env({k: v for k, v in env.items() if k == "HUB_START_DATE"}).start_date
+    partitions = daily_partitions(start)
+    return [build_ingest_asset(spec, partitions) for spec in STREAMS.values()]

@@ -1,19 +1,23 @@
-"""`ad_spend_backfill`: re-pulls exactly a date range of Meta and Google Ads spend, nothing else."""
+"""Daily partitions of the dated streams: a range of days re-pulls exactly those days, nothing else;
+the nightly's range is the restatement windows plus the days never loaded."""
 
 import json
 import shutil
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
 import httpx
 import pytest
 
+from connectors.config import HubConfig
 from connectors.landing import landed_page_bodies
+from connectors.windows import restatement_window
 from pipeline_runs import materializations, NightlyRun, raw_state
-from pipelines.ingest.backfill import AD_SPEND_STREAMS
+from pipelines.ingest.partitions import config_for_days, nightly_partition_range, partition_range_tags
 
 SINCE, UNTIL = date(2026, 3, 1), date(2026, 3, 10)
+AD_SPEND_STREAMS = ("meta__insights", "google_ads__campaign_days")
 
 
 def sandbox_requests(env: dict[str, str]) -> dict[str, int]:
@@ -23,7 +27,31 @@ def sandbox_requests(env: dict[str, str]) -> dict[str, int]:
     return {vendor: sum(paths.values()) for vendor, paths in stats.items()}
 
 
-def test_backfill_re_pulls_only_the_ad_days_asked_for(
+def test_a_range_of_days_asks_the_connectors_for_exactly_those_days() -> None:
+    narrowed = config_for_days(HubConfig.from_env({"HUB_DATA_DIR": "/tmp/x"}), date(2026, 3, 1), date(2026, 3, 31))
+    assert (narrowed.start_date, narrowed.end_date) == (date(2026, 3, 1), date(2026, 3, 31))
+    # Whatever the cursor, the connectors' window is then exactly the range's days.
+    for cursor in (None, "2026-03-15", "2026-10-31"):
+        for days in (narrowed.meta_restatement_days, narrowed.google_ads_restatement_days):
+            assert restatement_window(cursor, days, narrowed.start_date, narrowed.end_date) == (
+                date(2026, 3, 1), date(2026, 3, 31)
+            )
+
+
+def test_the_nightly_range_is_the_restatement_windows_and_the_days_never_loaded() -> None:
+    config = HubConfig.from_env({"HUB_DATA_DIR": "/tmp/x", "HUB_START_DATE": "2026-01-01", "HUB_END_DATE": "2026-10-31"})
+    first_night = nightly_partition_range(config, {})
+    assert (first_night.start, first_night.end) == ("2026-01-01", "2026-10-31")
+    every_day = {(date(2026, 1, 1) + timedelta(days=n)).isoformat() for n in range(304)}  # to 2026-10-31
+    loaded = {stream: every_day for stream in ("meta__insights", "google_ads__campaign_days", "ecb__rates")}
+    # Google Ads restates 90 days (the widest window): the night re-pulls those, not the year.
+    assert nightly_partition_range(config, loaded) == dg.PartitionKeyRange("2026-08-02", "2026-10-31")
+    # A day never loaded (a failed night in March) is asked for again.
+    loaded["ecb__rates"] = every_day - {"2026-03-05"}
+    assert nightly_partition_range(config, loaded).start == "2026-03-05"
+
+
+def test_a_partition_range_re_pulls_only_those_ad_days(
     nightly: NightlyRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data_dir = tmp_path / "data"
@@ -34,23 +62,26 @@ def test_backfill_re_pulls_only_the_ad_days_asked_for(
     from pipelines.definitions import build_definitions
     from pipelines.ingest.assets import stream_asset_key
 
-    window = {"since": SINCE.isoformat(), "until": UNTIL.isoformat()}
+    ad_spend = [stream_asset_key(name) for name in AD_SPEND_STREAMS]
+    # What the UI's backfill launches for a range under BackfillPolicy.single_run: one run, the range as tags.
+    job = dg.define_asset_job("ad_days", selection=dg.AssetSelection.assets(*ad_spend))
+    defs = dg.Definitions.merge(build_definitions({}), dg.Definitions(jobs=[job]))
     before = sandbox_requests(nightly.env)
     with dg.instance_for_test() as instance:
-        result = build_definitions({}).resolve_job_def("ad_spend_backfill").execute_in_process(
-            instance=instance,
-            # the ingest half of the job: the rebuild after it is the nightly's own dbt step
-            asset_selection=[stream_asset_key(name) for name in AD_SPEND_STREAMS],
-            run_config={"ops": {name: {"config": window} for name in AD_SPEND_STREAMS}},
+        result = defs.resolve_job_def("ad_days").execute_in_process(
+            instance=instance, tags=partition_range_tags(dg.PartitionKeyRange(SINCE.isoformat(), UNTIL.isoformat()))
         )
+        done = {key: sorted(instance.get_materialized_partitions(key)) for key in ad_spend}
     after = sandbox_requests(nightly.env)
     called = {vendor for vendor, count in after.items() if count > before.get(vendor, 0)}
     assert called == {"meta", "google_ads"}
+    expected_days = [f"2026-03-{day:02d}" for day in range(1, 11)]
+    assert done == {key: expected_days for key in ad_spend}
 
     landed = Path(materializations(result)["meta/insights"]["landing_dir"].value)
     days = {row["date_start"] for body in landed_page_bodies(landed) for row in json.loads(body)["data"]}
     assert days, "the backfill landed no Meta rows: the range check would prove nothing"
-    # Without the window the pull would start 28 days before the cursor, in October.
+    # Without the range the pull would start 28 days before the cursor, in October.
     assert all(SINCE <= date.fromisoformat(day) <= UNTIL for day in days)
     # The same clock re-served the same days: the raw tables and cursors are as the nightly left them.
     assert raw_state(data_dir / "warehouse.duckdb", AD_SPEND_STREAMS) == raw_state(

@@ -1,0 +1,91 @@
+"""Daily partitions of the dated streams (Meta and Google Ads spend, ECB FX): a partition is a day.
+
+A run over a range of days asks the vendor for exactly those days, whatever the saved cursor:
+the connectors start a dated window `restatement days` before the cursor, floored at the start
+date (connectors/windows.py), so the range's first day becomes the start date and the
+restatement reaches back past it; the range's last day becomes the end date. The cursor never
+moves back (connectors/loading.py), so the next nightly carries on as before. A backfill is
+Dagster's own partition backfill (the UI's Materialize -> partitions, or
+`dagster asset materialize --partition-range`), one run per range (BackfillPolicy.single_run).
+
+The nightly asks for the days the connectors would re-pull anyway (each stream's restatement
+window before its last day) and every day not materialised yet (`nightly_partition_range`).
+"""
+
+import dataclasses
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta, timezone
+
+import dagster as dg
+
+from connectors.config import HubConfig
+
+# The dated streams; each restates past days (ECB: none, a published rate is final).
+DATED_STREAMS = ("meta__insights", "google_ads__campaign_days", "ecb__rates")
+# Reaching back a century makes the range's first day the start wherever the cursor is.
+REACH_BACK_DAYS = 36_500
+PARTITION_FORMAT = "%Y-%m-%d"
+
+
+def daily_partitions(start: date) -> dg.DailyPartitionsDefinition:
+    """One partition per UTC day from `start` (HUB_START_DATE) to today."""
+    return dg.DailyPartitionsDefinition(start_date=start.strftime(PARTITION_FORMAT), timezone="UTC", end_offset=1)
+
+
+def restatement_days(config: HubConfig, stream: str) -> int:
+    """Days before its last day a stream re-pulls each night (the vendor may still restate them)."""
+    return {
+        "meta__insights": config.meta_restatement_days,
+        "google_ads__campaign_days": config.google_ads_restatement_days,
+    }.get(stream, 0)
+
+
+def days_of(key_range: dg.PartitionKeyRange) -> tuple[date, date]:
+    """(first, last) day of a partition key range."""
+    return date.fromisoformat(key_range.start), date.fromisoformat(key_range.end)
+
+
+def config_for_days(config: HubConfig, first: date, last: date) -> HubConfig:
+    """`config` narrowed to exactly the days `first`..`last` (inclusive) for every dated stream."""
+    return dataclasses.replace(
+        config,
+        start_date=first,
+        end_date=last,
+        meta_restatement_days=REACH_BACK_DAYS,
+        google_ads_restatement_days=REACH_BACK_DAYS,
+    )
+
+
+def nightly_partition_range(
+    config: HubConfig, materialized: dict[str, set[str]], today: date | None = None
+) -> dg.PartitionKeyRange | None:
+    """The days the nightly materialises: from the earliest of each stream's first missing day and
+    its restatement window, to the last day (HUB_END_DATE, else today). None: no day to ask for."""
+    last = config.end_date or today or datetime.now(timezone.utc).date()
+    if last < config.start_date:
+        return None
+    firsts = []
+    for stream in DATED_STREAMS:
+        window_first = max(config.start_date, last - timedelta(days=restatement_days(config, stream)))
+        missing = _first_missing(materialized.get(stream, set()), config.start_date, window_first)
+        firsts.append(min(window_first, missing) if missing else window_first)
+    return dg.PartitionKeyRange(min(firsts).isoformat(), last.isoformat())
+
+
+def _first_missing(done: Iterable[str], first: date, before: date) -> date | None:
+    """The first day in `first`..`before` (exclusive) whose partition was never materialised."""
+    done = set(done)
+    day = first
+    while day < before:
+        if day.isoformat() not in done:
+            return day
+        day += timedelta(days=1)
+    return None
+
+
+def partition_range_tags(key_range: dg.PartitionKeyRange) -> dict[str, str]:
+    """Run tags that make one run materialise every partition of `key_range`."""
+    return {
+        "dagster/asset_partition_range_start": key_range.start,
+        "dagster/asset_partition_range_end": key_range.end,
+    }
