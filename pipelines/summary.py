@@ -5,28 +5,19 @@ from pathlib import Path
 
 import duckdb
 
+# mart_channel_totals holds the rules (sums over months, backlog as of the clock); this only reads it
 HEADLINE_SQL = """
-with latest as (select max(month) as month from mart_sales_vs_fulfilment)
-select
-    channel,
-    sum(spend) as spend,
-    sum(leads) as leads,
-    sum(contracts_signed) as contracts,
-    sum(booked_value) as booked,
-    sum(shipped_value) as shipped,
-    sum(delivered_value) as delivered,
-    sum(case when month = (select month from latest) then backlog_value else 0 end) as backlog,
-    sum(orphan_shipments) as orphan_shipments
-from mart_sales_vs_fulfilment
-group by channel
-order by booked desc, channel
+select channel, spend, leads, contracts_signed, booked_value, shipped_value, delivered_value, backlog_value,
+    orphan_shipments
+from mart_channel_totals
+order by booked_value desc, channel
 """
 
 HEADLINE_COLUMNS = ("channel", "spend", "leads", "contracts", "booked", "shipped", "delivered", "backlog", "orphans")
 
 
 def headline_rows(marts_file: Path) -> list[tuple]:
-    """Totals per channel over every month; backlog as of the latest month end."""
+    """Totals per channel over every month; backlog as of the clock (mart_channel_totals)."""
     with duckdb.connect(str(marts_file), read_only=True) as con:
         return con.execute(HEADLINE_SQL).fetchall()
 

@@ -57,7 +57,8 @@ def render_report(figures: ReportFigures) -> str:
 
 def _channel_table(figures: ReportFigures) -> str:
     """Totals per channel over all months, the numbers behind the charts."""
-    header = ["channel", "spend", "leads", "deals", "contracts", "booked", "shipped", "fulfilment", "on time"]
+    header = ["channel", "spend", "leads", "deals", "contracts", "booked", "shipped", "fulfilment",
+              "shipped on time", "delivered on time"]
     rows = [
         [
             html.escape(row.channel),
@@ -68,7 +69,8 @@ def _channel_table(figures: ReportFigures) -> str:
             f"{row.booked_value:,.2f}",
             f"{row.shipped_value:,.2f}",
             _percent(row.fulfilment_rate),
-            _percent(row.on_time_rate),
+            _percent(row.shipped_on_time_rate),
+            _percent(row.delivered_on_time_rate),
         ]
         for row in figures.channels
     ]

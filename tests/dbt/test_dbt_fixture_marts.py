@@ -10,6 +10,7 @@ an ECB rate whose day is no 'YYYY-MM-DD' (the previous rate governs).
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from support.dbt_harness import RawRow, dbt, mart_rows, write_raw_tables
+from support.dbt_harness import RawRow, dbt, invoke_dbt, mart_rows, write_raw_tables
 
 
 def _contact(cid: int, created: str, source: str | None, campaign: str | None = None) -> RawRow:
@@ -256,3 +257,57 @@ def test_a_rate_whose_day_does_not_parse_is_quarantined_once_and_sets_no_rate(bu
     assert quarantined == [("stg_ecb__rates", "USD:2026-01-06T00:00:00Z", "rate_date", "2026-01-06T00:00:00Z",
                             "previous rate governs")]
     assert ranges == [(date(2026, 1, 2), date(2026, 1, 5), 125000000), (date(2026, 1, 5), None, 110000000)]
+
+
+def _copy(warehouse: Path, data_dir: Path) -> None:
+    """A copy of the built warehouse as `data_dir`'s, checkpointed first (dbt ran in this process)."""
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("checkpoint")
+    shutil.copy(warehouse, data_dir / "warehouse.duckdb")
+
+
+def _on_time(warehouse: Path) -> tuple[tuple, tuple]:
+    """C-1's timeliness in mart_contract_fulfilment and its month x channel counts and rates."""
+    with duckdb.connect(str(warehouse)) as con:
+        contract = con.execute(
+            "select is_due, is_shipped_on_time, is_delivered_on_time, fully_shipped_date, fully_delivered_date "
+            "from mart_contract_fulfilment where contract_number = 'C-1'").fetchone()
+        month = con.execute(
+            "select sum(contracts_due), sum(contracts_shipped_on_time), sum(contracts_delivered_on_time), "
+            "max(shipped_on_time_rate), max(delivered_on_time_rate) from mart_sales_vs_fulfilment "
+            "where month = date '2026-01-01' and channel = 'meta'").fetchone()
+    return contract, month
+
+
+def test_on_time_counts_only_contracts_due_by_the_clock(built_warehouse: Path, tmp_path: Path) -> None:
+    """C-1 (promised 2026-02-15) is fully shipped on 2026-02-05, but one shipment never delivers.
+    Before its promise it is neither on time nor late; once the clock passes the promise it is
+    shipped on time and not delivered on time."""
+    with duckdb.connect(str(built_warehouse)) as con:
+        (clock,) = con.execute("select max(as_of_date) from int_report_months__spined").fetchone()
+    assert clock <= date(2026, 2, 15), "the fixture's own clock must come before C-1's promise"
+    assert _on_time(built_warehouse) == (
+        (False, None, None, date(2026, 2, 5), None), (0, 0, 0, None, None))
+
+    _copy(built_warehouse, tmp_path)
+    dbt(["run", "--select", "int_report_months__spined+", "--vars", "{as_of: '2026-03-01'}"], tmp_path)
+    assert _on_time(tmp_path / "warehouse.duckdb") == (
+        (True, True, False, date(2026, 2, 5), None), (1, 1, 0, 1.0, 0.0))
+
+
+def test_a_duplicate_key_fails_the_source_and_staging_key_tests(built_warehouse: Path, tmp_path: Path) -> None:
+    """Nothing in DuckDB keeps raw `_pk` unique (the load merges, no index): the key tests must.
+    A duplicate in raw fails its source's test and dbt builds nothing on it; one in staging fails
+    the staging model's test."""
+    _copy(built_warehouse, tmp_path)
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+        con.execute("insert into raw.hubspot__contacts select * from raw.hubspot__contacts where _pk = '101'")
+        con.execute("insert into main.stg_hubspot__contacts select * from main.stg_hubspot__contacts "
+                    "where contact_id = '102'")
+    result = invoke_dbt(["build", "--select", "source:hubspot.contacts", "stg_hubspot__contacts"], tmp_path)
+    status = {r.node.name: str(r.status) for r in result.result.results}
+    assert status["source_primary_key_hubspot_contacts__pk___pk"] == "fail"
+    assert status["stg_hubspot__contacts"] == "skipped"
+    result = invoke_dbt(["test", "--select", "stg_hubspot__contacts"], tmp_path)
+    status = {r.node.name: str(r.status) for r in result.result.results}
+    assert status["primary_key_stg_hubspot__contacts_contact_id__contact_id"] == "fail", status

@@ -1,7 +1,8 @@
 """The whole path against the sandbox's independent ground truth, to the cent.
 
 sandbox (real HTTP on loopback) -> every connector stream -> raw tables -> dbt build ->
-mart_sales_vs_fulfilment, compared figure by figure with `compute_truth` (CONTRACTS.md §5).
+mart_sales_vs_fulfilment, compared figure by figure with `compute_truth` (CONTRACTS.md §5); the
+on-time rates' numerators and denominator are recounted from the truth's own functions too.
 """
 
 from __future__ import annotations
@@ -9,13 +10,14 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from support.dbt_harness import (
     differences, dbt, ingest_everything, mart_rows, sandbox_connector_env, truth_rows,
 )
 from sandbox.server import running_sandbox
-from sandbox.truth import compute_truth
+from sandbox.truth import ON_TIME, compute_truth
 
 CASES = [
     pytest.param(3, "tiny", date(2026, 11, 1), ("EUR",), id="seed3-tiny-month-start"),
@@ -49,3 +51,23 @@ def test_mart_equals_ground_truth(seed: int, scale: str, as_of: date, currencies
         want = truth_rows(compute_truth(seed, scale, as_of, currency=currency))
         assert want, "the truth has no rows: the comparison would prove nothing"
         assert differences(mart_rows(tmp_path / "warehouse.duckdb"), want) == [], currency
+    # timeliness has no currency: the last build's on-time counts and rates against the recount
+    recount = truth_rows(compute_truth(seed, scale, as_of, figures=ON_TIME))
+    assert sum(row["contracts_due"] for row in recount.values()), "no contract is due: nothing is proven"
+    assert differences(on_time_rows(tmp_path / "warehouse.duckdb"), recount) == []
+
+
+def on_time_rows(warehouse: Path) -> dict[tuple[str, str], dict]:
+    """The on-time columns of mart_sales_vs_fulfilment keyed like `truth_rows`, each rate checked
+    against its own numerator and denominator (BI re-totals by summing those)."""
+    with duckdb.connect(str(warehouse)) as con:
+        rows = con.execute(f"""
+            select strftime(month, '%Y-%m'), channel, {', '.join(ON_TIME)},
+                shipped_on_time_rate, delivered_on_time_rate
+            from mart_sales_vs_fulfilment where contracts_due > 0
+        """).fetchall()
+    out = {}
+    for month, channel, due, shipped, delivered, shipped_rate, delivered_rate in rows:
+        assert (shipped_rate, delivered_rate) == (shipped / due, delivered / due), (month, channel)
+        out[(month, channel)] = dict(zip(ON_TIME, (due, shipped, delivered)))
+    return out

@@ -25,23 +25,34 @@ bounds as (
     select
         {{ month_of('min(first_day)') }} as first_month,
         {% if as_of %}
-        {{ month_of(dbt.dateadd('day', -1, "cast('" ~ as_of ~ "' as date)")) }} as last_month
+        cast('{{ as_of }}' as date) as as_of_date
         {% else %}
-        {{ month_of('max(last_day)') }} as last_month
+        cast({{ dbt.dateadd('day', 1, 'max(last_day)') }} as date) as as_of_date
         {% endif %}
     from evidence
 ),
 
+clock as (
+    select
+        first_month,
+        {{ month_of(dbt.dateadd('day', -1, 'as_of_date')) }} as last_month,
+        as_of_date
+    from bounds
+),
+
 months as (
-    select first_month as report_month from bounds
+    select first_month as report_month from clock
     union all
     select cast({{ dbt.dateadd('month', 1, 'months.report_month') }} as date)
     from months
-    cross join bounds
-    where months.report_month < bounds.last_month
+    cross join clock
+    where months.report_month < clock.last_month
 )
 
 select
     months.report_month,
-    cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'months.report_month')) }} as date) as month_end
+    cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'months.report_month')) }} as date) as month_end,
+    -- the last month ends at the clock, not at its calendar end: its backlog is as of now
+    clock.as_of_date
 from months
+cross join clock

@@ -33,6 +33,28 @@ running as (
     from shipment_lines
 ),
 
+-- ... and the day its cumulative delivered quantity did (shipments ordered by delivery day)
+delivered_running as (
+    select
+        contract_line_id,
+        delivered_date,
+        sum(shipped_quantity) over (
+            partition by contract_line_id
+            order by delivered_date, shipment_id
+            rows between unbounded preceding and current row
+        ) as delivered_to_date
+    from shipment_lines
+    where delivered_date is not null
+),
+
+fully_delivered as (
+    select delivered_running.contract_line_id, min(delivered_running.delivered_date) as fully_delivered_date
+    from delivered_running
+    inner join lines on delivered_running.contract_line_id = lines.contract_line_id
+    where delivered_running.delivered_to_date >= lines.quantity
+    group by delivered_running.contract_line_id
+),
+
 fully_shipped as (
     select running.contract_line_id, min(running.ship_date) as fully_shipped_date
     from running
@@ -66,7 +88,9 @@ select
         'greatest(lines.quantity - coalesce(shipped.shipped_quantity, 0), 0) * lines.unit_price',
         'lines.rate_to_scaled', 'lines.rate_from_scaled') }} as backlog_value,
     coalesce(shipped.shipped_quantity, 0) > lines.quantity as is_over_shipped,
-    fully_shipped.fully_shipped_date
+    fully_shipped.fully_shipped_date,
+    fully_delivered.fully_delivered_date
 from lines
 left join shipped on lines.contract_line_id = shipped.contract_line_id
 left join fully_shipped on lines.contract_line_id = fully_shipped.contract_line_id
+left join fully_delivered on lines.contract_line_id = fully_delivered.contract_line_id

@@ -19,7 +19,9 @@ per_contract as (
         sum(case when is_over_shipped then 1 else 0 end) as over_shipped_lines,
         -- fully shipped once its last line is; never while any line is short
         case when count(fully_shipped_date) = count(*) then max(fully_shipped_date) end
-            as fully_shipped_date
+            as fully_shipped_date,
+        case when count(fully_delivered_date) = count(*) then max(fully_delivered_date) end
+            as fully_delivered_date
     from line_status
     group by contract_number
 ),
@@ -73,12 +75,21 @@ select
     ) as is_unshipped,
     shipments.first_ship_date,
     per_contract.fully_shipped_date,
+    per_contract.fully_delivered_date,
+    -- CONTRACTS §5 "on time": judged only once the promised day is before the clock; a contract
+    -- promised for later is neither on time nor late yet (it is in no rate's denominator)
+    coalesce(contracts.promised_delivery_date < clock.as_of_date, false) as is_due,
     case
-        when contracts.promised_delivery_date is null then null
-        else coalesce(per_contract.fully_shipped_date <= contracts.promised_delivery_date, false)
-    end as is_on_time,
+        when contracts.promised_delivery_date < clock.as_of_date
+            then coalesce(per_contract.fully_shipped_date <= contracts.promised_delivery_date, false)
+    end as is_shipped_on_time,
+    case
+        when contracts.promised_delivery_date < clock.as_of_date
+            then coalesce(per_contract.fully_delivered_date <= contracts.promised_delivery_date, false)
+    end as is_delivered_on_time,
     coalesce(shipping_costs.shipping_cost, 0) as shipping_cost
 from {{ ref('int_contracts__joined') }} as contracts
+cross join (select max(as_of_date) as as_of_date from {{ ref('int_report_months__spined') }}) as clock
 left join {{ ref('int_customers__matched') }} as customers
     on contracts.envelope_id = customers.envelope_id
 left join per_contract on contracts.contract_number = per_contract.contract_number

@@ -19,7 +19,10 @@ select
     fully_shipped_date,
     {{ safe_ratio('shipped_value', 'booked_value') }} as fulfilment_rate,
     cast({{ dbt.datediff('signed_date', 'first_ship_date', 'day') }} as integer) as days_to_first_shipment,
-    is_on_time,
+    fully_delivered_date,
+    is_due,
+    is_shipped_on_time,
+    is_delivered_on_time,
     cast(shipping_cost as decimal(18, 2)) as shipping_cost,
     {{ safe_ratio('shipping_cost', 'booked_value') }} as shipping_cost_share
 from {{ ref('fct_contracts') }}

@@ -71,12 +71,14 @@ unshipped as (
     group by 1, 2
 ),
 
+-- timeliness over the contracts that are due (promised before the clock), by month of signing
 on_time as (
     select {{ month_of('signed_date') }} as report_month, channel,
-        count(*) as contracts_with_promise,
-        sum(case when is_on_time then 1 else 0 end) as contracts_on_time
+        count(*) as contracts_due,
+        sum(case when is_shipped_on_time then 1 else 0 end) as contracts_shipped_on_time,
+        sum(case when is_delivered_on_time then 1 else 0 end) as contracts_delivered_on_time
     from {{ ref('fct_contracts') }}
-    where promised_delivery_date is not null
+    where is_due
     group by 1, 2
 ),
 
@@ -107,8 +109,9 @@ joined as (
         cast(coalesce(backlog.backlog_value, 0) as decimal(18, 2)) as backlog_value,
         cast(coalesce(orphans.orphan_shipments, 0) as bigint) as orphan_shipments,
         cast(coalesce(unshipped.unshipped_contracts, 0) as bigint) as unshipped_contracts,
-        cast(coalesce(on_time.contracts_with_promise, 0) as bigint) as contracts_with_promise,
-        cast(coalesce(on_time.contracts_on_time, 0) as bigint) as contracts_on_time
+        cast(coalesce(on_time.contracts_due, 0) as bigint) as contracts_due,
+        cast(coalesce(on_time.contracts_shipped_on_time, 0) as bigint) as contracts_shipped_on_time,
+        cast(coalesce(on_time.contracts_delivered_on_time, 0) as bigint) as contracts_delivered_on_time
     from keys
     inner join months on keys.report_month = months.report_month
     left join spend on keys.report_month = spend.report_month and keys.channel = spend.channel
@@ -140,9 +143,14 @@ select
     backlog_value,
     orphan_shipments,
     unshipped_contracts,
+    -- every rate's numerator and denominator are columns too, so BI re-totals them by summing
+    contracts_due,
+    contracts_shipped_on_time,
+    contracts_delivered_on_time,
     {{ safe_ratio('shipped_value', 'booked_value') }} as fulfilment_rate,
     {{ safe_ratio('delivered_value', 'shipped_value') }} as delivery_rate,
-    {{ safe_ratio('contracts_on_time', 'contracts_with_promise') }} as on_time_rate,
+    {{ safe_ratio('contracts_shipped_on_time', 'contracts_due') }} as shipped_on_time_rate,
+    {{ safe_ratio('contracts_delivered_on_time', 'contracts_due') }} as delivered_on_time_rate,
     {{ safe_ratio('booked_value', 'spend') }} as roas_booked,
     {{ safe_ratio('delivered_value', 'spend') }} as roas_delivered
 from joined
