@@ -6,7 +6,10 @@ From code (e.g. `make bench`): `print_table(compare_streams("large", world_dir=P
 
 For each stream, in one run against the sandbox (a subprocess, so its memory is not counted):
 1. a warm-up ingest that records every request the connector made (same pages, warm caches);
-2. fetch only: a plain httpx loop replaying those requests one after the other, bodies downloaded
+2. fetch only: plain httpx replaying those requests with the connector's own concurrency and
+   prefetch (threads sending them, `TRACK_CONCURRENCY` for tracking's independent per-label
+   requests, one for a listing whose next request needs the previous answer; the bodies handed to
+   the caller through a queue of `PREFETCH_PAGES`, as pagination.iter_pages does), bodies downloaded
    and nothing else (no parsing, no landing, no loading);
 3. end to end: `ingest_stream` into a fresh warehouse (fetch, land, stage, merge, cursor).
 Steps 2 and 3 alternate `--repeat` times and each keeps its fastest run: on a shared machine the
@@ -23,11 +26,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import queue
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,12 +42,16 @@ import httpx
 
 from connectors.config import HubConfig
 from connectors.ingest import ingest_stream
+from connectors.pagination import PREFETCH_PAGES
 from connectors.streams import STREAMS
+from connectors.systems.shipstation import TRACK_CONCURRENCY
 from pipelines.sandbox_env import SYSTEM_PREFIXES, sandbox_env
 from sandbox.server import running_sandbox
 from sandbox.world import DEFAULT_SEED
 
 MB = 1024 * 1024
+# Requests the connector has in flight at once, by stream (others: one, each after the previous answer).
+CONCURRENCY = {"shipstation__tracking": TRACK_CONCURRENCY}
 
 
 @dataclass(frozen=True)
@@ -91,12 +100,34 @@ class Row:
         return self.records / self.fetch_seconds if self.fetch_seconds else 0.0
 
 
-def fetch_only(requests: list[Recorded]) -> tuple[float, float]:
-    """(seconds, CPU seconds of this process) a plain loop takes to download the bodies of `requests`."""
+def fetch_only(requests: list[Recorded], concurrency: int = 1) -> tuple[float, float]:
+    """(seconds, CPU seconds of this process) to download the bodies of `requests`: `concurrency`
+    threads send them in turn and hand each body over through a queue of PREFETCH_PAGES, which
+    this thread drains, as the connector's fetcher threads and its caller do."""
+    pending = iter(requests)
+    lock = threading.Lock()
+    handover: queue.Queue[bytes | None] = queue.Queue(maxsize=PREFETCH_PAGES)
+
+    def send(client: httpx.Client) -> None:
+        while True:
+            with lock:
+                r = next(pending, None)
+            if r is None:
+                handover.put(None)
+                return
+            handover.put(client.request(r.method, r.url, headers=r.headers, content=r.content or None).read())
+
     with httpx.Client(timeout=60) as client:
         started, cpu = time.perf_counter(), time.process_time()
-        for r in requests:
-            client.request(r.method, r.url, headers=r.headers, content=r.content or None).read()
+        senders = [threading.Thread(target=send, args=(client,)) for _ in range(concurrency)]
+        for sender in senders:
+            sender.start()
+        running = concurrency
+        while running:
+            if handover.get() is None:
+                running -= 1
+        for sender in senders:
+            sender.join()
         return time.perf_counter() - started, time.process_time() - cpu
 
 
@@ -170,7 +201,7 @@ def measure(name: str, env: dict[str, str], work: Path, repeat: int) -> Row:
     fetches: list[tuple[float, float]] = []
     runs: list[EndToEnd] = []
     for _ in range(repeat):
-        fetches.append(fetch_only(recorder.requests))
+        fetches.append(fetch_only(recorder.requests, CONCURRENCY.get(name, 1)))
         runs.append(end_to_end(name, env, work / "measured"))
     shutil.rmtree(work / "measured")
     best = min(runs, key=lambda run: run.seconds)
