@@ -1,3 +1,11 @@
+-- Dagster shows this test as the asset check `sales_vs_fulfilment_splits_reconcile` of
+-- mart_sales_vs_fulfilment (dagster-dbt attaches a test that reads several models by meta.dagster.ref);
+-- an error stops the build, so nothing is published. Failing rows are kept for reading (store_failures).
+{{ config(
+    severity='error',
+    store_failures=(target.type != 'spark'),
+    meta={'dagster': {'ref': {'name': 'mart_sales_vs_fulfilment'}}},
+) }}
 -- mart_sales_vs_fulfilment_by_product and _by_customer, summed over their split, equal
 -- mart_sales_vs_fulfilment for every month and channel, to the cent. Each failing row names the
 -- split, the month, the channel and the measure, with both totals.
