@@ -17,8 +17,9 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 
 install: $(BIN)/.installed
 
+# One line per stream and phase, then the headline numbers; `make run RUN_ARGS=-v` adds dbt's node lines.
 run: install
-	$(BIN)/python -m pipelines nightly
+	@$(BIN)/python -m pipelines nightly $(RUN_ARGS)
 
 test: install chromium
 	$(BIN)/python -m pytest

@@ -65,6 +65,7 @@ class StreamReport:
     cursor_after: str | None
     seconds: float
     landing_dir: str
+    fetch_seconds: float = 0.0  # of `seconds`, the part before the load began (0 for a replay)
     throttled: int = 0  # answers that were the vendor's rate-limit refusal
     deferred: int = 0  # records left for later nights by a request budget (tracking)
     requests_per_1000_records: float | None = None
@@ -188,6 +189,7 @@ def _load(
     deferred: int = 0,
 ) -> StreamReport:
     progress(f"{spec.name}: loading {pages} pages")
+    fetch_seconds = time.monotonic() - started
     try:
         with warehouse.connect(config.warehouse_path) as con:
             con.begin()
@@ -197,7 +199,7 @@ def _load(
                                     cursor_limit(config.end_date))
                 _quarantine_pages(con, spec.name, run_id, damaged)
                 report = _report(spec.name, pages, counts, stats, cursor_before, time.monotonic() - started, root,
-                                 len(damaged))
+                                 len(damaged), fetch_seconds)
                 report = with_request_costs(report, spec.system, _stored_rows(con, spec.name), deferred)
                 _record_load(con, run_id, report)
                 con.commit()
@@ -283,6 +285,7 @@ def _report(
     seconds: float,
     root: Path,
     damaged_pages: int = 0,
+    fetch_seconds: float = 0.0,
 ) -> StreamReport:
     return StreamReport(
         stream=name,
@@ -300,6 +303,7 @@ def _report(
         cursor_after=counts.cursor_after,
         seconds=round(seconds, 3),
         landing_dir=str(root),
+        fetch_seconds=round(fetch_seconds, 3),
     )
 
 

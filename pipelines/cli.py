@@ -10,29 +10,48 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
 from connectors.config import SettingsError
 from pipelines.instance import ensure_instance_config
+from pipelines.progress import Progress, log_path, terminal_and_log
 from pipelines.sandbox_env import planned_env, sandbox_clock_env, sandbox_env, systems_without_base_url
-from pipelines.settings import HubSettings, SandboxSettings, load_settings, settings_help
+from pipelines.settings import HubSettings, RunSettings, SandboxSettings, load_settings, settings_help
 
 log = logging.getLogger("hub")
 REPO_DIR = Path(__file__).resolve().parents[1]
 
 
+# The settings groups (pipelines/settings.py) each command uses; every command checks them all first.
+COMMAND_GROUPS: dict[str, tuple[str, ...]] = {
+    "nightly": ("connectors", "dbt", "schedule", "checks", "runs", "sandbox", "privacy"),
+    "ui": ("connectors", "dbt", "schedule", "checks", "runs", "sandbox", "privacy"),
+    "prepare": ("dbt",),
+    "rebuild": ("connectors", "dbt", "checks", "runs", "sandbox", "privacy"),
+    "spark-build": ("connectors", "dbt", "privacy"),
+}
+CHECKED_FIRST = "Every HUB_* variable is checked before a command starts (`python -m pipelines --help` lists them all)."
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The command line; every command's help lists the variables it reads (pipelines/settings.py)."""
-    epilog = settings_help()
+    """The command line; every command's help lists its options and the variables it reads (pipelines/settings.py)."""
     parser = argparse.ArgumentParser(
-        prog="python -m pipelines", description=__doc__, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m pipelines", description=__doc__, epilog=settings_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
-        return commands.add_parser(name, help=help, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog = f"{settings_help(*COMMAND_GROUPS[name])}\n\n{CHECKED_FIRST}"
+        return commands.add_parser(
+            name, help=help, description=help, epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter
+        )
 
-    command("nightly", "run the nightly job once, end to end, and print the headline numbers")
+    nightly = command("nightly", "run the nightly job once, end to end: one line per stream and phase, then the "
+                      "headline numbers; the full log goes to HUB_DATA_DIR/logs")
+    nightly.add_argument("-v", "--verbose", action="store_true", help="also print dbt's line for every model and test")
     ui = command("ui", "start the Dagster UI (with the sandbox behind it when no vendor is configured)")
     ui.add_argument("--port", type=_port, default=None, help="default: HUB_UI_PORT, else 3000")
     ui.add_argument("--host", default=None, help="default: HUB_UI_HOST, else 127.0.0.1")
@@ -72,9 +91,9 @@ def main(argv: list[str] | None = None) -> int:
                                "spark-build", lake_dir=lake_dir, full_refresh=args.full_refresh)
         print(f"published {len(snapshot.row_counts)} marts built on Spark to {data_dir / 'marts.duckdb'}")
         return 0
+    if args.command == "nightly":
+        return nightly_command(data_dir, settings, args.verbose)
     with sandbox_for_unconfigured_systems(data_dir, settings.sandbox):
-        if args.command == "nightly":
-            return run_nightly(data_dir)
         if args.command == "rebuild":
             from pipelines.rebuild import run_rebuild
 
@@ -138,41 +157,61 @@ def sandbox_for_unconfigured_systems(data_dir: Path, sandbox_settings: SandboxSe
         yield
 
 
-def run_nightly(data_dir: Path) -> int:
-    """Execute the `nightly` job in this process and print what it produced."""
-    from dagster import DagsterInstance
+def nightly_command(data_dir: Path, settings: HubSettings, verbose: bool = False) -> int:
+    """The nightly with the sandbox it needs: progress on the terminal, everything else in a log file."""
+    path = log_path(data_dir, "nightly", datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"))
+    with terminal_and_log(path, verbose) as terminal:
+        logging.getLogger().setLevel(logging.INFO)  # the file keeps what the terminal leaves out
+        print(f"nightly: full log in {path}", file=terminal, flush=True)
+        try:
+            with sandbox_for_unconfigured_systems(data_dir, settings.sandbox):
+                return run_nightly(data_dir, terminal, path, settings.runs)
+        except Exception as exc:  # the traceback goes to the log; the terminal gets its first line
+            log.exception("the nightly stopped")
+            reason = next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+            print(f"The nightly stopped: {reason}\n  full log: {path}", file=terminal)
+            return 1
 
+
+def run_nightly(data_dir: Path, terminal: TextIO, log_file: Path, runs: RunSettings) -> int:
+    """Execute the `nightly` job in this process, showing its progress on `terminal`, then what it produced."""
+    from dagster import DagsterInstance, colored_console_logger
+
+    from connectors.streams import STREAMS
     from pipelines.summary import HEADLINE_COLUMNS, format_table, headline_rows
     from pipelines.transform.project import prepare_dbt_project
 
     prepare_dbt_project()
-    from pipelines.definitions import defs
+    from pipelines.definitions import build_definitions
 
-    job = defs.resolve_job_def("nightly")
+    progress = Progress(terminal, frozenset(STREAMS))
+    job = build_definitions().resolve_job_def("nightly").with_logger_defs({"console": colored_console_logger, "progress": progress.logger()})
     with DagsterInstance.get() as instance:
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}, "progress": {}}},
         )
     if not result.success:
-        failed = [event.step_key for event in result.all_events if event.is_step_failure]
-        print(f"\nThe nightly run failed in: {', '.join(failed) or 'the run itself'}. Run id {result.run_id}.")
-        print("The last good marts (if any) are untouched. See the logs above, or `make ui` -> Runs.")
+        print(f"\nThe nightly run {result.run_id} failed; the last good marts (if any) are untouched.", file=terminal)
+        for line in progress.failures or ["the run itself failed: see the log"]:
+            print(f"  {line}", file=terminal)
+        print(f"  full log: {log_file}\n  the run in the UI: make ui -> Runs", file=terminal)
         return 1
     marts_file = data_dir / "marts.duckdb"
-    print("\nHeadline numbers (reporting currency, all months; backlog at the latest month end):\n")
-    print(format_table(HEADLINE_COLUMNS, headline_rows(marts_file)))
+    print("\nHeadline numbers (reporting currency, all months; backlog at the latest month end):\n", file=terminal)
+    print(format_table(HEADLINE_COLUMNS, headline_rows(marts_file)), file=terminal)
     print(
         f"\nRun {result.run_id} succeeded.\n"
         f"  marts for BI (read-only): {marts_file}\n"
-        f"  working warehouse:        {data_dir / 'warehouse.duckdb'}\n"
         f"  the same marts as Parquet: {data_dir / 'parquet'}\n"
+        f"  working warehouse:        {data_dir / 'warehouse.duckdb'}\n"
         f"  nightly report:           {data_dir / 'report' / 'index.html'}\n"
-        f"  landed raw pages:         {data_dir / 'landing'}\n"
+        f"  full log:                 {log_file}\n"
         f"  query:  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{marts_file}', read_only=True).sql('from mart_sales_vs_fulfilment limit 10'))\"\n"
         f"  BI:     docs/BI.md (DuckDB CLI, Python, SQLAlchemy, Metabase, Evidence)\n"
-        f"  UI:     make ui   (then open http://127.0.0.1:3000; this run is in Runs)"
+        f"  UI:     make ui   (then open http://{runs.ui_host}:{runs.ui_port}; this run is in Runs)",
+        file=terminal,
     )
     return 0
 

@@ -119,7 +119,7 @@ def run_rebuild(data_dir: Path) -> int:
     say = _print
     path = config.warehouse_path
     prepare_dbt_project()
-    from pipelines.definitions import defs
+    from pipelines.definitions import build_definitions
 
     systems = sorted({spec.system for spec in STREAMS.values()})
     job = dg.define_asset_job("rebuild", selection=dg.AssetSelection.all() - dg.AssetSelection.groups(*systems))
@@ -132,7 +132,7 @@ def run_rebuild(data_dir: Path) -> int:
             rebuild_raw(config, say)
             _rebuild_marker(path).unlink()
         result = (
-            dg.Definitions.merge(defs, dg.Definitions(jobs=[job]))
+            dg.Definitions.merge(build_definitions(), dg.Definitions(jobs=[job]))
             .resolve_job_def("rebuild")
             .execute_in_process(instance=instance, raise_on_error=False)
         )

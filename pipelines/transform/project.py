@@ -1,4 +1,9 @@
-"""The dbt project as Dagster sees it: one cached `DbtProject`, prepared outside import time."""
+"""The dbt project as Dagster sees it: one `DbtProject`, its manifest prepared when the definitions load.
+
+Under `dagster dev` (and wherever the manifest is missing, as in a fresh clone) loading the project
+parses it with the hub's vars (`prepare_when_loaded`); `python -m pipelines` parses it before it
+loads the definitions.
+"""
 
 import json
 import os
@@ -10,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt.dbt_project import using_dagster_dev
+from filelock import FileLock
 from packaging import version
 
 from pipelines.settings import load_settings
@@ -70,3 +77,17 @@ def prepare_dbt_project() -> Path:
     leaving a partial parse every build of the same vars starts from."""
     dbt_cli().cli(["parse", "--quiet", *vars_arg(os.environ)], target_path=dbt_project.target_path).wait()
     return dbt_project.manifest_path
+
+
+def prepare_when_loaded() -> None:
+    """dagster-dbt's `prepare_if_dev` with the hub's parse: under `dagster dev`, and wherever the manifest
+    is missing (a fresh clone, any loader), parse before the dbt assets are built from it. One parse
+    at a time: the webserver's and the daemon's code servers load the definitions together."""
+    if not using_dagster_dev() and dbt_project.manifest_path.exists():
+        return
+    dbt_project.manifest_path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(dbt_project.manifest_path.with_suffix(".lock")):
+        prepare_dbt_project()
+
+
+prepare_when_loaded()

@@ -1,0 +1,161 @@
+"""`python -m pipelines`, the way `make run` runs it: a short progress view and the summary on the
+terminal, everything else in the log file it names; a failure's first lines name the stream and the fix;
+every command's help lists its options and the variables it reads."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+
+from connectors.streams import STREAMS
+from pipeline_runs import AS_OF, SCALE, SEED
+from pipelines.cli import COMMAND_GROUPS, build_parser
+from pipelines.settings import variables
+
+REPO = Path(__file__).resolve().parents[2]
+MAX_LINES = 40
+
+
+def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`python -m pipelines <args>` in the repo, as `make run` starts it, with only `env`'s HUB_* variables."""
+    clean = {name: value for name, value in os.environ.items() if not name.startswith(("HUB_", "DAGSTER_"))}
+    clean["HUB_API_VERSION_DATE"] = os.environ["HUB_API_VERSION_DATE"]  # tests/conftest.py: a fixed day
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines", *args], cwd=REPO, env={**clean, **env},
+        capture_output=True, text=True, timeout=900,
+    )
+
+
+def log_file(stdout: str) -> Path:
+    """The log file the first line names."""
+    first = stdout.splitlines()[0]
+    assert first.startswith("nightly: full log in "), first
+    return Path(first.removeprefix("nightly: full log in "))
+
+
+def test_make_run_prints_a_short_progress_view_then_the_summary(tmp_path):
+    env = {
+        "HUB_DATA_DIR": str(tmp_path / "data"),
+        "HUB_SANDBOX_SEED": str(SEED),
+        "HUB_SANDBOX_SCALE": SCALE,
+        "HUB_SANDBOX_AS_OF": AS_OF.isoformat(),
+        "HUB_UI_PORT": "3917",
+    }
+    done = run_cli(["nightly"], env)
+    lines = done.stdout.splitlines()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert len(lines) <= MAX_LINES, done.stdout
+    repeated = [line for line, count in Counter(line for line in lines if line.strip()).items() if count > 1]
+    assert not repeated, f"printed more than once: {repeated}"
+    assert done.stderr == ""
+    for name in STREAMS:  # one line per stream, with its fetch and its load
+        (line,) = [line for line in lines if line.split()[:1] == [name]]
+        assert " fetch " in line and " load " in line and " records " in line
+    assert any(line.split()[:1] == ["dbt"] and " models" in line for line in lines)
+    assert any(line.split()[:1] == ["publish"] for line in lines)
+    assert any(line.startswith("channel ") for line in lines)  # the headline table (pipelines/summary.py)
+    assert "http://127.0.0.1:3917" in done.stdout  # the UI address follows HUB_UI_PORT
+    # dbt's node lines and Dagster's events are in the log, never on the terminal.
+    log = log_file(done.stdout)
+    assert log.parent == tmp_path / "data" / "logs" and f"full log:                 {log}" in lines
+    text = log.read_text()
+    assert " of " in text and " START " in text and "STEP_SUCCESS" not in done.stdout
+    assert not any(" START " in line for line in lines)
+
+
+def test_a_failed_stream_says_which_why_and_the_fix_first(tmp_path, tiny_sandbox_env):
+    env = {
+        **tiny_sandbox_env,
+        # ECB moved: every request of the stream answers 404 (not transient: no retries).
+        "HUB_ECB_BASE_URL": tiny_sandbox_env["HUB_ECB_BASE_URL"].rstrip("/") + "/moved",
+        "HUB_DATA_DIR": str(tmp_path / "data"),
+        "HUB_END_DATE": "2026-10-31",
+    }
+    done = run_cli(["nightly"], env)
+    lines = done.stdout.splitlines()
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert len(lines) <= MAX_LINES and done.stderr == ""
+    report = lines.index(next(line for line in lines if line.startswith("The nightly run ")))
+    first = lines[report + 1].strip()
+    assert first.startswith("ecb__rates") and "404" in first and "Fix:" in first, done.stdout
+    assert lines[report + 2].strip() == f"full log: {log_file(done.stdout)}"
+    assert log_file(done.stdout).is_file()
+    assert [line.split()[:2] for line in lines if "FAILED" in line] == [["ecb__rates", "FAILED"]]
+
+
+@pytest.mark.parametrize("command", sorted(COMMAND_GROUPS))
+def test_each_command_lists_its_options_and_the_variables_it_reads(command):
+    parser = build_parser()
+    sub = parser._subparsers._group_actions[0].choices[command]  # argparse keeps sub-parsers here only
+    text = sub.format_help()
+    for action in sub._actions:
+        assert all(option in text for option in action.option_strings)
+    for variable in variables(*COMMAND_GROUPS[command]):
+        assert f"  {variable.name} (default " in text, f"{command} --help omits {variable.name}"
+    assert all(f"  {variable.name} (default " in parser.format_help() for variable in variables())
+
+
+def test_dagster_dev_serves_the_definitions_from_a_fresh_clone(tmp_path):
+    """No dbt target folder, no HUB_* variables: `dagster dev -w workspace.yaml` parses the project when
+    it loads the definitions and serves the whole asset graph."""
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True, timeout=120)
+    manifest = clone / "dbt_project" / "target" / "manifest.json"
+    assert not manifest.parent.exists()
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("HUB_", "DAGSTER_"))}
+    env.update(DAGSTER_HOME=str(home), HUB_DATA_DIR=str(tmp_path / "data"))
+    port = free_port()
+    dagster = Path(sys.executable).parent / "dagster"
+    with (tmp_path / "dagster_dev.log").open("wb") as log:
+        server = subprocess.Popen(
+            [str(dagster), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+            cwd=clone, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        try:
+            keys = served_asset_keys(f"http://127.0.0.1:{port}/graphql", server)
+        finally:
+            server.send_signal(signal.SIGINT)  # dagster dev stops its webserver, daemon and code servers on SIGINT
+            try:
+                server.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
+    assert manifest.is_file(), (tmp_path / "dagster_dev.log").read_text()[-3000:]
+    streams = {tuple(name.split("__", 1)) for name in STREAMS}
+    assert streams <= keys
+    assert any(key[-1] == "mart_sales_vs_fulfilment" for key in keys) and ("published_marts",) in keys
+
+
+def free_port() -> int:
+    """A port nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def served_asset_keys(graphql: str, server: subprocess.Popen[bytes], timeout: float = 300) -> set[tuple[str, ...]]:
+    """The asset keys the webserver serves, once its code location has loaded."""
+    query = {"query": "{ assetNodes { assetKey { path } } }"}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "dagster dev exited"
+        try:
+            reply = httpx.post(graphql, json=query, timeout=10)
+            nodes = reply.json().get("data", {}).get("assetNodes") if reply.status_code == 200 else None
+        except (httpx.HTTPError, ValueError):
+            nodes = None
+        if nodes:
+            return {tuple(node["assetKey"]["path"]) for node in nodes}
+        time.sleep(1)  # polling a server that is starting, not waiting out a race
+    raise AssertionError(f"no asset graph served within {timeout}s")
