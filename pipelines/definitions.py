@@ -33,4 +33,9 @@ def build_definitions(env: Mapping[str, str] | None = None) -> dg.Definitions:
 # Every run's orchestrator imports this module (in process or launched): from here on, its start
 # cleans up after dead runs and a step's wait for a pool slot is bounded (pipelines/recovery.py).
 install_recovery()
-defs = build_definitions()
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    """What `workspace.yaml` loads: built when Dagster loads it, so settings are read then, never at import."""
+    return build_definitions()
