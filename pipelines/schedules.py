@@ -5,7 +5,7 @@ from collections.abc import Mapping
 import dagster as dg
 
 from connectors.config import HubConfig
-from pipelines.jobs import nightly_job, nightly_tags
+from pipelines.jobs import FORKED_STEPS, nightly_job, nightly_tags
 from pipelines.settings import ScheduleSettings
 
 
@@ -25,6 +25,7 @@ def nightly_schedule(env: Mapping[str, str]) -> dg.ScheduleDefinition:
         description="The nightly run, over the days the dated streams re-pull (restatement windows, days never loaded).",
     )
     def nightly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-        return dg.RunRequest(tags=nightly_tags(context.instance, HubConfig.from_env()))
+        # A range run has no partition key to pick the job's config by: the forked steps are asked for here.
+        return dg.RunRequest(run_config=FORKED_STEPS, tags=nightly_tags(context.instance, HubConfig.from_env()))
 
     return nightly

@@ -92,9 +92,9 @@ def build_ingest_asset(spec: StreamSpec, partitions: dg.PartitionsDefinition | N
 def _ingest(
     context: dg.AssetExecutionContext, spec: StreamSpec, config: HubConfig, thresholds: ThresholdsResource
 ) -> dg.MaterializeResult:
-    version = _api_version_metadata(context, spec, config)
     try:
-        report = ingest_stream(spec.name, config, run_id=context.run_id, on_progress=context.log.info)
+        version = _api_version_metadata(context, spec, config)
+        report = ingest_stream(spec.name, config, run_id=context.run.run_id, on_progress=context.log.info)
     except TRANSIENT_ERRORS as exc:
         if context.retry_number >= INGEST_MAX_RETRIES:
             raise stream_failure(spec.name, exc) from exc

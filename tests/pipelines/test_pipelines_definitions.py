@@ -49,16 +49,21 @@ def test_definitions_validate(defs: dg.Definitions) -> None:
     dg.Definitions.validate_loadable(defs)
 
 
-@pytest.mark.parametrize("job_name", ["nightly", "ad_spend_backfill"])
+@pytest.mark.parametrize("job_name", ["nightly"])
 def test_launched_runs_fork_steps_from_a_server_that_preloaded_the_definitions(defs: dg.Definitions, job_name: str) -> None:
     """Schedule and UI runs use the job's default run config: the multiprocess executor with a
     forkserver; its preload module must import (a typo would only show in a launched run)."""
     import importlib
 
+    from pipelines.jobs import FORKED_STEPS
+
     job = defs.resolve_job_def(job_name)
-    execution = job.run_config["execution"]["config"]["multiprocess"]["start_method"]["forkserver"]
+    # The nightly holds partitioned assets: its default config is the same for every partition.
+    run_config = job.partitioned_config.get_run_config_for_partition_key("2026-01-01")
+    assert run_config == FORKED_STEPS  # and the schedule's run requests carry it (no partition key there)
+    execution = run_config["execution"]["config"]["multiprocess"]["start_method"]["forkserver"]
     assert [importlib.import_module(name).__name__ for name in execution["preload_modules"]] == ["pipelines.definitions"]
-    assert dg.validate_run_config(job, job.run_config)
+    assert dg.validate_run_config(job, run_config)
 
 
 def test_schedule_takes_cron_and_timezone_from_the_environment(defs: dg.Definitions) -> None:
@@ -108,6 +113,27 @@ def test_assets_have_owners_kinds_descriptions_and_code_versions(defs: dg.Defini
     assert by_key["meta/insights"].kinds == {"meta", "python", "duckdb"}
     assert by_key["google_ads/campaign_days"].kinds == {"google", "python", "duckdb"}
     assert "dbt" in by_key["mart_sales_vs_fulfilment"].kinds
+
+
+def test_dated_streams_are_daily_partitioned_and_backfill_in_one_run(defs: dg.Definitions) -> None:
+    """Meta, Google Ads and ECB by day from HUB_START_DATE; a backfill of a range is a single run."""
+    from pipelines.definitions import build_definitions
+
+    by_key = {s.key.to_user_string(): s for s in defs.resolve_all_asset_specs()}
+    partitioned = sorted(key for key, spec in by_key.items() if spec.partitions_def is not None)
+    assert partitioned == ["ecb/rates", "google_ads/campaign_days", "meta/insights"]
+    assert by_key["meta/insights"].partitions_def.get_first_partition_key() == "2025-01-01"
+    graph = defs.resolve_asset_graph()
+    assert graph.get(dg.AssetKey(["meta", "insights"])).backfill_policy == dg.BackfillPolicy.single_run()
+    later = build_definitions({"HUB_START_DATE": "2026-02-01"}).resolve_all_asset_specs()
+    assert {s.partitions_def.get_first_partition_key() for s in later if s.partitions_def} == {"2026-02-01"}
+
+
+def test_what_people_consume_has_a_freshness_policy(defs: dg.Definitions) -> None:
+    specs = {s.key.to_user_string(): s for s in defs.resolve_all_asset_specs()}
+    consumed = [key for key, spec in specs.items() if spec.group_name == "marts"] + ["published_marts"]
+    assert "mart_sales_vs_fulfilment" in consumed
+    assert [key for key in consumed if specs[key].freshness_policy is None] == []
 
 
 def test_ingest_code_version_follows_the_connector_source() -> None:
