@@ -18,7 +18,7 @@ from pipelines.transform.assets import hub_dbt_models
 
 
 def build_definitions(env: Mapping[str, str] | None = None) -> dg.Definitions:
-    """The hub's definitions; `env` decides the schedule (tests pass their own)."""
+    """The hub's definitions; `env` decides the schedule and which resource fields `dg.EnvVar` feeds (tests pass their own)."""
     env = os.environ if env is None else env
     return dg.Definitions(
         assets=[*build_ingest_assets(env), *with_consumer_freshness([hub_dbt_models, build_publish_asset()])],
@@ -26,7 +26,7 @@ def build_definitions(env: Mapping[str, str] | None = None) -> dg.Definitions:
         jobs=[nightly_job],
         schedules=[nightly_schedule(env)],
         sensors=[alert_on_run_failure],
-        resources=hub_resources(),
+        resources=hub_resources(env),
     )
 
 

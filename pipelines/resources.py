@@ -1,13 +1,19 @@
 """Resources: where runs get their configuration, read when a run starts, never at import.
 
-Their fields are generated from the settings declarations (pipelines/settings.py): each is
-optional, and one left unset is read from its `HUB_*` variable when the run asks, so a changed
-variable needs no reload of the code, and tests set fields without touching os.environ.
+Their fields are generated from the settings declarations (pipelines/settings.py). When the
+definitions load, each field whose variable is set is fed by `dg.EnvVar`, so the UI shows which
+variable holds it and Dagster reads it when a run starts; a field left unset is read from its
+`HUB_*` variable when the run asks (its default when that is unset too). Tests set fields
+instead of touching os.environ.
 """
 
-from connectors.config import ConnectorSettings, HubConfig
+from collections.abc import Mapping
+
+import dagster as dg
+
+from connectors.config import ConnectorSettings, HubConfig, HubSettingsModel
 from pipelines.checks.thresholds import ThresholdsResource
-from pipelines.settings import settings_resource
+from pipelines.settings import ThresholdSettings, settings_resource
 from pipelines.transform.project import dbt_cli
 
 _HubConfigFields = settings_resource(ConnectorSettings, "_HubConfigFields", "The connectors' settings.")
@@ -21,6 +27,18 @@ class HubConfigResource(_HubConfigFields):  # type: ignore[misc, valid-type]
         return HubConfig.from_env(self.settings_env())
 
 
-def hub_resources() -> dict[str, object]:
-    """Every resource the hub's assets ask for, by name."""
-    return {"hub": HubConfigResource(), "thresholds": ThresholdsResource(), "dbt": dbt_cli()}
+def fed_by_env(resource: type[dg.ConfigurableResource], settings: type[HubSettingsModel], env: Mapping[str, str]) -> dg.ConfigurableResource:
+    """`resource` with a `dg.EnvVar` in each field whose variable `env` sets (secrets are never fields)."""
+    fed = {v.field_name: dg.EnvVar(v.name) for v in settings.variables() if not v.secret and env.get(v.name)}
+    return resource(**fed)
+
+
+def hub_resources(env: Mapping[str, str] | None = None) -> dict[str, object]:
+    """Every resource the hub's assets ask for, by name; the fields whose variables `env` sets are fed
+    by `dg.EnvVar` (none without `env`)."""
+    env = {} if env is None else env
+    return {
+        "hub": fed_by_env(HubConfigResource, ConnectorSettings, env),
+        "thresholds": fed_by_env(ThresholdsResource, ThresholdSettings, env),
+        "dbt": dbt_cli(),
+    }
