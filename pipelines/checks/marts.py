@@ -1,7 +1,9 @@
-"""Our own checks on the built marts: totals reconcile, join failure rates stay under limits.
+"""Blocking checks on the built marts: totals reconcile, join failure rates stay under limits.
 
-All are blocking: a mart that fails one is not published, and BI keeps the last good marts.
-They read the warehouse through a read-only connection that queues behind any writer.
+The rules live in dbt: the views `dq_totals_reconciliation` and `dq_check_shares` (and
+`dq_quarantined_values`) hold what each check judges; these checks read them, compare with the
+thresholds read when they run, and report. A mart that fails one is not published, and BI keeps
+the last good marts. They read the warehouse through a read-only connection that queues behind any writer.
 """
 
 import re
@@ -15,19 +17,8 @@ from connectors import warehouse
 from pipelines.checks.thresholds import ThresholdsResource, rate_check_result
 from pipelines.resources import HubConfigResource
 
-# Each additive measure of the mart, and the fact rows it must sum to: (fact, value, date, input),
-# `input` being the amount before conversion to the reporting currency. The facts are cut at the
-# end of the mart's last month, so a report clock (HUB_AS_OF) earlier than the data does not count
-# as a difference; an empty mart cuts nothing, so facts it left out all count against it.
-RECONCILED_MEASURES: dict[str, tuple[str, str, str, str]] = {
-    "spend": ("fct_ad_spend", "spend_reporting", "ad_date", "spend"),
-    "booked_value": ("fct_contract_lines", "booked_value", "signed_date", "line_value"),
-    "shipped_value": ("fct_shipment_lines", "shipped_value", "ship_date", "shipped_quantity * unit_price"),
-    "delivered_value": ("fct_shipment_lines", "shipped_value", "delivered_date", "shipped_quantity * unit_price"),
-}
-MART_END = (
-    "coalesce((select max(month) + interval 1 month from mart_sales_vs_fulfilment), date '9999-12-31')"
-)
+RECONCILIATION_MODEL = "dq_totals_reconciliation"
+SHARES_MODEL = "dq_check_shares"
 
 
 @dataclass(frozen=True)
@@ -55,23 +46,13 @@ class Reconciliation:
 
 
 def reconciliation_rows(con: duckdb.DuckDBPyConnection) -> list[Reconciliation]:
-    """Every reconciled measure over the mart's months: totals, input rows, unconverted rows."""
-    rows = []
-    for measure, (fact, value, day, amount) in RECONCILED_MEASURES.items():
-        mart_total, fact_total, input_rows, unconverted_rows = con.execute(
-            f"select (select sum({measure}) from mart_sales_vs_fulfilment), "
-            f"sum({value}), count(*) filter (where {amount} <> 0), "
-            f"count(*) filter (where {amount} is not null and {value} is null) "
-            f"from {fact} where {day} < {MART_END}"
-        ).fetchone()
-        rows.append(Reconciliation(
-            measure,
-            None if mart_total is None else Decimal(mart_total),
-            None if fact_total is None else Decimal(fact_total),
-            input_rows,
-            unconverted_rows,
-        ))
-    return rows
+    """Every reconciled measure over the mart's months, as the dbt view computes them."""
+    rows = con.execute(
+        f"select measure, mart_total, fact_total, input_rows, unconverted_rows from {RECONCILIATION_MODEL} "
+        "order by measure"
+    ).fetchall()
+    return [Reconciliation(measure, mart, fact, int(inputs), int(unconverted))
+            for measure, mart, fact, inputs, unconverted in rows]
 
 
 @dg.asset_check(
@@ -155,12 +136,11 @@ def quarantined_value_rate_under_threshold(hub: HubConfigResource, thresholds: T
 
 @dataclass(frozen=True)
 class RateCheck:
-    """A share of rows that signals broken joins, held under a `HUB_MAX_*` threshold."""
+    """A share of rows that signals broken joins (a row of `dq_check_shares`), held under a `HUB_MAX_*` threshold."""
 
     name: str
     model: str
     what: str  # "<count> of <total> {what}"
-    sql: str  # selects (count, total)
     threshold: str  # the Thresholds field, read when the check runs
     variable: str
     description: str
@@ -171,7 +151,6 @@ RATE_CHECKS = (
         name="orphan_shipment_rate_under_threshold",
         model="fct_shipments",
         what="counted shipments are orphans",
-        sql="select count(*) filter (where is_orphan), count(*) filter (where is_counted) from fct_shipments",
         threshold="max_orphan_shipment_rate",
         variable="HUB_MAX_ORPHAN_SHIPMENT_RATE",
         description="Counted shipments that match no contract (a broken join, or a missing source) "
@@ -181,7 +160,6 @@ RATE_CHECKS = (
         name="unattributed_lead_rate_under_threshold",
         model="fct_leads",
         what="leads are unattributed",
-        sql="select count(*) filter (where channel = 'unattributed'), count(*) from fct_leads",
         threshold="max_unattributed_lead_rate",
         variable="HUB_MAX_UNATTRIBUTED_LEAD_RATE",
         description="Leads with channel `unattributed` (UTM tags or campaign names broke) "
@@ -196,9 +174,13 @@ def build_rate_check(spec: RateCheck) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=dg.AssetKey([spec.model]), name=spec.name, blocking=True, description=spec.description)
     def rate_check(hub: HubConfigResource, thresholds: ThresholdsResource) -> dg.AssetCheckResult:
         with warehouse.connect(hub.load().warehouse_path, read_only=True) as con:
-            count, total = con.execute(spec.sql).fetchone()
+            row = con.execute(
+                f"select problem_rows, total_rows from {SHARES_MODEL} where check_name = ?", [spec.name]
+            ).fetchone()
+        if row is None:
+            raise ValueError(f"{SHARES_MODEL} has no row for {spec.name}: add it to the dbt model")
         limit = getattr(thresholds.load(), spec.threshold)
-        return rate_check_result(spec.name, spec.what, count, total, limit, spec.variable)
+        return rate_check_result(spec.name, spec.what, row[0], row[1], limit, spec.variable)
 
     return rate_check
 
