@@ -30,9 +30,8 @@ from connectors.spec import DIR, KEY, RecordShape, StreamSpec
 log = logging.getLogger(__name__)
 
 BATCH_DIR = "_stage"
-# DuckDB's JSON functions work on a whole vector of pages at once, so the stager holds about 13
-# times a batch's bytes while it parses one (4 MB of shipments: +54 MB, 1 MB: +17 MB). 1 MB keeps
-# that small at the same CPU (large associations' peak 195 -> 156 MB, shipments 199 -> 174).
+# DuckDB's JSON functions work on a whole vector of pages at once, so the stager's memory grows with
+# a batch's bytes; 1 MB batches keep it small at the same CPU (bench/README.md, Connectors).
 BATCH_BYTES = 1 << 20
 # Batches waiting for the stager (file names only; the pages are on disk already).
 QUEUE_BATCHES = 4

@@ -22,18 +22,12 @@ from connectors.spec import StreamSpec
 
 log = logging.getLogger(__name__)
 
-# The load streams staged Parquet into the table. A small cap makes DuckDB write row groups out
-# early instead of holding them, so a large load peaks near a small one (256 MB: 314 MB peak RSS
-# for large contacts, 64 MB: 150 MB, same time); a second thread does not speed the insert up.
-# Most of a large load's time is compressing `_record`: zstd, which DuckDB's own choice
-# (dict_fsst) never picks for JSON, is faster and smaller (large contacts 2.6-3.0 s and 100 MB ->
-# 2.0 s and 57 MB, shipments 3.3-3.9 s and 106 MB -> 2.6 s and 14 MB). Settings of this
-# connection's database only, which warehouse.connect opens for the load.
-# A load below one row group (122,880 rows) is not written to the file as it is inserted: at the
-# default checkpoint_threshold (16 MB) the commit writes every record uncompressed to the WAL and
-# closing the connection writes them again, compressed, into the file (large shipments: 263 MB of
-# WAL, 0.93 s to commit and 0.49 s to close). Past a 1 MB threshold DuckDB checkpoints in the
-# commit instead of writing the WAL: 0.71 s in all; labels 0.59 -> 0.34 s.
+# The load's own connection (warehouse.connect opens one per use), tuned for merging staged Parquet
+# (figures in bench/README.md, Connectors): a small memory cap makes DuckDB write row groups out
+# early, so a large load peaks near a small one, and a second thread does not speed the insert up;
+# zstd, which DuckDB never picks for JSON by itself, compresses `_record` faster and smaller; and
+# a 1 MB checkpoint threshold makes a load below one row group commit by checkpointing instead of
+# writing every record twice (uncompressed to the WAL, then compressed into the file).
 FUTURE_CURSOR = "cursor in the future"  # the quarantine reason of a record modified after now plus the skew
 # How far a vendor's clock may run ahead of ours: records dated later are quarantined, never the
 # cursor (one record stamped in year 9229 would otherwise stop its stream for good). Ten minutes

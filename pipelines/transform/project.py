@@ -35,8 +35,8 @@ class HubDbtCliResource(DbtCliResource):
     and loads a dbt adapter with every macro into the Dagster process, only to fetch row counts
     and column metadata through it. Our dbt is the pinned dbt-core of this environment, so its
     version is the installed package's; and dbt logs each model's row count itself
-    (pipelines/transform/metadata.py), so no adapter is needed. Together about 3 s and tens of MB
-    of the nightly's Dagster process. Both overrides are checked against dagster-dbt's behaviour
+    (pipelines/transform/metadata.py), so no adapter is needed (what that saves: bench/README.md,
+    "What changed the nightly"). Both overrides are checked against dagster-dbt's behaviour
     in tests/pipelines/test_pipelines_units.py, so an upgrade that changes them fails there.
     """
 
