@@ -75,21 +75,21 @@ def test_make_run_prints_a_short_progress_view_then_the_summary(tmp_path):
 def test_a_failed_stream_says_which_why_and_the_fix_first(tmp_path, tiny_sandbox_env):
     env = {
         **tiny_sandbox_env,
-        # ECB moved: every request of the stream answers 404 (not transient: no retries).
-        "HUB_ECB_BASE_URL": tiny_sandbox_env["HUB_ECB_BASE_URL"].rstrip("/") + "/moved",
+        "HUB_SHIPSTATION_API_KEY": "revoked-key",  # ShipStation answers 401: an auth error, never retried
         "HUB_DATA_DIR": str(tmp_path / "data"),
-        "HUB_END_DATE": "2026-10-31",
     }
     done = run_cli(["nightly"], env)
     lines = done.stdout.splitlines()
     assert done.returncode == 1, done.stdout + done.stderr
     assert len(lines) <= MAX_LINES and done.stderr == ""
+    failed = sorted(line.split()[0] for line in lines if line.split()[1:2] == ["FAILED"])
+    assert failed == ["shipstation__labels", "shipstation__shipments"], done.stdout
     report = lines.index(next(line for line in lines if line.startswith("The nightly run ")))
-    first = lines[report + 1].strip()
-    assert first.startswith("ecb__rates") and "404" in first and "Fix:" in first, done.stdout
-    assert lines[report + 2].strip() == f"full log: {log_file(done.stdout)}"
+    for line in lines[report + 1 : report + 3]:  # the stream, why, and the fix, before anything else
+        assert line.strip().startswith(("shipstation__labels failed: ", "shipstation__shipments failed: ")), done.stdout
+        assert "401" in line and "Fix: " in line and "revoked-key" not in line
+    assert lines[report + 3].strip() == f"full log: {log_file(done.stdout)}"
     assert log_file(done.stdout).is_file()
-    assert [line.split()[:2] for line in lines if "FAILED" in line] == [["ecb__rates", "FAILED"]]
 
 
 @pytest.mark.parametrize("command", sorted(COMMAND_GROUPS))
@@ -159,3 +159,36 @@ def served_asset_keys(graphql: str, server: subprocess.Popen[bytes], timeout: fl
             return {tuple(node["assetKey"]["path"]) for node in nodes}
         time.sleep(1)  # polling a server that is starting, not waiting out a race
     raise AssertionError(f"no asset graph served within {timeout}s")
+
+
+def test_resources_are_fed_by_env_var_and_set_by_tests_without_the_environment(dbt_manifest, tmp_path):
+    import dagster as dg
+
+    from pipelines.definitions import build_definitions
+    from pipelines.resources import HubConfigResource
+
+    env = {"HUB_DATA_DIR": str(tmp_path / "fed"), "HUB_MAX_QUARANTINE_RATE": "0.2", "HUB_SHIPSTATION_API_KEY": "not-a-field-7f3a"}
+    resources = build_definitions(env).resources
+    assert resources["hub"].data_dir == dg.EnvVar("HUB_DATA_DIR")  # the UI shows the variable
+    assert resources["thresholds"].max_quarantine_rate == dg.EnvVar("HUB_MAX_QUARANTINE_RATE")
+    assert "not-a-field-7f3a" not in repr(resources["hub"])  # a secret is never a field
+    assert build_definitions({}).resources["hub"].data_dir is None  # unset: read when a run asks
+    # A field set by a test wins over the environment, which the test leaves alone.
+    assert HubConfigResource(data_dir=str(tmp_path / "set")).load().data_dir == tmp_path / "set"
+
+
+def test_the_dbt_harness_sets_variables_for_one_invocation_only(tmp_path, monkeypatch):
+    from support import dbt_harness
+
+    seen: list[tuple[str | None, str | None]] = []
+
+    class Runner:  # stands in for dbt: records what it would read through env_var()
+        def invoke(self, args: list[str]) -> None:
+            seen.append((os.environ.get("HUB_DATA_DIR"), os.environ.get("HUB_AS_OF")))
+
+    monkeypatch.setattr(dbt_harness, "dbtRunner", Runner)
+    monkeypatch.delenv("HUB_AS_OF", raising=False)
+    before = dict(os.environ)
+    dbt_harness.invoke_dbt(["build"], tmp_path, env={"HUB_AS_OF": "2026-10-01"})
+    assert seen == [(str(tmp_path), "2026-10-01")]
+    assert dict(os.environ) == before

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from unittest import mock
 
 import duckdb
 from dbt.cli.main import dbtRunner, dbtRunnerResult
@@ -78,17 +79,20 @@ def target_path(data_dir: Path, target: str = "duckdb") -> Path:
 
 def invoke_dbt(args: Sequence[str], data_dir: Path, target: str = "duckdb",
                env: Mapping[str, str] | None = None, project_dir: Path = PROJECT_DIR) -> dbtRunnerResult:
-    """Invoke dbt in-process on `project_dir` (the hub's profile) with artifacts under `data_dir`."""
-    os.environ["HUB_DATA_DIR"] = str(data_dir)
-    os.environ.update(env or {})
-    return dbtRunner().invoke([
+    """Invoke dbt in-process on `project_dir` (the hub's profile) with artifacts under `data_dir`.
+
+    dbt reads `env_var(...)` from this process's environment: `env` and HUB_DATA_DIR are set for the
+    invocation only, so nothing leaks into the tests that follow."""
+    args = [
         *args,
         "--project-dir", str(project_dir),
         "--profiles-dir", str(PROJECT_DIR),
         "--target", target,
         "--target-path", str(target_path(data_dir, target)),
         "--log-path", str(data_dir / "dbt_logs"),
-    ])
+    ]
+    with mock.patch.dict(os.environ, {"HUB_DATA_DIR": str(data_dir), **(env or {})}):
+        return dbtRunner().invoke(args)
 
 
 def dbt(args: Sequence[str], data_dir: Path, target: str = "duckdb",
