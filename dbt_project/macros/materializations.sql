@@ -37,6 +37,8 @@
   {{ hub_replace_table(existing_relation, target_relation, compiled_code) }}
 
   {{ run_hooks(post_hooks, inside_transaction=True) }}
+  {#- comments from the yml descriptions when the model asks (persist_docs); nothing otherwise -#}
+  {% do persist_docs(target_relation, model) %}
   {{ adapter.commit() }}
   {{ run_hooks(post_hooks, inside_transaction=False) }}
 
@@ -65,7 +67,7 @@
 
 {#- Incremental models (delete+insert on `unique_key`): on a full refresh or a first build, as a
     table; else the new rows into a temporary table, a schema check, delete + insert, all in one
-    statement. Any difference of column names, order or types between the new rows and the table
+    statement; `incremental_predicates` narrow the delete as in dbt's own delete+insert. Any difference of column names, order or types between the new rows and the table
     fails the build (on_schema_change 'fail' for every incremental model): it needs a
     `--full-refresh`, as a changed model always did here; except a model configured
     `rebuild_on_schema_change` (staging), which is rebuilt from empty (hub_rebuild_from_empty). -#}
@@ -103,13 +105,17 @@
           and table_name = '{{ target_relation.identifier }}'
       );
       delete from {{ target_relation }}
-      where ({{ key_list }}) in (select distinct {{ key_list }} from {{ temp_relation }});
+      where ({{ key_list }}) in (select distinct {{ key_list }} from {{ temp_relation }})
+      {%- for predicate in config.get('incremental_predicates') or [] %}
+        and {{ predicate }}
+      {%- endfor %};
       insert into {{ target_relation }} select * from {{ temp_relation }};
       drop table {{ temp_relation }};
     {%- endcall %}
   {% endif %}
 
   {{ run_hooks(post_hooks, inside_transaction=True) }}
+  {% do persist_docs(target_relation, model) %}
   {{ adapter.commit() }}
   {{ run_hooks(post_hooks, inside_transaction=False) }}
 
