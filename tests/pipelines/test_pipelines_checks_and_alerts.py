@@ -15,7 +15,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipeline_runs import check_evaluations, NightlyRun
+from pipeline_runs import check_evaluations, materializations, NightlyRun
 
 CHECK = "unattributed_lead_rate_under_threshold"
 
@@ -135,3 +135,68 @@ def test_reconciliation_fails_on_a_mart_one_cent_off(
     evaluation = check_evaluations(result)["mart_sales_vs_fulfilment:totals_reconcile_with_facts"]
     assert not evaluation.passed
     assert evaluation.description == "differs: booked_value"
+
+
+def test_a_failed_stream_says_which_why_and_the_fix_first_and_leaves_the_others_loaded(
+    tiny_sandbox_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, webhook: tuple[str, list[dict]]
+) -> None:
+    """ShipStation answers 404 (a wrong base URL): its step fails with one line naming the stream, the
+    reason and the fix, the alert leads with that line, and Meta, run beside it, loads as usual."""
+    root = tiny_sandbox_env["HUB_ECB_BASE_URL"].rsplit("/", 1)[0]
+    wrong = {"HUB_DATA_DIR": str(tmp_path), "HUB_SHIPSTATION_BASE_URL": f"{root}/no-such-shipstation"}
+    for name, value in {**tiny_sandbox_env, **wrong}.items():
+        monkeypatch.setenv(name, value)
+    url, received = webhook
+    monkeypatch.setenv("HUB_ALERT_WEBHOOK_URL", url)
+    from pipelines.alerts import alert_on_run_failure
+    from pipelines.definitions import build_definitions
+
+    job = dg.define_asset_job("two_streams", selection=dg.AssetSelection.assets(["shipstation", "shipments"], ["meta", "insights"]))
+    defs = dg.Definitions.merge(build_definitions({}), dg.Definitions(jobs=[job]))
+    with dg.instance_for_test() as instance:
+        result = defs.resolve_job_def("two_streams").execute_in_process(instance=instance, raise_on_error=False)
+        (failure,) = [e for e in result.all_events if e.is_step_failure]
+        first_line = failure.step_failure_data.user_failure_data.description.splitlines()[0]
+        context = dg.build_run_status_sensor_context(
+            sensor_name="alert_on_run_failure",
+            dagster_event=result.get_run_failure_event(),
+            dagster_instance=instance,
+            dagster_run=result.dagster_run,
+        ).for_run_failure()
+        alert_on_run_failure(context)
+
+    assert failure.step_key == "shipstation__shipments"
+    assert first_line.startswith("shipstation__shipments failed: ")
+    assert "404" in first_line and "Fix: " in first_line
+    assert received[0]["text"].splitlines()[0] == f":red_circle: {first_line}"
+    assert "meta/insights" in materializations(result)
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from raw.meta__insights").fetchone()[0] > 0
+
+
+def test_ingest_assets_show_their_table_rows_schema_and_quarantine(nightly: NightlyRun) -> None:
+    """As dagster-dbt's models do: table name, the raw table's total rows and its columns; and the
+    stream's quarantined records counted and previewed (ids and reasons, never the payload)."""
+    shown = materializations(nightly.result)
+    with duckdb.connect(str(nightly.data_dir / "warehouse.duckdb"), read_only=True) as con:
+        rows = con.execute("select count(*) from raw.hubspot__contacts").fetchone()[0]
+        quarantined = con.execute("select count(*) from raw._quarantine where stream = 'hubspot__contacts'").fetchone()[0]
+    contacts = shown["hubspot/contacts"]
+    assert contacts["dagster/table_name"].value == "raw.hubspot__contacts"
+    assert contacts["dagster/row_count"].value == rows > 0
+    columns = [column.name for column in contacts["dagster/column_schema"].schema.columns]
+    assert "_pk" in columns and "_record" in columns
+    assert contacts["quarantined_total"].value == quarantined
+    assert contacts["quarantine_preview"].value.startswith("No quarantined records." if not quarantined else "| record |")
+    check = check_evaluations(nightly.result)["hubspot/contacts:quarantine_under_threshold"]
+    assert check.metadata["quarantine_table"].value == "raw._quarantine"
+    assert "dq_quarantined_values" in check.metadata["quarantine_published_as"].value
+
+
+def test_quarantine_preview_lists_ids_and_reasons_not_payloads() -> None:
+    from pipelines.ingest.metadata import quarantine_markdown
+
+    rows = [("c-1", "missing field `email` | see CONTRACTS §5", "0123456789ab", "2026-11-01 03:00:00.123")]
+    text = quarantine_markdown(rows, total=12)
+    assert text.splitlines()[2] == "| c-1 | missing field `email` \\| see CONTRACTS §5 | 01234567 | 2026-11-01 03:00:00 |"
+    assert "1 of 12 shown" in text
