@@ -19,6 +19,7 @@ PERSONAL_KINDS: Mapping[str, str] = {
     "email": "an email address",
     "name": "a person's name (or a customer name that is a person's when the customer is a private signer)",
     "identifier": "a key or label built from an email or a name (e.g. docusign:<email>, a deal named after a person)",
+    "record": "a vendor record (JSON) that holds emails, names or addresses",
 }
 
 
