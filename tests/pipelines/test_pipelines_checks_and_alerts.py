@@ -200,3 +200,15 @@ def test_quarantine_preview_lists_ids_and_reasons_not_payloads() -> None:
     text = quarantine_markdown(rows, total=12)
     assert text.splitlines()[2] == "| c-1 | missing field `email` \\| see CONTRACTS §5 | 01234567 | 2026-11-01 03:00:00 |"
     assert "1 of 12 shown" in text
+
+
+def test_a_stream_failure_is_one_line_with_the_fix_for_its_kind() -> None:
+    from connectors.errors import AuthError, ConnectorError
+    from pipelines.ingest.failure import DEFAULT_FIX, failure_line
+
+    line = failure_line("hubspot__deals", AuthError("hubspot__deals: HTTP 401 from\nhttps://api.hubapi.com/crm/v3/objects/deals"))
+    assert line == (
+        "hubspot__deals failed: HTTP 401 from https://api.hubapi.com/crm/v3/objects/deals. "
+        "Fix: renew or correct the system's credentials (README, Configuration) and run again"
+    )
+    assert failure_line("ecb__rates", ConnectorError("odd")).endswith(f"Fix: {DEFAULT_FIX}")
