@@ -66,7 +66,8 @@ def test_make_run_prints_a_short_progress_view_then_the_summary(tmp_path):
     assert "http://127.0.0.1:3917" in done.stdout  # the UI address follows HUB_UI_PORT
     # dbt's node lines and Dagster's events are in the log, never on the terminal.
     log = log_file(done.stdout)
-    assert log.parent == tmp_path / "data" / "logs" and f"full log:                 {log}" in lines
+    assert log.parent == tmp_path / "data" / "logs" and log.is_file()
+    assert [line.split() for line in lines if "full log:" in line] == [["full", "log:", str(log)]]
     text = log.read_text()
     assert " of " in text and " START " in text and "STEP_SUCCESS" not in done.stdout
     assert not any(" START " in line for line in lines)
@@ -192,3 +193,20 @@ def test_the_dbt_harness_sets_variables_for_one_invocation_only(tmp_path, monkey
     dbt_harness.invoke_dbt(["build"], tmp_path, env={"HUB_AS_OF": "2026-10-01"})
     assert seen == [(str(tmp_path), "2026-10-01")]
     assert dict(os.environ) == before
+
+
+def test_importing_the_definitions_reads_no_setting(dbt_manifest):
+    """A bad schedule setting stops the load of the definitions, not their import (settings are read
+    when Dagster loads them: tests and tools import the module freely)."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("HUB_")}
+    code = (
+        "import pipelines.definitions as d\n"
+        "from connectors.config import SettingsError\n"
+        "from dagster.components.definitions import LazyDefinitions\n"
+        "assert isinstance(d.defs, LazyDefinitions)\n"
+        "try:\n    d.build_definitions()\nexcept SettingsError as e:\n    print(e.problems[0])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env={**env, "HUB_NIGHTLY_CRON": "every night"},
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("HUB_NIGHTLY_CRON='every night'"), done.stdout
