@@ -1,13 +1,14 @@
 """The publish asset: the marts BI reads, refreshed only after a good build."""
 
 import json
+from pathlib import Path
 
 import dagster as dg
 
-from pipelines.publish.marts_file import Relation, publish_marts
+from pipelines.publish.marts_file import Relation, Snapshot, publish_marts
 from pipelines.publish.parquet import export_parquet
 from pipelines.publish.preview import sales_vs_fulfilment_preview
-from pipelines.report.page import write_report
+from pipelines.report.page import REPORT_FILE, write_report
 from pipelines.resources import HubConfigResource
 from pipelines.transform.project import dbt_project, dbt_vars
 
@@ -33,6 +34,17 @@ def mart_relations() -> list[tuple[dg.AssetKey, Relation]]:
     )
 
 
+def publish_all(
+    data_dir: Path, warehouse: Path, relations: list[Relation], run_id: str, reporting_currency: str
+) -> Snapshot:
+    """The marts file, then Parquet and the report from it (so all three show one snapshot), under `data_dir`."""
+    marts_file = data_dir / MARTS_FILE_NAME
+    snapshot = publish_marts(warehouse, marts_file, relations, run_id=run_id, reporting_currency=reporting_currency)
+    export_parquet(marts_file, data_dir / PARQUET_DIR_NAME)
+    write_report(marts_file, data_dir / REPORT_DIR_NAME)
+    return snapshot
+
+
 def build_publish_asset() -> dg.AssetsDefinition:
     """`published_marts`: depends on every mart model, so it runs after the whole build."""
     relations = mart_relations()
@@ -52,18 +64,12 @@ def build_publish_asset() -> dg.AssetsDefinition:
     )
     def published_marts(context: dg.AssetExecutionContext, hub: HubConfigResource) -> dg.MaterializeResult:
         config = hub.load()
-        marts_file = config.data_dir / MARTS_FILE_NAME
-        snapshot = publish_marts(
-            config.warehouse_path,
-            marts_file,
-            [relation for _, relation in relations],
-            run_id=context.run.run_id,
-            reporting_currency=dbt_vars(config.env)["reporting_currency"],
+        snapshot = publish_all(
+            config.data_dir, config.warehouse_path, [relation for _, relation in relations],
+            run_id=context.run.run_id, reporting_currency=dbt_vars(config.env)["reporting_currency"],
         )
-        # Parquet and the report come from the published file, so all three show one snapshot.
-        parquet_dir = config.data_dir / PARQUET_DIR_NAME
-        export_parquet(marts_file, parquet_dir)
-        report = write_report(marts_file, config.data_dir / REPORT_DIR_NAME)
+        marts_file, parquet_dir = config.data_dir / MARTS_FILE_NAME, config.data_dir / PARQUET_DIR_NAME
+        report = config.data_dir / REPORT_DIR_NAME / REPORT_FILE
         context.log.info(f"published {len(snapshot.row_counts)} marts of run {snapshot.run_id} to {marts_file}")
         return dg.MaterializeResult(
             metadata={
