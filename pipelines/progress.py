@@ -32,6 +32,7 @@ class StepTally:
     assets: int = 0
     passed: int = 0
     failed: int = 0
+    row_counts: Mapping[str, int] | None = None  # what a publishing step says it published
 
 
 @dataclass
@@ -59,25 +60,26 @@ class Progress:
             tally.started = timestamp
         elif kind == "ASSET_MATERIALIZATION":
             tally.assets += 1
+            metadata = _values(event.event_specific_data.materialization.metadata)
             if step in self.streams:
-                self.say(stream_line(step, _values(event.event_specific_data.materialization.metadata)))
+                self.say(stream_line(step, metadata))
+            elif isinstance(metadata.get("row_counts"), Mapping):
+                tally.row_counts = metadata["row_counts"]
         elif kind == "ASSET_CHECK_EVALUATION":
             if event.event_specific_data.passed:
                 tally.passed += 1
             else:
                 tally.failed += 1
-        elif kind == "STEP_SUCCESS" and step not in self.streams and step in PHASES:
+        elif kind == "STEP_SUCCESS" and step in PHASES:
             self.say(phase_line(PHASES[step], tally, timestamp))
         elif kind == "STEP_FAILURE":
             self.failures.append(failure_line(event))
             self.say(f"  {step:<26} FAILED (the reason follows the run)")
-        elif kind in ("RUN_SUCCESS", "RUN_FAILURE"):
-            checks = StepTally()
-            for name, other in self.steps.items():
-                if name and name not in self.streams and name not in PHASES:
-                    checks.passed, checks.failed = checks.passed + other.passed, checks.failed + other.failed
-            if checks.passed or checks.failed:
-                self.say(f"  {CHECKS:<26} {checks.passed} passed, {checks.failed} failed")
+        elif kind in ("RUN_SUCCESS", "RUN_FAILURE"):  # the checks that ran as steps of their own
+            others = [t for name, t in self.steps.items() if name and name not in self.streams and name not in PHASES]
+            passed, failed = sum(t.passed for t in others), sum(t.failed for t in others)
+            if passed or failed:
+                self.say(f"  {CHECKS:<26} {passed} passed, {failed} failed")
 
     def logger(self) -> dg.LoggerDefinition:
         """A Dagster logger handing every event of the run to `on_event`."""
@@ -114,11 +116,14 @@ def stream_line(stream: str, report: Mapping[str, Any]) -> str:
 
 
 def phase_line(phase: str, tally: StepTally, finished: float) -> str:
-    """`  dbt   46 models, 80 tests passed, 0 failed  18.2s`."""
+    """`  dbt   46 models, 80 tests passed, 0 failed  18.2s` or `  publish   12 tables, 3,456 rows  1.1s`."""
     took = finished - tally.started if tally.started is not None else 0.0
-    what = "models" if phase == "dbt" else "tables"
+    if tally.row_counts is not None:
+        done = f"{len(tally.row_counts)} tables, {sum(tally.row_counts.values()):,} rows"
+    else:
+        done = f"{tally.assets} models"
     tests = f", {tally.passed} tests passed, {tally.failed} failed" if tally.passed or tally.failed else ""
-    return f"  {phase:<26} {tally.assets} {what}{tests}  {took:.1f}s"
+    return f"  {phase:<26} {done}{tests}  {took:.1f}s"
 
 
 def failure_line(event: dg.DagsterEvent) -> str:
