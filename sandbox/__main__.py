@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
                      help=f"vendor seconds per real second of the vendors' rate limits, which are always enforced "
                           f"(sandbox/apis/limits.py; default: HUB_SANDBOX_TIME_SCALE, else {DEFAULT_TIME_SCALE:g}: a "
                           f"vendor minute per second); rate-limit headers give waits in real seconds")
+    srv.add_argument("--no-limits", action="store_true",
+                     help="serve without the vendors' rate limits and their headers (benchmarks of our own "
+                          "throughput, bench/ingest.py); every other behaviour stays")
     tru = sub.add_parser("truth", help="print the ground truth JSON (CONTRACTS §5)")
     world_args(tru)
     tru.add_argument("--as-of", type=date.fromisoformat, default=DEFAULT_AS_OF)
@@ -82,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             sandbox = make_sandbox(args.seed, args.scale, args.as_of, args.faults, args.data_dir, args.slow_seconds,
                                    args.retry_after, args.version_date, args.meta_max_rows, args.token_seconds,
-                                   args.token_uses, args.hubspot_search_lag, args.time_scale)
+                                   args.token_uses, args.hubspot_search_lag, args.time_scale, not args.no_limits)
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2

@@ -32,16 +32,17 @@ def make_sandbox(seed: int, scale: str, as_of: date | None = None, faults: str |
                  retry_after: str | None = None, version_date: date | None = None,
                  meta_max_rows: int = META_MAX_ROWS, token_seconds: float | None = None,
                  token_uses: int | None = None, search_lag_seconds: int | None = None,
-                 time_scale: float = DEFAULT_TIME_SCALE) -> Sandbox:
-    """The sandbox state for (seed, scale), generating the world store when missing."""
+                 time_scale: float = DEFAULT_TIME_SCALE, limits: bool = True) -> Sandbox:
+    """The sandbox state for (seed, scale), generating the world store when missing (`limits`: the
+    vendors' rate limits enforced)."""
     plan = parse_faults(faults, seed)  # before generating: a typo should not cost a world build
     if search_lag_seconds is not None and search_lag_seconds < 0:
         raise ValueError(f"--hubspot-search-lag {search_lag_seconds}: use 0 (search sees every write at once) or more seconds")
-    limits = Limiter(time_scale)  # checks the scale before a world build too
+    limiter = Limiter(time_scale, enabled=limits)  # checks the scale before a world build too
     path = ensure_world(seed, scale, data_dir)
     return Sandbox(World(path, as_of or DEFAULT_AS_OF), plan, slow_seconds, retry_after, version_date,
                    meta_max_rows, TokenAuthority(token_seconds, token_uses), search_lag_seconds=search_lag_seconds,
-                   limits=limits)
+                   limits=limiter)
 
 
 class _QuietDrops(logging.Filter):
@@ -108,7 +109,8 @@ def running_sandbox(seed: int = 1, scale: str = "tiny", as_of: date | str | None
                     slow_seconds: float = 2.0, retry_after: str | None = None,
                     version_date: date | str | None = None, meta_max_rows: int | None = None,
                     token_seconds: float | None = None, token_uses: int | None = None,
-                    search_lag_seconds: int | None = None, time_scale: float | None = None) -> Iterator[RunningSandbox]:
+                    search_lag_seconds: int | None = None, time_scale: float | None = None,
+                    limits: bool = True) -> Iterator[RunningSandbox]:
     """Start `python -m sandbox serve` on a free loopback port, wait for /_admin/health, stop it on exit."""
     ensure_world(seed, scale, data_dir)  # generate here so a failure shows its own traceback
     port = free_port()
@@ -134,6 +136,8 @@ def running_sandbox(seed: int = 1, scale: str = "tiny", as_of: date | str | None
         cmd += [f"--hubspot-search-lag={search_lag_seconds}"]
     if time_scale is not None:
         cmd += ["--time-scale", str(time_scale)]
+    if not limits:
+        cmd += ["--no-limits"]
     process = subprocess.Popen(cmd, env=os.environ.copy())
     url = f"http://127.0.0.1:{port}"
     try:
