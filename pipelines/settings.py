@@ -34,6 +34,7 @@ from connectors.config import (
     setting,
     split_url,
 )
+from sandbox.apis.limits import DEFAULT_TIME_SCALE
 from sandbox.world import DEFAULT_AS_OF, DEFAULT_SEED, SCALES, WORLD_END, WORLD_START
 
 # DuckDB's memory sizes: a number and a unit, KB/MB/GB/TB (1000^i) or KiB/MiB/GiB/TiB (1024^i),
@@ -192,6 +193,8 @@ class SandboxSettings(HubSettingsModel):
         DEFAULT_AS_OF, "the sandbox's clock; it becomes HUB_AS_OF and HUB_END_DATE unless those are set",
         f"a date as YYYY-MM-DD from {WORLD_START} to {WORLD_END}",
     )
+    # read by `python -m sandbox serve` (its --time-scale default), so any sandbox started here uses it
+    sandbox_time_scale: float = setting(DEFAULT_TIME_SCALE, "vendor seconds per real second of the sandbox's enforced rate limits", "a number above 0, at most 100000", gt=0, le=100_000)
 
 
 _TABLE_COLUMN = re.compile(r"[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*")
