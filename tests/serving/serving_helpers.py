@@ -122,10 +122,9 @@ def bi_reader(marts_file: Path, work_dir: Path) -> Iterator[Reader]:
     reader.findings.update(json.loads(result.read_text()))
 
 
-def serve_night(tmp_path_factory: pytest.TempPathFactory) -> ServedNight:
-    """The three runs of the module docstring, with the reader watching throughout."""
-    data_dir = tmp_path_factory.mktemp("served")
-    work_dir = tmp_path_factory.mktemp("reader")
+@contextmanager
+def nightly_job(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dg.JobDefinition]:
+    """The nightly job over `data_dir`, with the served world's sandbox running and the environment set."""
     with (
         pytest.MonkeyPatch.context() as env,
         running_sandbox(seed=SEED, scale=SCALE, as_of=AS_OF, data_dir=tmp_path_factory.mktemp("world")) as sandbox,
@@ -135,7 +134,14 @@ def serve_night(tmp_path_factory: pytest.TempPathFactory) -> ServedNight:
             env.setenv(name, value)
         from pipelines.definitions import build_definitions
 
-        job = build_definitions({}).resolve_job_def("nightly")
+        yield build_definitions({}).resolve_job_def("nightly")
+
+
+def serve_night(tmp_path_factory: pytest.TempPathFactory) -> ServedNight:
+    """The three runs of the module docstring, with the reader watching throughout."""
+    data_dir = tmp_path_factory.mktemp("served")
+    work_dir = tmp_path_factory.mktemp("reader")
+    with nightly_job(data_dir, tmp_path_factory) as job:
         seconds: dict[str, float] = {}
         with dg.instance_for_test() as instance, bi_reader(data_dir / "marts.duckdb", work_dir) as reader:
             started = time.monotonic()
@@ -181,3 +187,23 @@ def materialization_metadata(result: dg.ExecuteInProcessResult, asset: str) -> d
         if event.is_step_materialization and event.asset_key.to_user_string() == asset
     ]
     return metadata
+
+
+def text_hits(con: duckdb.DuckDBPyConnection, condition: str, params: list) -> list[tuple[str, str, str, str]]:
+    """Per text column (VARCHAR, JSON) of every table: (schema, table, column, first value) where `condition` holds.
+
+    `condition` names the column as `{column}` (cast to varchar), e.g. `contains(lower({column}), ?)`.
+    """
+    columns = con.execute(
+        "select schema_name, table_name, column_name from duckdb_columns() where database_name = current_database() "
+        "and data_type in ('VARCHAR', 'JSON') and schema_name not in ('information_schema', 'pg_catalog') order by all"
+    ).fetchall()
+    hits = []
+    for schema, table, column in columns:
+        value = f'cast("{column}" as varchar)'
+        hit = con.execute(
+            f'select {value} from "{schema}"."{table}" where {condition.format(column=value)} limit 1', params
+        ).fetchone()
+        if hit:
+            hits.append((schema, table, column, hit[0]))
+    return hits
