@@ -63,9 +63,9 @@ def _hook(owner: Any, name: str, moment: Moment, after: bool = False) -> None:
 
 def arm(moment: Moment) -> None:
     """Install the hook of the moment's phase (the functions are looked up where they are called)."""
+    import connectors.batches
     import connectors.ingest
     import connectors.landing
-    import connectors.batches
     import pipelines.publish.assets
     import pipelines.publish.marts_file
     import pipelines.publish.parquet
