@@ -134,10 +134,23 @@ def failure_line(event: dg.DagsterEvent) -> str:
     error = data.error
     while error is not None and error.cause is not None and not described:
         error = error.cause  # the user code's own error, not Dagster's wrapper
-    text = described or (error.message if error is not None else "no reason given")
-    first = next((line.strip() for line in text.splitlines() if line.strip()), "no reason given")
+    first = first_line(described or (error.message if error is not None else ""))
     step = event.step_key or "the run"
     return first if first.startswith(f"{step} ") else f"{step}: {first}"
+
+
+# dagster-dbt's failure opens with the command and lists dbt's own errors after this line.
+DBT_ERRORS = "Errors parsed from dbt logs:"
+DBT_FIX = "Fix: correct that model or test (dbt_project/), then run again; dbt's full output is in the log"
+
+
+def first_line(text: str) -> str:
+    """What a person needs first from an error's text: for a dbt build, dbt's first error (the node,
+    then the reason) and the fix; otherwise the text's first line."""
+    if DBT_ERRORS in text:
+        errors = [line.strip() for line in text.split(DBT_ERRORS, 1)[1].splitlines() if line.strip()]
+        return f"{' '.join(errors[:2])}. {DBT_FIX}" if errors else DBT_FIX
+    return next((line.strip() for line in text.splitlines() if line.strip()), "no reason given")
 
 
 def log_path(data_dir: Path, command: str, stamp: str) -> Path:

@@ -210,3 +210,19 @@ def test_importing_the_definitions_reads_no_setting(dbt_manifest):
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("HUB_NIGHTLY_CRON='every night'"), done.stdout
+
+
+def test_a_failed_dbt_build_is_told_by_dbts_first_error_and_the_fix():
+    from pipelines.progress import DBT_FIX, first_line
+
+    dagster_dbt_text = (  # how dagster-dbt 0.29 words a failed build (DbtCliInvocation.get_error)
+        "The dbt CLI process with command\n\n`dbt build --vars {}`\n\nfailed with exit code `1`. Check the stdout "
+        "in the Dagster compute logs for the full information about the error.\n\nErrors parsed from dbt logs:\n\n"
+        "Runtime Error in model fct_deals (models/marts/fct_deals.sql)\n  Binder Error: column \"amount\" not found\n\n"
+        "Failure in test unique_fct_deals_deal_id (models/marts/fct_deals.yml)"
+    )
+    assert first_line(dagster_dbt_text) == (
+        'Runtime Error in model fct_deals (models/marts/fct_deals.sql) Binder Error: column "amount" not found. '
+        + DBT_FIX
+    )
+    assert first_line("\nhubspot__deals failed: HTTP 401. Fix: renew\nTraceback ...") == "hubspot__deals failed: HTTP 401. Fix: renew"
