@@ -2,11 +2,12 @@
 
 from pathlib import Path
 
+import duckdb
 import orjson
 import pytest
 
 from connectors import warehouse as warehouse_db
-from pipelines.privacy.forget import Person, needle, scrub_landing, scrub_raw
+from pipelines.privacy.forget import Person, needle, scrub_lake, scrub_landing, scrub_raw
 
 RUN = "run-1"
 ADA = {"envelopeId": "e1", "recipients": {"signers": [{"name": "Ada Lind", "email": "Ada.Lind@example.com"}]},
@@ -58,3 +59,22 @@ def test_a_persons_records_are_cut_from_landed_pages_and_raw(tmp_path: Path) -> 
 def test_forget_refuses_what_is_not_an_email_address(email: str) -> None:
     with pytest.raises(ValueError, match="is not an email address .*nothing was deleted"):
         needle(email)
+
+
+def test_the_lake_files_holding_a_person_are_rewritten_without_them(tmp_path: Path) -> None:
+    folder = tmp_path / "lake" / "docusign__envelopes"
+    folder.mkdir(parents=True)
+    with duckdb.connect() as con:
+        for stamp, rows in (("20260101T000000", [ADA, BEN]), ("20260102T000000", [BEN])):
+            con.execute(
+                f"copy (select * from (values {', '.join('(?, ?)' for _ in rows)}) t(_pk, _record)) "
+                f"to '{folder / (stamp + '.parquet')}' (format parquet)",
+                [value for row in rows for value in (row["envelopeId"], orjson.dumps(row).decode())],
+            )
+    person = Person(needle("ada.lind@example.com"))
+    assert scrub_lake(tmp_path / "lake", person) == {"docusign__envelopes": 1}
+    assert scrub_lake(None, person) == {}
+    with duckdb.connect() as con:
+        kept = con.execute("select _pk from read_parquet(?) order by all", [str(folder / "*.parquet")]).fetchall()
+    assert kept == [("e2",), ("e2",)] and sorted(path.name for path in folder.iterdir()) == [
+        "20260101T000000.parquet", "20260102T000000.parquet"]
