@@ -1,8 +1,12 @@
 """`make ui` in a real browser: the UI comes up on loopback with the sandbox behind it, shows the
-asset groups, and a materialisation launched from the UI succeeds.
+asset groups; a materialisation launched from the UI succeeds and its quarantine preview shows; a
+partition backfill of Meta days completes; a failed stream's run says which, why and the fix in
+its first line; freshness statuses show.
 
-Starts `python -m pipelines ui` (what `make ui` runs) with a tiny sandbox world, drives Debian's
-headless chromium through Playwright, and keeps screenshots under test-artifacts/.
+Starts `python -m pipelines ui` (what `make ui` runs) against a tiny sandbox world started here
+(HubSpot drops an id on every page, so records are quarantined; ShipStation is pointed at a path
+that does not exist, so its stream fails), drives Debian's headless chromium through Playwright,
+and keeps screenshots under test-artifacts/.
 """
 
 import os
@@ -19,6 +23,9 @@ import duckdb
 import httpx
 import pytest
 
+from pipeline_runs import AS_OF, SCALE, SEED
+from pipelines.sandbox_env import SYSTEM_PREFIXES, sandbox_clock_env, sandbox_env
+from sandbox.server import running_sandbox
 from support.browser import save_screenshot
 
 REPO_DIR = Path(__file__).resolve().parents[2]
@@ -53,7 +60,20 @@ def ui(dbt_manifest: object, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     data_dir = tmp_path_factory.mktemp("ui")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not (k.startswith("HUB_") or k == "DAGSTER_HOME")}
-    env.update(HUB_DATA_DIR=str(data_dir), HUB_SANDBOX_SCALE="tiny", HUB_SANDBOX_AS_OF="2026-11-01")
+    with running_sandbox(seed=SEED, scale=SCALE, as_of=AS_OF, faults="hubspot:missing_id@always",
+                         data_dir=tmp_path_factory.mktemp("ui-world")) as sandbox:
+        env.update(sandbox_env(sandbox.url, list(SYSTEM_PREFIXES)))
+        env.update(sandbox_clock_env(env, AS_OF))
+        env.update(
+            HUB_DATA_DIR=str(data_dir),
+            HUB_SHIPSTATION_BASE_URL=f"{sandbox.url}/no-such-shipstation",
+            HUB_MAX_QUARANTINE_RATE="1",  # the quarantined records are the point here, not a failed check
+            FRESHNESS_DAEMON_INTERVAL_SECONDS="5",  # Dagster's freshness daemon; 30 s by default
+        )
+        yield from _serve(env, data_dir, port)
+
+
+def _serve(env: dict[str, str], data_dir: Path, port: int) -> Iterator[tuple[str, Path]]:
     log_path = data_dir / "ui.log"
     with open(log_path, "wb") as log:
         # Started as a shell starts a background job: SIGINT ignored (inherited through exec).
@@ -125,9 +145,9 @@ def test_asset_graph_shows_every_group(ui: tuple[str, Path], page) -> None:  # n
     save_screenshot(page, "dagster-asset-graph")
 
 
-def test_materialise_from_the_ui_succeeds(ui: tuple[str, Path], page) -> None:  # noqa: F811
-    url, data_dir = ui
-    page.goto(f"{url}/assets/ecb/rates")
+def launch_from_asset_page(page, url: str, asset_path: str) -> str:  # noqa: ANN001 (a Playwright Page)
+    """Click Materialize on an unpartitioned asset's page, open the run and wait for its end; its status."""
+    page.goto(f"{url}/assets/{asset_path}")
     page.locator("button", has_text=re.compile(r"^\s*Materialize\s*$")).first.click()
     toast = page.get_by_text(re.compile(r"Launched run [0-9a-f]{8}")).first
     toast.wait_for(state="visible")
@@ -137,7 +157,105 @@ def test_materialise_from_the_ui_succeeds(ui: tuple[str, Path], page) -> None:  
     page.wait_for_url(re.compile(rf"/runs/{run_prefix}[0-9a-f-]+"))
     status = page.get_by_text(re.compile(r"^(Success|Failure|Canceled)$")).first
     status.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
+    return status.inner_text()
+
+
+def graphql(url: str, query: str, variables: dict | None = None) -> dict:
+    """One GraphQL call to the UI's server; its `data`, failing the test on errors."""
+    answer = httpx.post(f"{url}/graphql", json={"query": query, "variables": variables or {}}, timeout=60).json()
+    assert "errors" not in answer, answer["errors"]
+    return answer["data"]
+
+
+def test_materialise_from_the_ui_succeeds_and_previews_its_quarantine(ui: tuple[str, Path], page) -> None:  # noqa: F811
+    url, data_dir = ui
+    status = launch_from_asset_page(page, url, "hubspot/companies")
     save_screenshot(page, "dagster-run-from-ui")
-    assert status.inner_text() == "Success"
+    assert status == "Success"
     with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
-        assert con.execute("select count(*) from raw.ecb__rates").fetchone()[0] > 0
+        assert con.execute("select count(*) from raw.hubspot__companies").fetchone()[0] > 0
+        reason = con.execute("select reason from raw._quarantine where stream = 'hubspot__companies' limit 1").fetchone()
+    assert reason, "the sandbox dropped no id: the preview would prove nothing"
+    # The asset's latest materialisation lists the quarantined records as a table in the UI.
+    page.goto(f"{url}/assets/hubspot/companies?view=events")
+    page.get_by_text("quarantine_preview").first.wait_for(state="visible")
+    preview = page.get_by_text(reason[0][:40]).first
+    preview.wait_for(state="visible")
+    preview.scroll_into_view_if_needed()
+    save_screenshot(page, "dagster-quarantine-preview")
+
+
+def test_a_failed_stream_says_which_why_and_the_fix_in_the_first_line(ui: tuple[str, Path], page) -> None:  # noqa: F811
+    url, _ = ui
+    assert launch_from_asset_page(page, url, "shipstation/shipments") == "Failure"
+    # The step's failure and the run's: Dagster prints the Failure's class before its description.
+    shown = page.get_by_text(re.compile(r"shipstation__shipments failed: .*Fix: ")).first
+    shown.wait_for(state="visible")
+    save_screenshot(page, "dagster-failed-stream")
+    (line,) = [line for line in shown.inner_text().splitlines() if "shipstation__shipments failed: " in line]
+    assert "404" in line and "Fix: " in line
+
+
+LAUNCH_BACKFILL = """
+mutation($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message }
+  }
+}"""
+
+
+BACKFILL_STATUS = """
+query($id: String!) { partitionBackfillOrError(backfillId: $id) { ... on PartitionBackfill { status } } }
+"""
+
+
+def test_a_partition_backfill_of_meta_days_completes(ui: tuple[str, Path], page) -> None:  # noqa: F811
+    """Launched as the UI's backfill dialog does (GraphQL), watched in the UI, checked in the warehouse."""
+    url, data_dir = ui
+    days = [f"2026-10-{day}" for day in range(25, 32)]
+    params = {"assetSelection": [{"path": ["meta", "insights"]}], "partitionNames": days}
+    launched = graphql(url, LAUNCH_BACKFILL, {"params": params})["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    page.goto(f"{url}/runs/b/{launched['backfillId']}")
+    # The progress bar reaches 100% when every targeted partition ended, succeeded or failed.
+    page.get_by_text("100% completed").first.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
+    save_screenshot(page, "dagster-partition-backfill")
+    backfill = graphql(url, BACKFILL_STATUS, {"id": launched["backfillId"]})["partitionBackfillOrError"]
+    assert backfill["status"] in {"COMPLETED", "COMPLETED_SUCCESS"}, backfill
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
+        loaded = {row[0] for row in con.execute("select distinct _record->>'date_start' from raw.meta__insights").fetchall()}
+    assert loaded and loaded <= set(days)  # only the days asked for, from a warehouse that had none
+
+
+FRESHNESS = """
+query($path: [String!]!) {
+  assetNodeOrError(assetKey: {path: $path}) { ... on AssetNode { freshnessStatusInfo { freshnessStatus } } }
+}"""
+# What the asset page says for each status (Dagster's own labels).
+FRESHNESS_LABELS = {"HEALTHY": "Passing", "WARNING": "Warning", "DEGRADED": "Failed", "UNKNOWN": "Not evaluated"}
+
+
+def test_freshness_statuses_show(ui: tuple[str, Path], page) -> None:  # noqa: F811
+    """A stream loaded minutes ago passes; the marts and the published file, never built here, have a
+    policy whose status the asset page shows as Dagster evaluated it."""
+    url, _ = ui
+    deadline = time.monotonic() + 120
+    while _freshness(url, ["hubspot", "companies"]) == "UNKNOWN" and time.monotonic() < deadline:
+        time.sleep(1)  # polling until the daemon's next evaluation, not waiting out a race
+    for path, expected in ((["hubspot", "companies"], {"HEALTHY"}), (["published_marts"], None), (["mart_sales_vs_fulfilment"], None)):
+        status = _freshness(url, path)
+        assert status is not None, f"{path} has no freshness policy"
+        if expected is not None:
+            assert status in expected
+        page.goto(f"{url}/assets/{'/'.join(path)}")
+        page.get_by_text("Freshness", exact=False).first.wait_for(state="visible")
+        page.get_by_text(FRESHNESS_LABELS[status], exact=True).first.wait_for(state="visible")
+        save_screenshot(page, f"dagster-freshness-{'-'.join(path)}")
+
+
+def _freshness(url: str, path: list[str]) -> str | None:
+    """The asset's freshness status as Dagster evaluated it, or None when it has no policy."""
+    info = graphql(url, FRESHNESS, {"path": path})["assetNodeOrError"]["freshnessStatusInfo"]
+    return info["freshnessStatus"] if info else None
