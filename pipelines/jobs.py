@@ -32,11 +32,8 @@ nightly_job = dg.define_asset_job(
 
 
 def nightly_tags(instance: dg.DagsterInstance, config: HubConfig) -> dict[str, str]:
-    """Run tags for a nightly: the days its dated streams re-pull (restatement windows, and any day
-    never materialised) as a partition range; none when there is no day to ask for."""
-    done = {
-        stream: set(instance.get_materialized_partitions(stream_asset_key(stream)))
-        for stream in DATED_STREAMS
-    }
-    key_range = nightly_partition_range(config, done)
+    """Run tags for a nightly: the days its dated streams re-pull (their restatement windows) as a
+    partition range; none on a first night, which loads the history through the connectors' windows."""
+    loaded_before = any(instance.get_latest_materialization_event(stream_asset_key(s)) for s in DATED_STREAMS)
+    key_range = nightly_partition_range(config, loaded_before)
     return partition_range_tags(key_range) if key_range else {}

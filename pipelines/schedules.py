@@ -22,7 +22,7 @@ def nightly_schedule(env: Mapping[str, str]) -> dg.ScheduleDefinition:
         cron_schedule=settings.nightly_cron,
         execution_timezone=settings.timezone,
         default_status=dg.DefaultScheduleStatus.RUNNING,
-        description="The nightly run, over the days the dated streams re-pull (restatement windows, days never loaded).",
+        description="The nightly run, over the days the dated streams re-pull (their restatement windows).",
     )
     def nightly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
         # A range run has no partition key to pick the job's config by: the forked steps are asked for here.

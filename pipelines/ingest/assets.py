@@ -53,7 +53,7 @@ def build_ingest_asset(spec: StreamSpec, partitions: dg.PartitionsDefinition | N
     if dated:
         description += (
             "\n\nDaily partitions: materialising a range of days (a backfill) re-pulls exactly those days; "
-            "the nightly materialises the restatement window and any day never loaded."
+            "the nightly materialises the restatement window."
         )
 
     @dg.asset(

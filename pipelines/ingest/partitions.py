@@ -9,11 +9,10 @@ Dagster's own partition backfill (the UI's Materialize -> partitions, or
 `dagster asset materialize --partition-range`), one run per range (BackfillPolicy.single_run).
 
 The nightly asks for the days the connectors would re-pull anyway (each stream's restatement
-window before its last day) and every day not materialised yet (`nightly_partition_range`).
+window before its last day, `nightly_partition_range`).
 """
 
 import dataclasses
-from collections.abc import Iterable
 from datetime import date, datetime, timedelta, timezone
 
 import dagster as dg
@@ -56,31 +55,17 @@ def config_for_days(config: HubConfig, first: date, last: date) -> HubConfig:
     )
 
 
-def nightly_partition_range(
-    config: HubConfig, materialized: dict[str, set[str]], today: date | None = None
-) -> dg.PartitionKeyRange | None:
-    """The days the nightly materialises: from the earliest of each stream's first missing day and
-    its restatement window, to the last day (HUB_END_DATE, else today). None: no day to ask for."""
+def nightly_partition_range(config: HubConfig, loaded_before: bool, today: date | None = None) -> dg.PartitionKeyRange | None:
+    """The days the nightly materialises: each stream's restatement window before the last day
+    (HUB_END_DATE, else today), the widest of them. None on a first night (no dated stream
+    `loaded_before`): that run loads the whole history through the connectors' own windows
+    without partitions, because Dagster records each partition's materialisation as an event of its own
+    and two years of days would cost the night minutes; a backfill marks them."""
     last = config.end_date or today or datetime.now(timezone.utc).date()
-    if last < config.start_date:
+    if last < config.start_date or not loaded_before:
         return None
-    firsts = []
-    for stream in DATED_STREAMS:
-        window_first = max(config.start_date, last - timedelta(days=restatement_days(config, stream)))
-        missing = _first_missing(materialized.get(stream, set()), config.start_date, window_first)
-        firsts.append(min(window_first, missing) if missing else window_first)
-    return dg.PartitionKeyRange(min(firsts).isoformat(), last.isoformat())
-
-
-def _first_missing(done: Iterable[str], first: date, before: date) -> date | None:
-    """The first day in `first`..`before` (exclusive) whose partition was never materialised."""
-    done = set(done)
-    day = first
-    while day < before:
-        if day.isoformat() not in done:
-            return day
-        day += timedelta(days=1)
-    return None
+    first = min(max(config.start_date, last - timedelta(days=restatement_days(config, s))) for s in DATED_STREAMS)
+    return dg.PartitionKeyRange(first.isoformat(), last.isoformat())
 
 
 def partition_range_tags(key_range: dg.PartitionKeyRange) -> dict[str, str]:

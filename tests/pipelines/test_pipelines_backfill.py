@@ -3,7 +3,7 @@ the nightly's range is the restatement windows plus the days never loaded."""
 
 import json
 import shutil
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -38,17 +38,26 @@ def test_a_range_of_days_asks_the_connectors_for_exactly_those_days() -> None:
             )
 
 
-def test_the_nightly_range_is_the_restatement_windows_and_the_days_never_loaded() -> None:
+def test_the_nightly_range_is_the_widest_restatement_window_after_a_first_night() -> None:
     config = HubConfig.from_env({"HUB_DATA_DIR": "/tmp/x", "HUB_START_DATE": "2026-01-01", "HUB_END_DATE": "2026-10-31"})
-    first_night = nightly_partition_range(config, {})
-    assert (first_night.start, first_night.end) == ("2026-01-01", "2026-10-31")
-    every_day = {(date(2026, 1, 1) + timedelta(days=n)).isoformat() for n in range(304)}  # to 2026-10-31
-    loaded = {stream: every_day for stream in ("meta__insights", "google_ads__campaign_days", "ecb__rates")}
+    assert nightly_partition_range(config, loaded_before=False) is None  # a first night: the connectors' own windows
+    loaded = True
     # Google Ads restates 90 days (the widest window): the night re-pulls those, not the year.
     assert nightly_partition_range(config, loaded) == dg.PartitionKeyRange("2026-08-02", "2026-10-31")
-    # A day never loaded (a failed night in March) is asked for again.
-    loaded["ecb__rates"] = every_day - {"2026-03-05"}
-    assert nightly_partition_range(config, loaded).start == "2026-03-05"
+    narrow = HubConfig.from_env({**{"HUB_DATA_DIR": "/tmp/x", "HUB_END_DATE": "2026-10-31"},
+                                 "HUB_GOOGLE_ADS_RESTATEMENT_DAYS": "7", "HUB_META_RESTATEMENT_DAYS": "3"})
+    assert nightly_partition_range(narrow, loaded) == dg.PartitionKeyRange("2026-10-24", "2026-10-31")
+
+
+def test_nightly_tags_follow_the_instance() -> None:
+    """No dated stream ever materialised: no range (a first night); afterwards the window's range."""
+    from pipelines.jobs import nightly_tags
+
+    config = HubConfig.from_env({"HUB_DATA_DIR": "/tmp/x", "HUB_END_DATE": "2026-10-31"})
+    with dg.instance_for_test() as instance:
+        assert nightly_tags(instance, config) == {}
+        instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=["ecb", "rates"]))
+        assert nightly_tags(instance, config) == partition_range_tags(dg.PartitionKeyRange("2026-08-02", "2026-10-31"))
 
 
 def test_a_partition_range_re_pulls_only_those_ad_days(
