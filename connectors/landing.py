@@ -4,11 +4,11 @@ Layout (docs/CONTRACTS.md section 4):
 `<landing>/<run_id>/<system>/<stream>/<scope>/pages-000001.json` (`_` stands for the empty scope).
 A segment file holds consecutive pages of one scope, one page per line (JSON bodies hold line
 breaks only as whitespace; any are written as spaces). Appending pages to a few segments rather
-than creating a file per page matters: creating a file costs 0.1 to 1 ms of kernel time on this
-shared disk, appending 0.02 ms. CSV pages (ECB) keep one page per segment, since a CSV body is
+than creating a file per page matters: creating a file costs far more kernel time than appending a
+line (measured in bench/README.md, Connectors). CSV pages (ECB) keep one page per segment, since a CSV body is
 not one line. A page fetched for one key whose body does not name it (ShipStation tracking: one
 request per label) is landed with that key on the same line of `pages-NNNNNN.keys` beside its
-segment, so a folder and a file per key are not created (that cost as much as the request).
+segment, so a folder and a file per key are not created (that cost as much as the request: bench/README.md).
 A killed run can leave a half-written last line, but only in a stream folder without
 `_fetch.json`, which is never replayed and which a rerun starts afresh. A segment damaged
 later (a disk, a hand) is found page by page when replayed (`damaged_pages`): the replay skips

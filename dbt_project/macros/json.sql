@@ -74,8 +74,7 @@
     empty produce nothing.
     DuckDB reads each array straight into a list of typed structs (json_transform) and unnests
     that: unnesting the array as JSON values carried every record's whole document through the
-    unnest (ShipStation shipments, 2.6 kB each: 2.6 s and ~320 MB held on `large`, out of memory
-    at a 256MB limit; this way 0.6 s and ~130 MB). -#}
+    unnest, which ran out of memory on ShipStation's large records (bench/README.md, dbt build). -#}
 {% macro duckdb__json_array_fields(relation, column, keys, fields, carry) -%}
   {%- set spec = [] -%}
   {%- for alias, element_keys in fields.items() -%}
