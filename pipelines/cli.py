@@ -1,4 +1,4 @@
-"""`python -m pipelines nightly|ui|prepare|rebuild|spark-build`: the commands behind `make run` and `make ui`.
+"""`python -m pipelines nightly|ui|prepare|rebuild|spark-build|forget`: the commands behind `make run` and `make ui`.
 
 Every command checks all the settings below first and refuses, writing nothing, if one is bad."""
 
@@ -31,6 +31,7 @@ COMMAND_GROUPS: dict[str, tuple[str, ...]] = {
     "prepare": ("dbt",),
     "rebuild": ("connectors", "dbt", "checks", "runs", "sandbox", "privacy"),
     "spark-build": ("connectors", "dbt", "privacy"),
+    "forget": ("connectors", "dbt", "privacy"),
 }
 CHECKED_FIRST = "Every HUB_* variable is checked before a command starts (`python -m pipelines --help` lists them all)."
 
@@ -60,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     spark = command("spark-build", "build the marts on Apache Spark from the raw layer's Parquet (HUB_LAKE_DIR, else "
                     "exported from the warehouse) and publish them as the nightly does (needs the spark extra)")
     spark.add_argument("--full-refresh", action="store_true", help="rebuild every incremental model whole")
+    forget = command("forget", "delete one person's records (by email) from landing, raw, the lake, the marts and "
+                     "the published files, then rebuild and republish (pipelines/privacy)")
+    forget.add_argument("--email", required=True, help="the person's email address, as the vendors hold it")
     return parser
 
 
@@ -86,11 +90,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "spark-build":
         from pipelines.spark_build import spark_build
 
-        lake_dir = settings.connectors.lake_dir.resolve() if settings.connectors.lake_dir else None
         snapshot = spark_build(data_dir, data_dir, {"reporting_currency": settings.dbt.reporting_currency},
-                               "spark-build", lake_dir=lake_dir, full_refresh=args.full_refresh)
+                               "spark-build", lake_dir=_lake_dir(settings), full_refresh=args.full_refresh)
         print(f"published {len(snapshot.row_counts)} marts built on Spark to {data_dir / 'marts.duckdb'}")
         return 0
+    if args.command == "forget":
+        from pipelines.privacy.forget import forget_command
+
+        return forget_command(args.email, data_dir, _lake_dir(settings))
     if args.command == "nightly":
         return nightly_command(data_dir, settings, args.verbose)
     with sandbox_for_unconfigured_systems(data_dir, settings.sandbox):
@@ -99,6 +106,11 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_rebuild(data_dir)
         return run_ui(args.host or settings.runs.ui_host, args.port or settings.runs.ui_port)
+
+
+def _lake_dir(settings: HubSettings) -> Path | None:
+    """The raw layer's Parquet copy, when one is kept (HUB_LAKE_DIR)."""
+    return settings.connectors.lake_dir.resolve() if settings.connectors.lake_dir else None
 
 
 def refusal(command: str, error: SettingsError) -> str:
