@@ -5,10 +5,12 @@
     Dagster once dbt has exited (DuckDB lets only one process open the warehouse while dbt
     writes), Dagster can record each model as soon as it is built, while dbt goes on. One
     `hub_node_stats {json}` line per model; pipelines/transform/metadata.py reads it.
-    Intermediate views are skipped: counting a view re-runs its query. -#}
+    Intermediate views are skipped: counting a view re-runs its query. On Spark nothing is counted:
+    each count is one more Spark job per model (seconds in local mode), and the hub's Spark runs
+    read the published row counts instead (pipelines/spark_build.py). -#}
 
 {% macro log_node_stats() %}
-  {%- if execute and model.resource_type == 'model' -%}
+  {%- if execute and model.resource_type == 'model' and target.type != 'spark' -%}
     {%- set materialized = model.config.materialized -%}
     {%- set is_mart = model.fqn[1] == 'marts' -%}
     {%- if materialized in ('table', 'incremental') or (materialized == 'view' and is_mart) -%}
