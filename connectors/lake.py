@@ -87,6 +87,19 @@ def export_changes(con: duckdb.DuckDBPyConnection, lake_dir: Path, stream: str) 
     return path
 
 
+def catch_up(con: duckdb.DuckDBPyConnection, lake_dir: Path, streams: Iterable[str]) -> None:
+    """Bring each stream's files up to its raw table (`export_changes`), and give a stream with
+    neither files nor table a file with no rows, so a reader finds every stream's schema.
+
+    Before a Spark build: cheap when every load wrote its own rows, complete when the lake was set
+    after the warehouse had data. `con` is the caller's, which holds the warehouse lock.
+    """
+    for stream in streams:
+        export_changes(con, lake_dir, stream)
+        if watermark(lake_dir / stream) is None:
+            _write(con, EMPTY_ROWS, lake_dir / stream, EMPTY_STAMP)
+
+
 def export_raw_layer(warehouse: Path, lake_dir: Path, streams: Iterable[str]) -> list[Path]:
     """Write every stream's whole raw table as one file and remove its older files (compaction).
 

@@ -2,9 +2,11 @@
 
 dbt runs in this process with the `spark` target (profiles.yml: dbt-spark's session method, a
 local Spark; Spark state under `<data dir>/spark`), reading the raw layer from the Parquet lake
-(connectors/lake.py). The built marts go through Parquet into a DuckDB file, from which
-`publish_marts` and `export_parquet` write the read-only marts file and the Parquet copies BI reads,
-exactly as after a DuckDB build. Needs `pyspark` and `dbt-spark[session]` (the `spark` extra).
+(connectors/lake.py). Spark hands the built marts over as Parquet (macros/spark/handover.sql),
+`load_marts` reads them into a DuckDB file, from which `publish_marts` and `export_parquet` write
+the read-only marts file and the Parquet copies BI reads, exactly as after a DuckDB build. The
+Dagster nightly on Spark (HUB_DBT_TARGET=spark, pipelines/transform/spark_dbt.py) loads them with
+the same `load_marts`. Needs `pyspark` and `dbt-spark[session]` (the `spark` extra).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -28,7 +29,6 @@ log = logging.getLogger(__name__)
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 SPARK_DIR_NAME = "spark"  # Spark's tables, metastore and the build's hand-over to DuckDB
 LAKE_DIR_NAME = "lake"  # where the raw layer is exported when HUB_LAKE_DIR is not set
-BUCKET_COLUMN = "_hub_bucket"  # the partition column of incremental tables on Spark (macros/spark/incremental.sql)
 
 
 class SparkBuildError(RuntimeError):
@@ -42,15 +42,18 @@ def export_lake(warehouse: Path, lake_dir: Path) -> Path:
 
 
 def run_dbt_on_spark(data_dir: Path, lake_dir: Path, dbt_vars: Mapping[str, str], full_refresh: bool = False,
-                     select: Sequence[str] = ()) -> Path:
-    """`dbt build` (data tests, unit tests left to `make test`) on the spark target; its target path."""
+                     select: Sequence[str] = (), unit_tests: bool = False, data_tests: bool = True) -> Path:
+    """`dbt build` on the spark target, with its data tests and, when asked, its unit tests (which
+    prove the SQL: `make test` runs them, a nightly need not); its target path."""
     from dbt.cli.main import dbtRunner
+
+    skipped = [kind for kind, run in (("unit_test", unit_tests), ("test", data_tests)) if not run]
 
     os.environ["HUB_DATA_DIR"] = str(data_dir)
     os.environ["HUB_LAKE_DIR"] = str(lake_dir)
     target_path = data_dir / "dbt_target_spark"
     args = [
-        "build", "--target", "spark", "--exclude-resource-type", "unit_test",
+        "build", "--target", "spark", *(arg for kind in skipped for arg in ("--exclude-resource-type", kind)),
         "--vars", json.dumps(dict(dbt_vars), sort_keys=True),
         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
         "--target-path", str(target_path), "--log-path", str(data_dir / "dbt_logs"),
@@ -77,40 +80,49 @@ def mart_names(target_path: Path) -> list[str]:
     )
 
 
-def copy_marts_to_duckdb(names: Sequence[str], handover: Path, duckdb_file: Path) -> None:
-    """Each mart written by Spark as Parquet under `handover`, then read into `duckdb_file` (schema main)."""
-    from pyspark.sql import SparkSession
+def handover_dir(data_dir: Path) -> Path:
+    """Where a Spark run leaves the marts it built as Parquet (dbt_project/macros/spark/handover.sql)."""
+    return data_dir / SPARK_DIR_NAME / "handover"
 
-    # the session dbt-spark started in this process (a thread's active session is not ours: the default one)
-    spark = SparkSession.builder.getOrCreate()
-    shutil.rmtree(handover, ignore_errors=True)
-    duckdb_file.unlink(missing_ok=True)
+
+def load_marts(names: Sequence[str], handover: Path, duckdb_file: Path) -> None:
+    """Each mart Spark handed over under `handover` into `duckdb_file` (schema main), replacing a
+    table or view of that name, all in one transaction: a mart missing fails before any is replaced."""
+    missing = [name for name in names if not any((handover / name).glob("*.parquet"))]
+    if missing:
+        raise SparkBuildError(
+            f"marts {missing} have no Parquet from Spark under {handover}: no Spark build made them yet;"
+            " build them on Spark (python -m pipelines spark-build) before publishing")
     with duckdb.connect(str(duckdb_file)) as con:
+        kinds = dict(con.execute(
+            "select table_name, table_type from information_schema.tables"
+            " where table_schema = 'main' and table_catalog = current_database()").fetchall())
+        con.execute("begin")
         for name in names:
-            frame = spark.table(f"main.{name}")
-            if BUCKET_COLUMN in frame.columns:
-                frame = frame.drop(BUCKET_COLUMN)
-            frame.write.mode("overwrite").parquet(str(handover / name))
+            if name in kinds:
+                con.execute(f'drop {"view" if kinds[name] == "VIEW" else "table"} main."{name}"')
             files = str(handover / name / "*.parquet").replace("'", "''")
             con.execute(f'create table main."{name}" as select * from read_parquet(\'{files}\')')
+        con.execute("commit")
 
 
 def spark_build(data_dir: Path, publish_dir: Path, dbt_vars: Mapping[str, str], run_id: str,
-                lake_dir: Path | None = None, full_refresh: bool = False) -> Snapshot:
+                lake_dir: Path | None = None, full_refresh: bool = False, unit_tests: bool = False,
+                data_tests: bool = True) -> Snapshot:
     """Build the marts on Spark and publish them under `publish_dir` (marts.duckdb, parquet/).
 
     Without `lake_dir` (HUB_LAKE_DIR unset, no loads wrote a lake) the warehouse's raw layer is
-    exported first to `<data dir>/lake`.
+    exported first to `<data dir>/lake`. `unit_tests` and `data_tests` say which dbt tests the build runs.
     """
     from pipelines.publish.assets import MARTS_FILE_NAME, PARQUET_DIR_NAME
 
     if lake_dir is None:
         lake_dir = export_lake(data_dir / "warehouse.duckdb", data_dir / LAKE_DIR_NAME)
-    target_path = run_dbt_on_spark(data_dir, lake_dir, dbt_vars, full_refresh)
-    spark_dir = data_dir / SPARK_DIR_NAME
-    built = spark_dir / "built_marts.duckdb"
+    target_path = run_dbt_on_spark(data_dir, lake_dir, dbt_vars, full_refresh, unit_tests=unit_tests, data_tests=data_tests)
+    built = data_dir / SPARK_DIR_NAME / "built_marts.duckdb"
+    built.unlink(missing_ok=True)
     names = mart_names(target_path)
-    copy_marts_to_duckdb(names, spark_dir / "handover", built)
+    load_marts(names, handover_dir(data_dir), built)
     marts_file = publish_dir / MARTS_FILE_NAME
     snapshot = publish_marts(built, marts_file, [Relation("main", name) for name in names], run_id,
                              dbt_vars["reporting_currency"])
