@@ -167,6 +167,7 @@ def graphql(url: str, query: str, variables: dict | None = None) -> dict:
     return answer["data"]
 
 
+@pytest.mark.usefixtures("meta_backfill")  # launched first: the backfill's run overlaps this one
 def test_materialise_from_the_ui_succeeds_and_previews_its_quarantine(ui: tuple[str, Path], page) -> None:  # noqa: F811
     url, data_dir = ui
     status = launch_from_asset_page(page, url, "hubspot/companies")
@@ -211,22 +212,31 @@ query($id: String!) { partitionBackfillOrError(backfillId: $id) { ... on Partiti
 """
 
 
-def test_a_partition_backfill_of_meta_days_completes(ui: tuple[str, Path], page) -> None:  # noqa: F811
-    """Launched as the UI's backfill dialog does (GraphQL), watched in the UI, checked in the warehouse."""
-    url, data_dir = ui
-    days = [f"2026-10-{day}" for day in range(25, 32)]
-    params = {"assetSelection": [{"path": ["meta", "insights"]}], "partitionNames": days}
-    launched = graphql(url, LAUNCH_BACKFILL, {"params": params})["launchPartitionBackfill"]
+BACKFILL_DAYS = [f"2026-10-{day}" for day in range(25, 32)]
+
+
+@pytest.fixture(scope="module")
+def meta_backfill(ui: tuple[str, Path]) -> str:
+    """A partition backfill of Meta days, launched as the UI's backfill dialog does (GraphQL): its id.
+    Started by the first test that asks, so its run overlaps the other tests' runs."""
+    params = {"assetSelection": [{"path": ["meta", "insights"]}], "partitionNames": BACKFILL_DAYS}
+    launched = graphql(ui[0], LAUNCH_BACKFILL, {"params": params})["launchPartitionBackfill"]
     assert launched["__typename"] == "LaunchBackfillSuccess", launched
-    page.goto(f"{url}/runs/b/{launched['backfillId']}")
+    return launched["backfillId"]
+
+
+def test_a_partition_backfill_of_meta_days_completes(ui: tuple[str, Path], meta_backfill: str, page) -> None:  # noqa: F811
+    """Watched in the UI to its end, checked in the warehouse."""
+    url, data_dir = ui
+    page.goto(f"{url}/runs/b/{meta_backfill}")
     # The progress bar reaches 100% when every targeted partition ended, succeeded or failed.
     page.get_by_text("100% completed").first.wait_for(state="visible", timeout=RUN_TIMEOUT_MS)
     save_screenshot(page, "dagster-partition-backfill")
-    backfill = graphql(url, BACKFILL_STATUS, {"id": launched["backfillId"]})["partitionBackfillOrError"]
+    backfill = graphql(url, BACKFILL_STATUS, {"id": meta_backfill})["partitionBackfillOrError"]
     assert backfill["status"] in {"COMPLETED", "COMPLETED_SUCCESS"}, backfill
     with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
         loaded = {row[0] for row in con.execute("select distinct _record->>'date_start' from raw.meta__insights").fetchall()}
-    assert loaded and loaded <= set(days)  # only the days asked for, from a warehouse that had none
+    assert loaded and loaded <= set(BACKFILL_DAYS)  # only the days asked for, from a warehouse that had none
 
 
 FRESHNESS = """
