@@ -85,7 +85,7 @@ def test_every_dbt_source_is_an_ingest_asset(defs: dg.Definitions) -> None:
 
 
 def test_every_dbt_test_is_an_asset_check(defs: dg.Definitions) -> None:
-    """Each dbt data test on a model shows as a check on that model's asset."""
+    """Each dbt data test on a model, or pointed at one by meta.dagster.ref, shows as a check on that model's asset."""
     from pipelines.transform.assets import hub_dbt_models
     from pipelines.transform.project import dbt_project
 
@@ -93,7 +93,8 @@ def test_every_dbt_test_is_an_asset_check(defs: dg.Definitions) -> None:
     tests = {
         node["name"]
         for node in manifest["nodes"].values()
-        if node["resource_type"] == "test" and (node.get("attached_node") or "").startswith("model.")
+        if node["resource_type"] == "test"
+        and ((node.get("attached_node") or "").startswith("model.") or "ref" in node["config"]["meta"].get("dagster", {}))
     }
     assert tests, "the dbt project has no tests: the comparison would prove nothing"
     assert {key.name for key in hub_dbt_models.check_keys} == tests
