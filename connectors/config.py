@@ -376,10 +376,9 @@ class ConnectorSettings(HubSettingsModel):
     # sandbox/apis/hubspot.py); an hour more re-reads a page or two a night and merges them away.
     hubspot_search_overlap_minutes: int = setting(60, "minutes HubSpot's modified-since search reaches back before the cursor (its index lags behind writes)", "a whole number of minutes from 0 to 1440", ge=0, le=1440)
     shipstation_tracking_window_days: int = setting(60, "days labels are re-read for tracking updates", "a whole number of days from 1 to 365", ge=1, le=365)
-    # 4,000 `/track` requests are 20 minutes of ShipStation's 200 a minute (connectors/limits.py): with
-    # the rest of a large nightly (labels' tracking window alone is ~330 requests) and the pace the
-    # vendor's headers allow, a nightly stays within half an hour (bench/README.md); a first sync's
-    # backlog is tracked over the next nights.
+    # 4,000 `/track` requests are 20 minutes of ShipStation's 200 a minute (connectors/limits.py),
+    # which leaves the rest of a large nightly and the pace the vendor's headers allow within half
+    # an hour (measured in bench/README.md); a first sync's backlog is tracked over the next nights.
     shipstation_tracking_requests_per_night: int = setting(4000, "`/track` requests one night may spend on labels not yet tracked as delivered, newest first (0: no limit)", "a whole number from 0 to 10000000", ge=0, le=10_000_000)
     # ShipStation's tracking webhooks (connectors/webhooks): keys from its JSON Web Key Set, events
     # older than 5 minutes refused as replays (https://docs.shipstation.com/apis/docs/guides/webhooks-validation).
