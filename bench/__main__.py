@@ -67,8 +67,8 @@ def run_nightly_child(env: dict[str, str], work_dir: Path, label: str, executor:
 def definitions_load_seconds(env: dict[str, str], repeats: int = 3) -> list[float]:
     """Seconds a cold interpreter needs to import and resolve the definitions."""
     code = (
-        "import time; t = time.perf_counter(); from pipelines.definitions import defs; "
-        "defs.resolve_asset_graph(); print(time.perf_counter() - t)"
+        "import time; t = time.perf_counter(); from pipelines.definitions import build_definitions; "
+        "build_definitions().resolve_asset_graph(); print(time.perf_counter() - t)"
     )
     return [float(subprocess.check_output([sys.executable, "-c", code], env=env, text=True).split()[-1]) for _ in range(repeats)]
 

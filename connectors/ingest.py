@@ -248,7 +248,7 @@ def with_request_costs(report: StreamReport, system: str, stored_rows: int, defe
     """The report with what its requests cost: per 1,000 records against the floor (records / the
     largest page, limits.py), and the vendor time a first sync of what is stored (plus what waits
     for later nights) would take at the documented limits."""
-    floor = request_floor(report.stream, report.records)
+    floor = request_floor(report.stream, report.records, Path(report.landing_dir))
     per_1000 = round(1000 * report.requests / report.records, 2) if report.records else None
     floor_per_1000 = round(1000 * floor / report.records, 2) if floor is not None and report.records else None
     first_sync_requests = request_floor(report.stream, stored_rows + deferred)

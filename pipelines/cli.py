@@ -165,6 +165,8 @@ def sandbox_for_unconfigured_systems(data_dir: Path, sandbox_settings: SandboxSe
     with running_sandbox(seed=seed, scale=scale, as_of=str(as_of), data_dir=data_dir / "sandbox") as sandbox:
         os.environ.update(sandbox_env(sandbox.url, systems))
         os.environ.update(sandbox_clock_env(os.environ, as_of))
+        # The connectors plan at the pace the sandbox enforces (its clock runs time_scale times faster)
+        os.environ.setdefault("HUB_RATE_LIMIT_TIME_SCALE", str(max(1.0, sandbox_settings.sandbox_time_scale)))
         log.info("sandbox listening on %s", sandbox.url)
         yield
 

@@ -57,7 +57,11 @@ def sandbox_env(sandbox_url: str, systems: list[str], oauth: bool = True) -> dic
             **(_docusign_jwt(url) if oauth else {"HUB_DOCUSIGN_ACCESS_TOKEN": creds["docusign"]["access_token"]}),
             "HUB_DOCUSIGN_ACCOUNT_ID": DOCUSIGN_ACCOUNT_ID,
         },
-        "SHIPSTATION": {"HUB_SHIPSTATION_API_KEY": creds["shipstation"]["api_key"]},
+        "SHIPSTATION": {
+            "HUB_SHIPSTATION_API_KEY": creds["shipstation"]["api_key"],
+            # the keys the sandbox signs its track webhooks with (python -m connectors.webhooks)
+            "HUB_SHIPSTATION_WEBHOOK_JWKS_URL": url + "/shipstation/jwks",
+        },
         "ECB": {},
     }
     env: dict[str, str] = {}

@@ -14,7 +14,7 @@ from connectors.windows import next_chunk_days, restatement_window
 # 90 days: HUB_GOOGLE_ADS_RESTATEMENT_DAYS defaults to 90.
 CHUNK_DAYS = 100  # the first ask: a nightly window (90 days + lag) in one answer
 # A searchStream answer is one landed page, which DuckDB stages whole (in about 13 times its
-# size) and reads only up to loading.MAX_PAGE_BYTES: each next ask covers as many days as keep
+# size) and reads only up to batches.MAX_PAGE_BYTES: each next ask covers as many days as keep
 # the answer near this size, so an account with many campaigns gets more, smaller answers.
 TARGET_PAGE_BYTES = 4 << 20
 BATCHES = StreamBatches()

@@ -17,7 +17,7 @@ MANY = 1_200_000
 
 
 def _stage(path: Path, version: str, changed_every: int = 0) -> Path:
-    """A staged batch (loading.stage_sql's columns) of MANY contacts; every `changed_every`-th one
+    """A staged batch (batches.batch_sql's columns) of MANY contacts; every `changed_every`-th one
     carries a newer cursor and a different record."""
     changed = f"i % {changed_every} = 0" if changed_every else "false"
     duckdb.execute(
