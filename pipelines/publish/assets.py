@@ -80,6 +80,7 @@ def build_publish_asset() -> dg.AssetsDefinition:
                 "report_path": dg.MetadataValue.path(str(report)),
                 "snapshot_run_id": dg.MetadataValue.text(snapshot.run_id),
                 "published_at": dg.MetadataValue.text(f"{snapshot.published_at.isoformat()}Z"),
+                "as_of": dg.MetadataValue.text(snapshot.as_of.isoformat() if snapshot.as_of else "unknown"),
                 "reporting_currency": dg.MetadataValue.text(snapshot.reporting_currency),
                 "row_counts": dg.MetadataValue.json(snapshot.row_counts),
                 "total_rows": dg.MetadataValue.int(sum(snapshot.row_counts.values())),

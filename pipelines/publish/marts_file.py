@@ -9,7 +9,7 @@ a COMMENT and tables their primary key (policy.py), so BI tools show and join th
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -28,6 +28,11 @@ PUBLISHED_DESCRIPTION = "Which snapshot this file is: one row per published tabl
 PUBLISHED_COLUMNS = {
     "run_id": ("varchar", "Dagster run that built and published these marts."),
     "published_at": ("timestamp", "When the snapshot was swapped in (UTC)."),
+    "as_of": (
+        "date",
+        "The report clock the dbt build used (HUB_AS_OF, else the day after the data's latest day): the marts "
+        "count what happened before this day, and the current month's backlog is as of it.",
+    ),
     "reporting_currency": ("varchar", "Currency of every amount in the marts (dbt var `reporting_currency`)."),
     "table_name": ("varchar", "A published table."),
     "row_count": ("bigint", "Its rows in this snapshot."),
@@ -39,6 +44,8 @@ MARTS_STORAGE_VERSION = "v1.0.0"
 # (large: 2.2 s at 64MB and one thread, 1.6 s at the warehouse's 256MB) and keeps the Dagster
 # process, which already holds the ingest's heap when run in-process, under 500 MB.
 PUBLISH_DUCKDB_SETTINGS = "set memory_limit = '64MB'; set threads = 1"
+# The dbt model that holds the build's clock (`as_of_date`, one value in every row).
+CLOCK_MODEL = "int_report_months__spined"
 
 
 @dataclass(frozen=True)
@@ -51,12 +58,13 @@ class Relation:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What one publish produced: the run behind it, when, in which currency, and rows per table."""
+    """What one publish produced: the run behind it, when, in which currency, rows per table, and the data's clock."""
 
     run_id: str
     published_at: datetime
     reporting_currency: str
     row_counts: dict[str, int]
+    as_of: date | None = None  # None: the warehouse held no clock model (a hand-made one in tests)
 
 
 def publish_marts(
@@ -66,11 +74,13 @@ def publish_marts(
     run_id: str,
     reporting_currency: str,
     policy: PublishPolicy | None = None,
+    as_of: date | None = None,
 ) -> Snapshot:
     """Copy `relations` from `warehouse` into `marts_file` as one new snapshot, swapped in whole.
 
     `policy` (default: the dbt manifest's and the settings', key from the marts file's folder)
-    says which columns become pseudonyms and what the COMMENTs and primary keys are.
+    says which columns become pseudonyms and what the COMMENTs and primary keys are. `as_of`
+    (default: the clock of the dbt build, read from `CLOCK_MODEL` in `warehouse`) is the data's as-of day.
     """
     policy = policy or PublishPolicy.load(marts_file.parent)
     marts_file.parent.mkdir(parents=True, exist_ok=True)
@@ -85,6 +95,7 @@ def publish_marts(
             con.execute(PUBLISH_DUCKDB_SETTINGS)
             register_pseudonym_function(con, policy.key)
             (source,) = con.execute("select current_database()").fetchone()
+            as_of = as_of or _build_clock(con, source)
             con.execute(
                 f"attach ? as marts (read_only false, storage_version '{MARTS_STORAGE_VERSION}')", [str(staging_file)]
             )
@@ -99,7 +110,7 @@ def publish_marts(
                     f'select count(*) from marts.main."{relation.name}"'
                 ).fetchone()[0]
             con.execute("use marts")
-            _record_snapshot(con, Snapshot(run_id, published_at, reporting_currency, row_counts))
+            _record_snapshot(con, Snapshot(run_id, published_at, reporting_currency, row_counts, as_of))
             # Everything into the main file: a reader must never need a WAL we did not ship.
             con.execute("checkpoint marts")
             con.execute(f'use "{source}"')
@@ -110,7 +121,20 @@ def publish_marts(
         staging_file.unlink(missing_ok=True)
         staging_file.with_name(staging_file.name + ".wal").unlink(missing_ok=True)
     log.info("published %d tables of run %s to %s", len(row_counts), run_id, marts_file)
-    return Snapshot(run_id, published_at, reporting_currency, row_counts)
+    return Snapshot(run_id, published_at, reporting_currency, row_counts, as_of)
+
+
+def _build_clock(con: duckdb.DuckDBPyConnection, database: str) -> date | None:
+    """The clock the dbt build used (`CLOCK_MODEL.as_of_date`), or None when the warehouse has no such model."""
+    schemas = con.execute(
+        "select schema_name from duckdb_tables() where database_name = ? and table_name = ? order by schema_name",
+        [database, CLOCK_MODEL],
+    ).fetchall()
+    if not schemas:
+        log.warning("%s is not in the warehouse: _published.as_of is left empty", CLOCK_MODEL)
+        return None
+    (as_of,) = con.execute(f'select max(as_of_date) from "{database}"."{schemas[0][0]}"."{CLOCK_MODEL}"').fetchone()
+    return as_of
 
 
 def _columns(con: duckdb.DuckDBPyConnection, database: str, relation: Relation) -> list[str]:
@@ -158,18 +182,18 @@ def _remove_stray_wal(marts_file: Path) -> None:
 
 
 def _record_snapshot(con: duckdb.DuckDBPyConnection, snapshot: Snapshot) -> None:
-    """Write `_published`: which run, when (UTC), currency, and the row count of every table."""
+    """Write `_published`: which run, when (UTC), the data's as-of day, currency, and the row count of every table."""
     con.execute(
-        f"create table {PUBLISHED_TABLE} (run_id varchar not null, published_at timestamp not null, "
+        f"create table {PUBLISHED_TABLE} (run_id varchar not null, published_at timestamp not null, as_of date, "
         "reporting_currency varchar not null, table_name varchar primary key, row_count bigint not null)"
     )
     con.execute(f"comment on table {PUBLISHED_TABLE} is {sql_literal(PUBLISHED_DESCRIPTION)}")
     for column, (_, description) in PUBLISHED_COLUMNS.items():
         con.execute(f'comment on column {PUBLISHED_TABLE}."{column}" is {sql_literal(description)}')
     con.executemany(
-        f"insert into {PUBLISHED_TABLE} values (?, ?, ?, ?, ?)",
+        f"insert into {PUBLISHED_TABLE} values (?, ?, ?, ?, ?, ?)",
         [
-            [snapshot.run_id, snapshot.published_at, snapshot.reporting_currency, name, count]
+            [snapshot.run_id, snapshot.published_at, snapshot.as_of, snapshot.reporting_currency, name, count]
             for name, count in snapshot.row_counts.items()
         ],
     )
@@ -184,10 +208,10 @@ def read_snapshot(marts_file: Path) -> Snapshot:
 def snapshot_of(con: duckdb.DuckDBPyConnection) -> Snapshot:
     """The snapshot behind an open connection to a marts file (same connection, same snapshot)."""
     rows = con.execute(
-        f"select run_id, published_at, reporting_currency, table_name, row_count "
+        f"select run_id, published_at, as_of, reporting_currency, table_name, row_count "
         f"from {PUBLISHED_TABLE} order by table_name"
     ).fetchall()
     if not rows:
         raise ValueError(f"the marts file has an empty {PUBLISHED_TABLE} table: it was not written by publish_marts")
-    run_id, published_at, currency = rows[0][:3]
-    return Snapshot(run_id, published_at, currency, {row[3]: row[4] for row in rows})
+    run_id, published_at, as_of, currency = rows[0][:4]
+    return Snapshot(run_id, published_at, currency, {row[4]: row[5] for row in rows}, as_of)

@@ -30,7 +30,7 @@ th:first-child, td:first-child {{ text-align: left; }}
 </head>
 <body>
 <h1>Sales &amp; Fulfilment Hub: nightly report</h1>
-<p class="snapshot" id="snapshot">Run <code>{run_id}</code>, published {published_at} UTC; amounts in {currency}.</p>
+<p class="snapshot" id="snapshot">Data as of <span id="as-of">{as_of}</span>, published <span id="published-at">{published_at}</span> UTC; run <code>{run_id}</code>; amounts in {currency}.</p>
 {channel_table}
 {charts}
 </body>
@@ -49,6 +49,8 @@ def render_report(figures: ReportFigures) -> str:
         plotly_js=PLOTLY_JS,
         run_id=html.escape(snapshot.run_id),
         published_at=snapshot.published_at.isoformat(sep=" "),
+        # the build's clock: the marts count what happened before this day
+        as_of=snapshot.as_of.isoformat() if snapshot.as_of else "unknown",
         currency=html.escape(snapshot.reporting_currency),
         channel_table=_channel_table(figures),
         charts=charts,

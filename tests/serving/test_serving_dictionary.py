@@ -36,7 +36,7 @@ def test_generated_dictionary_has_every_published_table_and_column(dbt_manifest:
     models = published_models(manifest())
     assert len(models) > 10, "the manifest has too few marts: the comparison would prove little"
     want = {node["alias"] or node["name"]: list(node["columns"]) for node in models} | {
-        "_published": ["run_id", "published_at", "reporting_currency", "table_name", "row_count"]
+        "_published": ["run_id", "published_at", "as_of", "reporting_currency", "table_name", "row_count"]
     }
     assert tables_and_columns(render_dictionary(manifest())) == want
 

@@ -9,6 +9,7 @@ import json
 import signal
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -17,7 +18,7 @@ from pydantic import SecretStr
 
 from pipelines.privacy.pseudonyms import pseudonym_key
 from pipelines.publish.atomic import remove_stale_staging, staging_path, write_atomically
-from pipelines.publish.marts_file import Relation, publish_marts, read_snapshot
+from pipelines.publish.marts_file import CLOCK_MODEL, Relation, publish_marts, read_snapshot
 from pipelines.publish.parquet import export_parquet
 from pipelines.publish.policy import PublishPolicy, TableDocs
 from serving_helpers import wait_for_child
@@ -49,6 +50,22 @@ def test_publish_records_the_snapshot(tmp_path: Path) -> None:
     assert read_snapshot(marts) == snapshot
     assert sorted(path.name for path in marts.parent.iterdir()) == ["marts.duckdb"]
     assert not (marts.stat().st_mode & 0o222), "the published file must be read-only on disk"
+
+
+def test_publish_records_the_clock_of_the_build(tmp_path: Path) -> None:
+    """`_published.as_of` is the dbt build's clock (its clock model), or the day given; empty without either."""
+    warehouse = make_warehouse(tmp_path / "wh.duckdb", 2)
+    assert publish_marts(warehouse, tmp_path / "none.duckdb", RELATIONS, "run-1", "EUR", policy=POLICY).as_of is None
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            f"create table main.{CLOCK_MODEL} as select * from (values (date '2026-08-01', date '2026-09-15'), "
+            "(date '2026-09-01', date '2026-09-15')) as t(report_month, as_of_date)"
+        )
+    marts = tmp_path / "clock.duckdb"
+    assert publish_marts(warehouse, marts, RELATIONS, "run-2", "EUR", policy=POLICY).as_of == date(2026, 9, 15)
+    assert read_snapshot(marts).as_of == date(2026, 9, 15)
+    given = publish_marts(warehouse, tmp_path / "given.duckdb", RELATIONS, "run-3", "EUR", policy=POLICY, as_of=date(2026, 9, 1))
+    assert read_snapshot(tmp_path / "given.duckdb") == given and given.as_of == date(2026, 9, 1)
 
 
 def test_reader_holding_the_old_file_keeps_its_snapshot_across_a_swap(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from pipelines.publish.marts_file import read_snapshot
-from serving_helpers import ServedNight, materialization_metadata
+from serving_helpers import AS_OF, ServedNight, materialization_metadata
 
 pytestmark = pytest.mark.slow  # one served night of the small world (conftest.py), shared by the module
 
@@ -21,6 +21,10 @@ def test_published_snapshot_names_the_run_and_counts_every_table(served: ServedN
     assert tables == set(snapshot.row_counts) | {"_published"}
     assert actual == snapshot.row_counts
     assert snapshot.row_counts["mart_sales_vs_fulfilment"] > 0
+    # the quarantine list is published with the marts (no personal data: test_serving_privacy scans it)
+    assert "dq_quarantined_values" in snapshot.row_counts
+    # the dbt build's clock: the sandbox's as-of day, which the data ends the day before
+    assert snapshot.as_of == AS_OF
 
 
 def test_marts_file_is_read_only_on_disk_and_no_staging_is_left(served: ServedNight) -> None:
@@ -36,6 +40,7 @@ def test_asset_metadata_shows_path_counts_preview_and_report(served: ServedNight
     assert metadata["path"].value == str(served.marts_file)
     assert metadata["row_counts"].value == snapshot.row_counts
     assert metadata["snapshot_run_id"].value == served.republished.run_id
+    assert metadata["as_of"].value == snapshot.as_of.isoformat()
     preview = metadata["preview"].value
     assert preview.startswith("| month | channel | booked_value |")
     assert len(preview.splitlines()) > 2, "the preview has no rows"

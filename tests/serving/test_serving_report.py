@@ -34,6 +34,19 @@ def test_report_draws_every_chart_from_the_published_marts(page, served: ServedN
     assert all(count > 0 for count in drawn.values()), drawn
     assert booked == published_booked_by_month(served.marts_file)
     assert served.republished.run_id in page.locator("#snapshot").inner_text()
+    as_of, published_at = published_clock(served.marts_file)
+    assert page.locator("#as-of").inner_text() == as_of
+    assert page.locator("#published-at").inner_text() == published_at
+    assert f"Data as of {as_of}, published {published_at} UTC" in page.locator("#snapshot").inner_text()
+
+
+def published_clock(marts_file: Path) -> tuple[str, str]:
+    """`_published`'s as-of day and publish time, as text, read from the marts file."""
+    with duckdb.connect(str(marts_file), read_only=True) as con:
+        rows = con.execute("select distinct as_of, published_at from _published").fetchall()
+    assert len(rows) == 1 and rows[0][0] is not None, rows
+    as_of, published_at = rows[0]
+    return as_of.isoformat(), published_at.isoformat(sep=" ")
 
 
 def published_booked_by_month(marts_file: Path) -> list[float]:
