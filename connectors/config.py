@@ -580,6 +580,9 @@ class HubConfig:
     shipstation_tracking_requests_per_night: int = 4000
     rate_limit_time_scale: float = 1.0
     lake_dir: Path | None = None  # the raw layer's Parquet copy (connectors/lake.py); None: not written
+    # A published ECB rate is final, so a night asks only from the cursor; a backfill of past days
+    # (pipelines/ingest/partitions.py) reaches back with this.
+    ecb_restatement_days: int = 0
 
     @property
     def warehouse_path(self) -> Path:

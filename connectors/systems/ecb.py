@@ -27,7 +27,7 @@ def check_csv(body: bytes) -> int:
 
 def fetch_rates(ctx: FetchContext) -> None:
     """Daily rates of the configured currencies from the last date loaded (inclusive) onwards."""
-    window = restatement_window(ctx.cursor_before, 0, ctx.config.start_date, ctx.last_date)
+    window = restatement_window(ctx.cursor_before, ctx.config.ecb_restatement_days, ctx.config.start_date, ctx.last_date)
     if window is None:
         return None
     since, until = window

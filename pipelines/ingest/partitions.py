@@ -36,7 +36,8 @@ def restatement_days(config: HubConfig, stream: str) -> int:
     return {
         "meta__insights": config.meta_restatement_days,
         "google_ads__campaign_days": config.google_ads_restatement_days,
-    }.get(stream, 0)
+        "ecb__rates": config.ecb_restatement_days,
+    }[stream]
 
 
 def days_of(key_range: dg.PartitionKeyRange) -> tuple[date, date]:
@@ -52,6 +53,7 @@ def config_for_days(config: HubConfig, first: date, last: date) -> HubConfig:
         end_date=last,
         meta_restatement_days=REACH_BACK_DAYS,
         google_ads_restatement_days=REACH_BACK_DAYS,
+        ecb_restatement_days=REACH_BACK_DAYS,
     )
 
 

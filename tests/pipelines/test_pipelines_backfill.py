@@ -32,7 +32,7 @@ def test_a_range_of_days_asks_the_connectors_for_exactly_those_days() -> None:
     assert (narrowed.start_date, narrowed.end_date) == (date(2026, 3, 1), date(2026, 3, 31))
     # Whatever the cursor, the connectors' window is then exactly the range's days.
     for cursor in (None, "2026-03-15", "2026-10-31"):
-        for days in (narrowed.meta_restatement_days, narrowed.google_ads_restatement_days):
+        for days in (narrowed.meta_restatement_days, narrowed.google_ads_restatement_days, narrowed.ecb_restatement_days):
             assert restatement_window(cursor, days, narrowed.start_date, narrowed.end_date) == (
                 date(2026, 3, 1), date(2026, 3, 31)
             )
