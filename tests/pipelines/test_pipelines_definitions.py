@@ -85,19 +85,28 @@ def test_every_dbt_source_is_an_ingest_asset(defs: dg.Definitions) -> None:
 
 
 def test_every_dbt_test_is_an_asset_check(defs: dg.Definitions) -> None:
-    """Each dbt data test on a model, or pointed at one by meta.dagster.ref, shows as a check on that model's asset."""
+    """Each dbt data test on a model, or pointed at one by meta.dagster.ref, shows as a check on that model's
+    asset; each test on a source (a raw table's `_pk`) as a check on the ingest asset that loads it."""
     from pipelines.transform.assets import hub_dbt_models
     from pipelines.transform.project import dbt_project
 
     manifest = json.loads(dbt_project.manifest_path.read_text())
-    tests = {
+    tests = [node for node in manifest["nodes"].values() if node["resource_type"] == "test"]
+    on_models = {
         node["name"]
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "test"
-        and ((node.get("attached_node") or "").startswith("model.") or "ref" in node["config"]["meta"].get("dagster", {}))
+        for node in tests
+        if (node.get("attached_node") or "").startswith("model.") or "ref" in node["config"]["meta"].get("dagster", {})
     }
-    assert tests, "the dbt project has no tests: the comparison would prove nothing"
-    assert {key.name for key in hub_dbt_models.check_keys} == tests
+    on_sources = {
+        (manifest["sources"][node["depends_on"]["nodes"][0]]["source_name"], node["name"])
+        for node in tests
+        if node["depends_on"]["nodes"] and node["depends_on"]["nodes"][0].startswith("source.")
+    }
+    assert on_models and on_sources, "the dbt project has no tests: the comparison would prove nothing"
+    checks = {(key.asset_key.path[0] if len(key.asset_key.path) == 2 else None, key.name) for key in hub_dbt_models.check_keys}
+    assert {name for system, name in checks if system is None} == on_models
+    assert {(system, name) for system, name in checks if system is not None} == on_sources
+    assert len(on_sources) == 12, "one `_pk` test per raw table of the twelve streams"
 
 
 def test_assets_have_owners_kinds_descriptions_and_code_versions(defs: dg.Definitions) -> None:

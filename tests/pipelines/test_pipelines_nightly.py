@@ -84,6 +84,17 @@ def test_our_checks_pass_on_a_clean_world(nightly: NightlyRun) -> None:
     assert evaluations["fct_shipments:orphan_shipment_rate_under_threshold"].metadata["total"].value > 0
 
 
+def test_every_raw_tables_key_test_ran_as_a_check_on_its_ingest_asset(nightly: NightlyRun) -> None:
+    """dbt's `_pk` test on each source shows on the ingest asset that loads the raw table, and passed."""
+    from pipelines.ingest.assets import stream_asset_key
+    from connectors.streams import STREAMS
+
+    evaluations = check_evaluations(nightly.result)
+    key_checks = {key: e for key, e in evaluations.items() if key.split(":")[1].startswith("source_primary_key_")}
+    assert {key.split(":")[0] for key in key_checks} == {stream_asset_key(name).to_user_string() for name in STREAMS}
+    assert {key: e.description for key, e in key_checks.items() if not e.passed} == {}
+
+
 def test_no_secret_in_any_metadata(nightly: NightlyRun) -> None:
     """No credential reaches the event log: materialisations, check results or log messages."""
     secrets = [value for creds in SANDBOX_CREDENTIALS.values() for value in creds.values() if len(value) >= 8]
