@@ -2,56 +2,99 @@
 table equals the DuckDB build's, row for row, and an incremental Spark build equals a full one.
 
 The `small` sandbox world is ingested over HTTP on two nights with HUB_LAKE_DIR set, so the raw
-layer reaches Spark as the loads wrote it (connectors/lake.py). One Spark session serves the
-module: dbt-spark's session method takes the one this process already runs.
+layer reaches Spark as the loads wrote it (connectors/lake.py). The builds in this process share
+one Spark session (dbt-spark's session method takes the one the process runs): day 1 full with
+the unit tests, day 2 incremental, neither with the data tests (each is one more Spark job). The
+full build at day 2, with every data test, is the nightly's dbt step on Spark
+(HUB_DBT_TARGET=spark) in a Dagster run, which publishes the marts: its dbt runs
+in a subprocess with a Spark of its own, on a copy of the warehouse holding night 2's raw tables
+and no marts, so what it publishes can only have come from Spark.
 """
 
 from __future__ import annotations
 
+import json
 import math
-import os
 import shutil
 from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
-from support.dbt_harness import RAW_TABLES, dbt, ingest_everything, invoke_dbt, sandbox_connector_env, target_path
+from support.dbt_harness import RAW_TABLES, dbt, ingest_everything, sandbox_connector_env, target_path
 from sandbox.server import running_sandbox
 
 pytest.importorskip("pyspark", reason="the spark extra (pyspark, dbt-spark[session]) is not installed")
 
 from pipelines.publish.marts_file import Relation, publish_marts  # noqa: E402
-from pipelines.spark_build import mart_names, spark_build  # noqa: E402
+from pipelines.spark_build import handover_dir, mart_names, spark_build  # noqa: E402
 
 SEED, SCALE = 13, "small"
 DAY1, DAY2 = date(2026, 7, 31), date(2026, 8, 1)
 VARS = {"reporting_currency": "EUR"}
+# Every folder publishes with one key, so pseudonyms compare across builds.
+SPARK_ENV = {"HUB_SPARK_SHUFFLE_PARTITIONS": "1", "HUB_PSEUDONYM_KEY": "spark-test-key-" + "k" * 32}
 
 
-def _night(sandbox: object, day: date, data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _night(sandbox: object, day: date, data: Path, patch: pytest.MonkeyPatch) -> None:
     """Every stream ingested at sandbox clock `day`, each load also writing the lake."""
     sandbox.set_clock(day)
     env = {**sandbox_connector_env(sandbox.url, data, day), "HUB_LAKE_DIR": str(data / "lake"),
            "HUB_AS_OF": day.isoformat()}
     for name, value in env.items():
-        monkeypatch.setenv(name, value)
+        patch.setenv(name, value)
     ingest_everything(env, run_id=f"night-{day}")
 
 
+@dataclass(frozen=True)
+class Built:
+    """The module's data folder and the Dagster run of the nightly's dbt step on Spark."""
+
+    data: Path
+    nightly: dg.ExecuteInProcessResult
+
+    @property
+    def nightly_dir(self) -> Path:
+        return self.data / "nightly_on_spark"
+
+
+def _nightly_on_spark(data_dir: Path, lake_dir: Path, patch: pytest.MonkeyPatch) -> dg.ExecuteInProcessResult:
+    """The dbt models, their checks and the publish asset materialised by Dagster with HUB_DBT_TARGET=spark."""
+    from pipelines.checks.marts import MART_CHECKS
+    from pipelines.publish.assets import build_publish_asset
+    from pipelines.resources import hub_resources
+    from pipelines.transform.assets import hub_dbt_models
+    from pipelines.transform.spark_dbt import hub_dbt
+
+    for name, value in {"HUB_DATA_DIR": str(data_dir), "HUB_LAKE_DIR": str(lake_dir), "HUB_DBT_TARGET": "spark"}.items():
+        patch.setenv(name, value)
+    with dg.instance_for_test() as instance:
+        return dg.materialize([hub_dbt_models, build_publish_asset(), *MART_CHECKS],
+                              resources={**hub_resources(), "dbt": hub_dbt()}, instance=instance, raise_on_error=False)
+
+
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Day 1: ingest, full Spark build. Day 2: ingest, DuckDB build, incremental and full Spark builds."""
+def built(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: object) -> Iterator[Built]:
+    """Day 1: ingest, full Spark build with unit tests. Day 2: ingest, DuckDB build, incremental
+    Spark build, and the nightly's dbt step on Spark in Dagster (a full build) on a copy of the warehouse."""
     data = tmp_path_factory.mktemp("spark")
-    monkeypatch = pytest.MonkeyPatch()
-    saved_env = dict(os.environ)
-    try:
+    lake_dir = data / "lake"
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in SPARK_ENV.items():
+            patch.setenv(name, value)
         with running_sandbox(seed=SEED, scale=SCALE, as_of=DAY1, data_dir=data / "worlds") as sandbox:
-            _night(sandbox, DAY1, data, monkeypatch)
-            spark_build(data, data / "spark_day1", VARS, "day1", lake_dir=data / "lake")
-            _night(sandbox, DAY2, data, monkeypatch)
+            _night(sandbox, DAY1, data, patch)
+            spark_build(data, data / "spark_day1", VARS, "day1", lake_dir=lake_dir, unit_tests=True, data_tests=False)
+            shutil.copy(target_path(data, "spark") / "run_results.json", data / "spark_day1_results.json")
+            _night(sandbox, DAY2, data, patch)
+        # night 2's raw tables, no marts: the nightly on Spark's own data folder
+        (data / "nightly_on_spark").mkdir()
+        shutil.copy(data / "warehouse.duckdb", data / "nightly_on_spark" / "warehouse.duckdb")
         dbt(["build", "--exclude-resource-type", "unit_test"], data)
         names = mart_names(target_path(data))
         # dbt-duckdb still holds the warehouse open in this process: publish from a checkpointed copy
@@ -60,13 +103,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
         shutil.copy(data / "warehouse.duckdb", data / "duckdb_built.duckdb")
         publish_marts(data / "duckdb_built.duckdb", data / "duckdb" / "marts.duckdb",
                       [Relation("main", name) for name in names], "duckdb", "EUR")
-        spark_build(data, data / "spark_incremental", VARS, "incremental", lake_dir=data / "lake")
-        spark_build(data, data / "spark_full", VARS, "full", lake_dir=data / "lake", full_refresh=True)
-        yield data
-    finally:
-        monkeypatch.undo()
-        os.environ.clear()
-        os.environ.update(saved_env)
+        spark_build(data, data / "spark_incremental", VARS, "incremental", lake_dir=lake_dir, data_tests=False)
+        nightly = _nightly_on_spark(data / "nightly_on_spark", lake_dir, patch)
+        yield Built(data, nightly)
 
 
 def _tables(marts_file: Path) -> dict[str, tuple[list[str], list[tuple]]]:
@@ -109,16 +148,17 @@ def _differences(want: dict, got: dict) -> list[str]:
     return problems
 
 
-def test_lake_holds_the_raw_tables(built: Path) -> None:
+def test_lake_holds_the_raw_tables(built: Built) -> None:
     """The latest `_loaded_at` of each `_pk` in the lake is the raw table, row for row."""
-    with duckdb.connect(str(built / "duckdb_built.duckdb"), read_only=True) as con:
+    data = built.data
+    with duckdb.connect(str(data / "duckdb_built.duckdb"), read_only=True) as con:
         several = 0
         for table in RAW_TABLES:
-            files = sorted((built / "lake" / table).glob("*.parquet"))
+            files = sorted((data / "lake" / table).glob("*.parquet"))
             assert files, f"{table}: no lake file"
             several += len(files) > 1
             lake_rows = con.execute(
-                f"select _pk, _scope, _cursor, _record, _run_id, _loaded_at from read_parquet('{built}/lake/{table}/*.parquet')"
+                f"select _pk, _scope, _cursor, _record, _run_id, _loaded_at from read_parquet('{data}/lake/{table}/*.parquet')"
                 " qualify row_number() over (partition by _pk order by _loaded_at desc) = 1").fetchall()
             raw_rows = con.execute(
                 f"select _pk, _scope, _cursor, cast(_record as varchar), _run_id, _loaded_at from raw.{table}").fetchall()
@@ -127,26 +167,48 @@ def test_lake_holds_the_raw_tables(built: Path) -> None:
         assert several, "no stream wrote a second file on day 2: the lake was not written incrementally"
 
 
-def test_spark_marts_equal_duckdb(built: Path) -> None:
-    """Every published table built on Spark equals DuckDB's, amounts to the cent."""
-    duck = _tables(built / "duckdb" / "marts.duckdb")
+def test_spark_marts_equal_duckdb(built: Built) -> None:
+    """Every published table built on Spark (incrementally) equals DuckDB's, amounts to the cent."""
+    duck = _tables(built.data / "duckdb" / "marts.duckdb")
     empty = [name for name, (_, rows) in duck.items() if name.startswith("mart_") and not rows]
     assert not empty, f"DuckDB marts {empty} are empty: the comparison would prove nothing"
-    assert _differences(duck, _tables(built / "spark_incremental" / "marts.duckdb")) == []
+    assert _differences(duck, _tables(built.data / "spark_incremental" / "marts.duckdb")) == []
 
 
-def test_incremental_spark_build_equals_full(built: Path) -> None:
-    """Day 2 built incrementally on day 1's Spark tables equals a full Spark build at day 2."""
-    full = _tables(built / "spark_full" / "marts.duckdb")
-    assert _differences(full, _tables(built / "spark_incremental" / "marts.duckdb")) == []
-    day1 = _tables(built / "spark_day1" / "marts.duckdb")
+def test_nightly_on_spark_publishes_the_marts(built: Built) -> None:
+    """HUB_DBT_TARGET=spark: Dagster's dbt step builds and tests every model on Spark, the mart
+    checks pass on what Spark built, and the publish asset publishes it (DuckDB file and Parquet)."""
+    result = built.nightly
+    failed = [e.step_key or "" for e in result.all_events if e.is_step_failure]
+    assert result.success, f"steps failed: {failed}"
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    names = mart_names(target_path(built.data, "spark"))
+    assert {*names, "published_marts"} <= materialized
+    checks = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    failed_checks = [c.check_name for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
+    assert checks and not failed_checks, failed_checks
+    # the warehouse held no marts: Spark handed every one over, and the publish read those
+    handed = handover_dir(built.nightly_dir)
+    assert sorted(p.name for p in handed.iterdir() if any(p.glob("*.parquet"))) == names
+    published = _tables(built.nightly_dir / "marts.duckdb")
+    for name in names:
+        assert any((built.nightly_dir / "parquet" / name).glob("*.parquet")), f"{name}: no Parquet published"
+    assert _differences(_tables(built.data / "duckdb" / "marts.duckdb"), published) == []
+
+
+def test_incremental_spark_build_equals_full(built: Built) -> None:
+    """Day 2 built incrementally on day 1's Spark tables equals a full Spark build at day 2 (the
+    nightly on Spark's, from no Spark tables at all)."""
+    full = _tables(built.nightly_dir / "marts.duckdb")
+    assert _differences(full, _tables(built.data / "spark_incremental" / "marts.duckdb")) == []
+    day1 = _tables(built.data / "spark_day1" / "marts.duckdb")
     assert _differences(full, day1), "day 2 changed no mart: the incremental comparison would prove nothing"
 
 
-def test_unit_tests_pass_on_spark(built: Path) -> None:
-    """The project's dbt unit tests, on Spark."""
-    result = invoke_dbt(["test", "--select", "test_type:unit"], built, target="spark",
-                        env={"HUB_LAKE_DIR": str(built / "lake")})
-    failures = [f"{r.node.unique_id}: {r.message}" for r in getattr(result.result, "results", None) or []
-                if str(r.status) not in ("pass", "success")]  # the on-run-start hook succeeds
-    assert result.success and not failures, failures
+def test_unit_tests_pass_on_spark(built: Built) -> None:
+    """The project's dbt unit tests, run on Spark within the day 1 build."""
+    results = json.loads((built.data / "spark_day1_results.json").read_text())["results"]
+    unit = {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
+    manifest = json.loads((target_path(built.data, "spark") / "manifest.json").read_text())
+    assert unit and set(unit) == set(manifest["unit_tests"]), "not every unit test ran"
+    assert {k: v for k, v in unit.items() if v != "pass"} == {}
