@@ -64,7 +64,9 @@ def test_publish_records_the_clock_of_the_build(tmp_path: Path) -> None:
     marts = tmp_path / "clock.duckdb"
     assert publish_marts(warehouse, marts, RELATIONS, "run-2", "EUR", policy=POLICY).as_of == date(2026, 9, 15)
     assert read_snapshot(marts).as_of == date(2026, 9, 15)
-    given = publish_marts(warehouse, tmp_path / "given.duckdb", RELATIONS, "run-3", "EUR", policy=POLICY, as_of=date(2026, 9, 1))
+    given = publish_marts(
+        warehouse, tmp_path / "given.duckdb", RELATIONS, "run-3", "EUR", policy=POLICY, as_of=date(2026, 9, 1)
+    )
     assert read_snapshot(tmp_path / "given.duckdb") == given and given.as_of == date(2026, 9, 1)
 
 
