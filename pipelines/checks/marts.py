@@ -10,7 +10,6 @@ connection that queues behind any writer.
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 
 import dagster as dg
 import duckdb
@@ -19,44 +18,7 @@ from connectors import warehouse
 from pipelines.checks.thresholds import ThresholdsResource, rate_check_result
 from pipelines.resources import HubConfigResource
 
-RECONCILIATION_MODEL = "dq_totals_reconciliation"
 SHARES_MODEL = "dq_check_shares"
-
-
-@dataclass(frozen=True)
-class Reconciliation:
-    """One measure: the mart's total, the facts' total, and what the facts hold before conversion.
-
-    What tests/dbt/test_dbt_money_checks.py reads; the rule itself is the dbt test `totals_reconcile_with_facts`."""
-
-    measure: str
-    mart_total: Decimal | None
-    fact_total: Decimal | None
-    input_rows: int  # fact rows with a non-zero amount in their own currency
-    unconverted_rows: int  # fact rows with an amount but no reporting amount (no FX rate)
-
-    def differs(self) -> bool:
-        """Totals that are not equal; two null totals are equal only when no fact carries an amount."""
-        return self.mart_total != self.fact_total and bool(self.mart_total or self.fact_total)
-
-    def lost(self) -> str | None:
-        """Why the money was lost in conversion, or None: fact amounts without an FX rate, or a total
-        of zero (or none) over facts that carry amounts, which no empty month explains."""
-        if self.unconverted_rows:
-            return f"{self.measure}: {self.unconverted_rows} fact rows have no FX rate to the reporting currency"
-        if self.input_rows and not self.mart_total:
-            return f"{self.measure}: the mart sums to {self.mart_total} over {self.input_rows} fact rows with amounts"
-        return None
-
-
-def reconciliation_rows(con: duckdb.DuckDBPyConnection) -> list[Reconciliation]:
-    """Every reconciled measure summed over the mart's months and channels, from the dbt view."""
-    rows = con.execute(
-        f"select measure, sum(mart_total), sum(fact_total), sum(input_rows), sum(unconverted_rows) "
-        f"from {RECONCILIATION_MODEL} group by measure order by measure"
-    ).fetchall()
-    return [Reconciliation(measure, mart, fact, int(inputs), int(unconverted))
-            for measure, mart, fact, inputs, unconverted in rows]
 
 
 QUARANTINE_MODEL = "dq_quarantined_values"
