@@ -74,7 +74,7 @@ BAD_SETTINGS = [
         "256MB'; drop table raw.x; --",
         f"HUB_DBT_DUCKDB_MEMORY_LIMIT=\"256MB'; drop table raw.x; --\" is not a DuckDB memory size: {MEMORY}",
     ),
-    ("HUB_DBT_TARGET", "sqlite", "HUB_DBT_TARGET='sqlite' is not one of the allowed values: use duckdb or postgres"),
+    ("HUB_DBT_TARGET", "sqlite", "HUB_DBT_TARGET='sqlite' is not one of the allowed values: use duckdb, postgres or spark"),
     ("HUB_NIGHTLY_CRON", "0 3 * *", f"HUB_NIGHTLY_CRON='0 3 * *' is not a cron expression Dagster accepts: {CRON}"),
     ("HUB_NIGHTLY_CRON", "0 0 30 2 *", f"HUB_NIGHTLY_CRON='0 0 30 2 *' is not a cron expression Dagster accepts: {CRON}"),
     ("HUB_NIGHTLY_CRON", "every night", f"HUB_NIGHTLY_CRON='every night' is not a cron expression Dagster accepts: {CRON}"),
