@@ -14,7 +14,7 @@ import dagster as dg
 from connectors.config import ConnectorSettings, HubConfig, HubSettingsModel
 from pipelines.checks.thresholds import ThresholdsResource
 from pipelines.settings import ThresholdSettings, settings_resource
-from pipelines.transform.project import dbt_cli
+from pipelines.transform.spark_dbt import hub_dbt
 
 _HubConfigFields = settings_resource(ConnectorSettings, "_HubConfigFields", "The connectors' settings.")
 
@@ -40,5 +40,5 @@ def hub_resources(env: Mapping[str, str] | None = None) -> dict[str, object]:
     return {
         "hub": fed_by_env(HubConfigResource, ConnectorSettings, env),
         "thresholds": fed_by_env(ThresholdsResource, ThresholdSettings, env),
-        "dbt": dbt_cli(),
+        "dbt": hub_dbt(),  # DuckDB, or Spark when HUB_DBT_TARGET=spark (read when a run starts)
     }
