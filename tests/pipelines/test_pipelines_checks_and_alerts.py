@@ -64,7 +64,6 @@ def test_failing_blocking_check_stops_publish_and_fires_the_alert(
     monkeypatch.setenv("HUB_ALERT_WEBHOOK_URL", url)
     monkeypatch.setenv("HUB_UI_URL", "http://127.0.0.1:3999")
 
-    from pipelines.alerts import alert_on_run_failure
     from pipelines.checks.marts import MART_CHECKS
     from pipelines.definitions import build_definitions
 
@@ -83,13 +82,7 @@ def test_failing_blocking_check_stops_publish_and_fires_the_alert(
         assert "published_marts" not in materialized
         assert (data_dir / "marts.duckdb").read_bytes() == published_before  # BI keeps the last good marts
 
-        context = dg.build_run_status_sensor_context(
-            sensor_name="alert_on_run_failure",
-            dagster_event=result.get_run_failure_event(),
-            dagster_instance=instance,
-            dagster_run=result.dagster_run,
-        ).for_run_failure()
-        alert_on_run_failure(context)
+        alert_on(result, instance)
 
     assert len(received) == 1
     text = received[0]["text"]
@@ -153,7 +146,6 @@ def test_a_failed_stream_says_which_why_and_the_fix_first_and_leaves_the_others_
         monkeypatch.setenv(name, value)
     url, received = webhook
     monkeypatch.setenv("HUB_ALERT_WEBHOOK_URL", url)
-    from pipelines.alerts import alert_on_run_failure
     from pipelines.definitions import build_definitions
 
     job = dg.define_asset_job("two_streams", selection=dg.AssetSelection.assets(["shipstation", "shipments"], ["meta", "insights"]))
@@ -162,13 +154,7 @@ def test_a_failed_stream_says_which_why_and_the_fix_first_and_leaves_the_others_
         result = defs.resolve_job_def("two_streams").execute_in_process(instance=instance, raise_on_error=False)
         (failure,) = [e for e in result.all_events if e.is_step_failure]
         first_line = failure.step_failure_data.user_failure_data.description.splitlines()[0]
-        context = dg.build_run_status_sensor_context(
-            sensor_name="alert_on_run_failure",
-            dagster_event=result.get_run_failure_event(),
-            dagster_instance=instance,
-            dagster_run=result.dagster_run,
-        ).for_run_failure()
-        alert_on_run_failure(context)
+        alert_on(result, instance)
 
     assert failure.step_key == "shipstation__shipments"
     assert first_line.startswith("shipstation__shipments failed: ")
@@ -217,3 +203,16 @@ def test_a_stream_failure_is_one_line_with_the_fix_for_its_kind() -> None:
         "Fix: renew or correct the system's credentials (README, Configuration) and run again"
     )
     assert failure_line("ecb__rates", ConnectorError("odd")).endswith(f"Fix: {DEFAULT_FIX}")
+
+
+def alert_on(result: dg.ExecuteInProcessResult, instance: dg.DagsterInstance) -> None:
+    """Run the failure sensor on a failed in-process run, as the daemon would."""
+    from pipelines.alerts import alert_on_run_failure
+
+    context = dg.build_run_status_sensor_context(
+        sensor_name="alert_on_run_failure",
+        dagster_event=result.get_run_failure_event(),
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+    ).for_run_failure()
+    alert_on_run_failure(context)
