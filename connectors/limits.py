@@ -177,9 +177,14 @@ def request_floor(stream: str, records: int, landed: Path | None = None) -> int 
     for segment in landed_segments(landed):
         with open(segment, "rb") as pages:
             for line in pages:
-                if line.strip():
-                    endpoint, count = _endpoint(stream, orjson.loads(line))
-                    per_endpoint[(segment.parent.name, endpoint)] += count
+                if not line.strip():
+                    continue
+                try:
+                    body = orjson.loads(line)
+                except orjson.JSONDecodeError:  # a damaged page: quarantined by the load, no records here
+                    continue
+                endpoint, count = _endpoint(stream, body)
+                per_endpoint[(segment.parent.name, endpoint)] += count
     return sum(max(1, math.ceil(n / ENDPOINT_PAGE.get(endpoint, page))) for (_, endpoint), n in per_endpoint.items())
 
 
