@@ -213,7 +213,7 @@ def run_nightly(data_dir: Path, terminal: TextIO, log_file: Path, runs: RunSetti
         print(f"  full log: {log_file}\n  the run in the UI: make ui -> Runs", file=terminal)
         return 1
     marts_file = data_dir / "marts.duckdb"
-    print("\nHeadline numbers (reporting currency, all months; backlog at the latest month end):\n", file=terminal)
+    print("\nHeadline numbers (reporting currency, all months; backlog as of the clock):\n", file=terminal)
     print(format_table(HEADLINE_COLUMNS, headline_rows(marts_file)), file=terminal)
     print(
         f"\nRun {result.run_id} succeeded.\n"
