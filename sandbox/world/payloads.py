@@ -275,6 +275,8 @@ def shipment_versions(s: Shipment) -> Iterator[Version]:
         yield ("shipstation/shipments", "", s.id, t, t, None, payload)
     if s.label is not None:
         yield from _label_versions(s, carrier, service, carrier_id, ship_date)
+    from sandbox.world.shippo import shippo_versions  # local: shippo.py builds on this module
+    yield from shippo_versions(s)  # the same shipment in Shippo's shapes
 
 
 # A label bought by mistake is voided for a refund and a new one bought for the shipment: "Labels
