@@ -16,6 +16,8 @@ SANDBOX_CREDENTIALS: Final[dict[str, dict[str, str]]] = {
     "docusign": {"access_token": "sandbox-docusign-token"},
     "shipstation": {"api_key": "sandbox-shipstation-key"},
     "ecb": {},
+    # a live-mode key: Shippo gives test keys (shippo_test_...) lower limits; the sandbox accepts both
+    "shippo": {"api_token": "shippo_live_sandbox0000000000000000000000000000"},
 }
 
 META_AD_ACCOUNTS: Final[dict[str, str]] = {"act_1001": "USD", "act_1002": "GBP", "act_1003": "EUR"}
