@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Self, TypeVar
+from typing import Annotated, Any, Literal, Self, TypeVar, get_args
 from urllib.parse import SplitResult, urlsplit
 
 import httpx
@@ -33,6 +33,11 @@ from connectors.tokens import StaticToken, TokenSource
 N = TypeVar("N", int, float)
 PREFIX = "HUB_"
 SYSTEMS: tuple[str, ...] = ("hubspot", "meta", "google_ads", "docusign", "shipstation", "ecb")
+# The vendors the hub supports for each kind of data, the default first: one of each kind is
+# configured (HUB_CRM, HUB_FULFILMENT); its streams are ingested and its dbt staging models enabled.
+CrmVendor = Literal["hubspot", "salesforce"]
+FulfilmentVendor = Literal["shipstation", "shippo"]
+VENDORS: Mapping[str, tuple[str, ...]] = {"crm": get_args(CrmVendor), "fulfilment": get_args(FulfilmentVendor)}
 
 # The currencies of the ECB's euro foreign exchange reference rates (EUR is the base, never a
 # series): https://www.ecb.europa.eu/stats/policy_and_exchange_rates/euro_reference_exchange_rates/html/index.en.html
@@ -55,6 +60,11 @@ class SettingsError(ConfigError):
 
 def strip_text(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
+
+
+def lower_text(value: Any) -> Any:
+    """A name as lower case without surrounding blanks (`HubSpot ` is hubspot)."""
+    return value.strip().lower() if isinstance(value, str) else value
 
 
 def _iso_date(value: Any) -> Any:
@@ -360,6 +370,12 @@ class ConnectorSettings(HubSettingsModel):
 
     data_dir: Path = setting(Path("data"), "warehouse, published marts, landed pages, Dagster home", "a folder path")
     lake_dir: Path | None = setting(None, "folder each load also writes its changed raw rows to, as Parquet, for Spark or a lakehouse (connectors/lake.py; unset: none written)", "a folder path")
+    crm: Annotated[CrmVendor, BeforeValidator(lower_text)] = setting(
+        "hubspot", "the CRM leads, deals and their lines come from: only its streams are ingested and its dbt staging models built", "hubspot or salesforce"
+    )
+    fulfilment: Annotated[FulfilmentVendor, BeforeValidator(lower_text)] = setting(
+        "shipstation", "the fulfilment vendor shipments, labels and tracking come from: only its streams are ingested and its dbt staging models built", "shipstation or shippo"
+    )
     start_date: Day = setting(date(2025, 1, 1), "first day pulled by date-ranged streams (ads, FX) on a first run", "a date as YYYY-MM-DD, e.g. 2025-01-01")
     end_date: Day | None = setting(None, "last day pulled by date-ranged streams (unset: today, UTC)", "a date as YYYY-MM-DD, not before HUB_START_DATE (with the sandbox, unset means the day before HUB_SANDBOX_AS_OF)")
     ecb_currencies: Annotated[CommaList, AfterValidator(_ecb_currencies)] = setting(
