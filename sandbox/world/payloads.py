@@ -1,11 +1,13 @@
 """Model objects to the JSON each vendor API returns: the only place vendor field names live."""
 
+import itertools
 import random
 import zlib
 from collections.abc import Iterator
 from decimal import Decimal
 
 from sandbox.credentials import DOCUSIGN_ACCOUNT_ID
+from sandbox.world import salesforce
 from sandbox.world.catalog import CARRIERS
 from sandbox.world.model import AdDay, Company, Contact, Deal, Envelope, FxRate, Label, Shipment
 from sandbox.world.timefmt import DAY, day_str, iso_7, iso_ms, iso_s
@@ -203,9 +205,12 @@ def envelope_versions(e: Envelope) -> Iterator[Version]:
             "customFieldsUri": f"/envelopes/{e.id}/custom_fields", "recipientsUri": f"/envelopes/{e.id}/recipients",
             "customFields": {"textCustomFields": [
                 {"fieldId": str(10_000 + k), "name": name, "show": "true", "required": "false", "value": value}
+                # the deal's id in each CRM the world is served through (a firm fills the one it uses)
                 for k, (name, value) in enumerate((("hubspot_deal_id", e.deal_id),
                                                    ("contract_number", e.contract_number),
-                                                   ("promised_delivery_date", day_str(e.promised_delivery))))
+                                                   ("promised_delivery_date", day_str(e.promised_delivery)),
+                                                   ("salesforce_opportunity_id",
+                                                    salesforce.sf_id("Opportunity", int(e.deal_id)))))
             ], "listCustomFields": []},
             "recipients": {"signers": [signer], "agents": [], "editors": [], "intermediaries": [],
                            "carbonCopies": [], "certifiedDeliveries": [], "inPersonSigners": [],
@@ -374,7 +379,11 @@ def _label_versions(s: Shipment, carrier: str, service: str, carrier_id: str, sh
 
 
 def versions_of(item: object) -> Iterator[Version]:
-    """All store versions of one world object."""
+    """All store versions of one world object: its HubSpot-and-the-rest shapes, then its Salesforce ones."""
+    return itertools.chain(_versions_of(item), salesforce.versions(item))
+
+
+def _versions_of(item: object) -> Iterator[Version]:
     from sandbox.world import model as m  # local: keeps the dispatch table next to its use
     if isinstance(item, m.AdDay):
         return ad_versions(item)
