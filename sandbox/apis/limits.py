@@ -25,6 +25,9 @@ with the real wait to the window's end. Documented limits, each checked on the v
   counts the base 600.
 - Google Ads: a developer token with Basic access may run 15,000 operations a day; past it,
   RESOURCE_EXHAUSTED with `retryDelay` (https://developers.google.com/google-ads/api/docs/best-practices/quotas).
+- Shippo: per endpoint and verb, per minute, live / test keys: GET of a list (shipments, transactions)
+  50 / 10, GET of one track 500 / 50; over it a 429 (https://docs.goshippo.com/docs/API_Concepts/RateLimits).
+  The page names no rate-limit headers, so none are sent; orders are not in its table, so not limited.
 - ECB: no documented limit; not limited.
 """
 
@@ -63,10 +66,18 @@ DOCUSIGN_HOURLY = Window("hourly", 3000, 3600.0)
 DOCUSIGN_BURST = Window("burst", 500, 30.0)
 META_INSIGHTS = Window("ads_insights", 600, 3600.0)
 GOOGLE_ADS_DAILY = Window("operations", 15_000, DAY)
+SHIPPO_LIVE = {"/shipments": Window("shipments_list", 50, 60.0), "/transactions": Window("transactions_list", 50, 60.0),
+               "/tracks": Window("tracks_get", 500, 60.0)}
+SHIPPO_TEST = {"/shipments": Window("shipments_list_test", 10, 60.0),
+               "/transactions": Window("transactions_list_test", 10, 60.0), "/tracks": Window("tracks_get_test", 50, 60.0)}
 
 
-def windows_for(vendor: str, path: str) -> tuple[Window, ...]:
+def windows_for(vendor: str, path: str, request: Request | None = None) -> tuple[Window, ...]:
     """The windows one request of `vendor` on route `path` counts against."""
+    if vendor == "shippo":  # a test key (shippo_test_...) has Shippo's test-mode limits
+        test = request is not None and request.headers.get("authorization", "").startswith("ShippoToken shippo_test_")
+        window = (SHIPPO_TEST if test else SHIPPO_LIVE).get("/" + path.strip("/").split("/")[0])
+        return (window,) if window else ()
     if vendor == "hubspot":
         search = (HUBSPOT_SEARCH,) if path.endswith("/search") else ()
         return (HUBSPOT_BURST, HUBSPOT_DAILY, *search)
@@ -118,7 +129,7 @@ class Limiter:
 
     def admit(self, vendor: str, path: str, request: Request) -> Verdict:
         """Count one request against its windows, or refuse it when any window is full."""
-        windows = windows_for(vendor, path) if self.enabled else ()
+        windows = windows_for(vendor, path, request) if self.enabled else ()
         if not windows:
             return Verdict({})
         with self._lock:
