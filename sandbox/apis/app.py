@@ -7,11 +7,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
-from sandbox.apis import docusign, ecb, google_ads, hubspot, meta, oauth, shipstation
+from sandbox.apis import docusign, ecb, google_ads, hubspot, meta, oauth, shippo, shipstation
 from sandbox.apis.common import Sandbox, json_response
 
 PREFIXES = {"/hubspot": hubspot, "/meta": meta, "/google-ads": google_ads, "/docusign": docusign,
-            "/shipstation": shipstation, "/ecb": ecb}
+            "/shipstation": shipstation, "/ecb": ecb, "/shippo": shippo}
 
 
 def _admin_routes(sandbox: Sandbox) -> list[Route]:
