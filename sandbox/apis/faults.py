@@ -11,7 +11,7 @@ import random
 import threading
 from dataclasses import dataclass, field
 
-VENDORS = ("hubspot", "meta", "google_ads", "docusign", "shipstation", "ecb", "shippo")
+VENDORS = ("hubspot", "meta", "google_ads", "docusign", "shipstation", "ecb", "shippo", "salesforce")
 # Faults decided before the handler runs (the request fails) ...
 REQUEST_FAULTS = ("rate_limit", "5xx", "drop", "slow")
 # ... after it (the response body is damaged: unparseable, or a 200 page without its records key) ...
