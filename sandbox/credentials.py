@@ -18,6 +18,8 @@ SANDBOX_CREDENTIALS: Final[dict[str, dict[str, str]]] = {
     "ecb": {},
     # a live-mode key: Shippo gives test keys (shippo_test_...) lower limits; the sandbox accepts both
     "shippo": {"api_token": "shippo_live_sandbox0000000000000000000000000000"},
+    # a session id as the token endpoint issues them (org id, '!', token); client credentials below
+    "salesforce": {"access_token": "00DHb0000000001!sandbox-salesforce-session"},
 }
 
 META_AD_ACCOUNTS: Final[dict[str, str]] = {"act_1001": "USD", "act_1002": "GBP", "act_1003": "EUR"}
@@ -30,6 +32,7 @@ OAUTH_CLIENTS: Final[dict[str, dict[str, str]]] = {
                    "client_secret": "sandbox-google-client-secret", "refresh_token": "sandbox-google-refresh-token"},
     "hubspot": {"client_id": "sandbox-hubspot-client", "client_secret": "sandbox-hubspot-client-secret",
                 "refresh_token": "sandbox-hubspot-refresh-token"},
+    "salesforce": {"client_id": "3MVG9sandbox.salesforce.consumer.key", "client_secret": "sandbox-salesforce-consumer-secret"},
     "docusign": {"integration_key": "00000000-0000-4000-8000-0000000d0c5e", "user_id": "00000000-0000-4000-8000-00000000a11e",
                  "client_secret": "sandbox-docusign-secret-key", "refresh_token": "sandbox-docusign-refresh-token"},
 }
