@@ -127,8 +127,9 @@ class _Dropped(Response):
 
 # The records key of each vendor's list pages, and the record's own id in them (a label also
 # names its shipment: the fault must drop `label_id`, not the first id-like key it meets).
-RECORDS_KEYS = ("results", "data", "envelopes", "shipments", "labels")
-RECORD_ID = {"results": "id", "envelopes": "envelopeId", "shipments": "shipment_id", "labels": "label_id"}
+RECORDS_KEYS = ("results", "data", "envelopes", "shipments", "labels", "records")
+RECORD_ID = {"results": "id", "envelopes": "envelopeId", "shipments": "shipment_id", "labels": "label_id",
+             "records": "Id"}
 
 
 def _without_records_key(body: bytes) -> bytes:
