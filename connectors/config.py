@@ -32,7 +32,7 @@ from connectors.tokens import StaticToken, TokenSource
 
 N = TypeVar("N", int, float)
 PREFIX = "HUB_"
-SYSTEMS: tuple[str, ...] = ("hubspot", "meta", "google_ads", "docusign", "shipstation", "ecb")
+SYSTEMS: tuple[str, ...] = ("hubspot", "meta", "google_ads", "docusign", "shipstation", "ecb", "shippo")
 # The vendors the hub supports for each kind of data, the default first: one of each kind is
 # configured (HUB_CRM, HUB_FULFILMENT); its streams are ingested and its dbt staging models enabled.
 CrmVendor = Literal["hubspot", "salesforce"]
@@ -448,6 +448,14 @@ class ConnectorSettings(HubSettingsModel):
     )
     shipstation_base_url: BaseUrl = setting(None, "ShipStation API v2 base URL (unset: the sandbox)", "an http(s) URL without user:pw@, query or fragment")
     shipstation_api_key: Secret = setting(None, "ShipStation v2 API key", "the key as issued, one line", secret=True)
+    shippo_base_url: BaseUrl = setting(None, "Shippo API base URL, https://api.goshippo.com (unset: the sandbox)", "an http(s) URL without user:pw@, query or fragment")
+    shippo_api_token: Secret = setting(None, "Shippo API token, sent as `Authorization: ShippoToken <token>`", "the token as issued (shippo_live_... or shippo_test_...), one line", secret=True)
+    # Shippo filters only shipments by date (https://docs.goshippo.com/docs/api_concepts/filtering):
+    # orders (status) and transactions (refunds, tracking status) are re-read newest first this far back.
+    shippo_window_days: int = setting(30, "days of Shippo orders and transactions re-read each night, newest first, for status changes and refunds", "a whole number of days from 1 to 365", ge=1, le=365)
+    shippo_overlap_minutes: int = setting(60, "minutes Shippo's `object_created_gte` on shipments reaches back before the cursor", "a whole number of minutes from 0 to 1440", ge=0, le=1440)
+    # 4,000 track requests are 8 minutes of Shippo's 500 a minute for a live key (sandbox/apis/limits.py).
+    shippo_tracking_requests_per_night: int = setting(4000, "`/tracks` requests one night may spend on labels not yet tracked as delivered, newest first (0: no limit)", "a whole number from 0 to 10000000", ge=0, le=10_000_000)
     ecb_base_url: BaseUrl = setting(None, "ECB data API base URL (unset: the sandbox)", "an http(s) URL without user:pw@, query or fragment")
 
     @field_validator("google_ads_api_version", "meta_api_version")
@@ -512,6 +520,7 @@ _FORMS: dict[str, tuple[CredentialForm, ...]] = {
     ),
     "shipstation": (_form("an API key", ("api_key", "shipstation_api_key", "a ShipStation v2 API key")),),
     "ecb": (_form("nothing"),),
+    "shippo": (_form("an API token", ("api_token", "shippo_api_token", "a Shippo API token (shippo_live_... or shippo_test_...)")),),
 }
 _COMMON: dict[str, tuple[Credential, ...]] = {
     "meta": (("ad_account_ids", ("meta_ad_account_ids",), "a comma list of ad account ids like act_1001"),),
