@@ -45,6 +45,8 @@ class Auth(Mapping[str, str]):
             return fixed
         if self.system.system == "shipstation":
             return {"api-key": creds["api_key"]}
+        if self.system.system == "shippo":  # https://docs.goshippo.com/docs/guides_general/authentication/
+            return {"authorization": f"ShippoToken {creds['api_token']}"}
         return {}
 
     def current(self) -> tuple[dict[str, str], str | None]:
