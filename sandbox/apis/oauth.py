@@ -17,6 +17,14 @@ without waiting on a clock. Each endpoint copies its vendor's documented request
 - HubSpot: POST /oauth/v1/token, `grant_type=refresh_token`, 30-minute tokens, error status
   BAD_REFRESH_TOKEN (https://developers.hubspot.com/docs/api-reference/legacy/authentication/oauth-tokens/v1/guide);
   served at /hubspot/oauth/v1/token.
+- Salesforce: POST /services/oauth2/token on the org's My Domain, client-credentials grant (the
+  connected app's consumer key and secret, in the form or as Basic auth); the answer carries
+  `instance_url` and no `expires_in` (a session lasts the org's timeout, 2 hours by default)
+  (https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_client_credentials_flow.htm,
+  https://help.salesforce.com/s/articleView?id=sf.admin_sessions.htm); errors `invalid_client_id`,
+  `invalid_client`, `unsupported_grant_type`; an expired session answers 401 INVALID_SESSION_ID
+  (https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm);
+  served at /salesforce/services/oauth2/token.
 """
 
 from __future__ import annotations
@@ -37,8 +45,9 @@ from starlette.routing import Route
 from sandbox.credentials import DOCUSIGN_PRIVATE_KEY, OAUTH_CLIENTS, SANDBOX_CREDENTIALS
 
 # The vendors' own lifetimes in seconds (`expires_in`).
-LIFETIMES = {"google_ads": 3599, "hubspot": 1800, "docusign_jwt": 3600, "docusign_refresh": 28800}
-STATIC_FIELD = {"google_ads": "access_token", "hubspot": "token", "docusign": "access_token"}
+LIFETIMES = {"google_ads": 3599, "hubspot": 1800, "docusign_jwt": 3600, "docusign_refresh": 28800, "salesforce": 7200}
+STATIC_FIELD = {"google_ads": "access_token", "hubspot": "token", "docusign": "access_token",
+                "salesforce": "access_token"}
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 
@@ -116,7 +125,12 @@ def _docusign_expired() -> Response:
                   "message": "The access token provided is expired, revoked or malformed."}, 401)
 
 
-EXPIRED = {"google_ads": _google_expired, "hubspot": _hubspot_expired, "docusign": _docusign_expired}
+def _salesforce_expired() -> Response:
+    return _json([{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}], 401)
+
+
+EXPIRED = {"google_ads": _google_expired, "hubspot": _hubspot_expired, "docusign": _docusign_expired,
+           "salesforce": _salesforce_expired}
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -211,3 +225,33 @@ def docusign_routes(authority: TokenAuthority) -> list[Route]:
         return refused("unsupported_grant_type")
 
     return [Route("/oauth/token", token, methods=["POST"])]
+
+
+def salesforce_routes(authority: TokenAuthority) -> list[Route]:
+    """POST /token (under /salesforce/services/oauth2): Salesforce's client-credentials grant; the
+    instance URL it answers is the sandbox's /salesforce, on the host the request came to."""
+    client = OAUTH_CLIENTS["salesforce"]
+
+    def refused(error: str, description: str, status: int = 400) -> Response:
+        return _json({"error": error, "error_description": description}, status)
+
+    async def token(request: Request) -> Response:
+        form = await _form(request)
+        if form.get("grant_type") != "client_credentials":
+            return refused("unsupported_grant_type", "grant type not supported")
+        client_id, secret = form.get("client_id"), form.get("client_secret")
+        basic = request.headers.get("authorization", "")
+        if basic.startswith("Basic "):
+            client_id, _, secret = base64.b64decode(basic[6:]).decode("utf-8", "replace").partition(":")
+        if client_id != client["client_id"]:
+            return refused("invalid_client_id", "client identifier invalid")
+        if secret != client["client_secret"]:
+            return refused("invalid_client", "invalid client credentials")
+        access, _ = authority.issue("salesforce", LIFETIMES["salesforce"])
+        instance = f"{request.url.scheme}://{request.url.netloc}/salesforce"
+        return _json({"access_token": access, "signature": base64.b64encode(secrets.token_bytes(32)).decode(),
+                      "scope": "api", "instance_url": instance,
+                      "id": f"{instance}/id/00DHb0000000001AAA/005Hb0000000001AAA", "token_type": "Bearer",
+                      "issued_at": str(int(time.time() * 1000))}, 200)
+
+    return [Route("/token", token, methods=["POST"])]
