@@ -7,11 +7,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
-from sandbox.apis import docusign, ecb, google_ads, hubspot, meta, oauth, shippo, shipstation
+from sandbox.apis import docusign, ecb, google_ads, hubspot, meta, oauth, salesforce, shippo, shipstation
 from sandbox.apis.common import Sandbox, json_response
 
 PREFIXES = {"/hubspot": hubspot, "/meta": meta, "/google-ads": google_ads, "/docusign": docusign,
-            "/shipstation": shipstation, "/ecb": ecb, "/shippo": shippo}
+            "/shipstation": shipstation, "/ecb": ecb, "/shippo": shippo, "/salesforce": salesforce}
 
 
 def _admin_routes(sandbox: Sandbox) -> list[Route]:
@@ -45,6 +45,7 @@ def build_app(sandbox: Sandbox) -> Starlette:
     # The token endpoints come first: /hubspot/oauth must not fall into the /hubspot mount.
     token_mounts = [Mount("/google-oauth", routes=oauth.google_routes(sandbox.tokens)),
                     Mount("/docusign-account", routes=oauth.docusign_routes(sandbox.tokens)),
-                    Mount("/hubspot/oauth", routes=oauth.hubspot_routes(sandbox.tokens))]
+                    Mount("/hubspot/oauth", routes=oauth.hubspot_routes(sandbox.tokens)),
+                    Mount("/salesforce/services/oauth2", routes=oauth.salesforce_routes(sandbox.tokens))]
     mounts = [Mount(prefix, routes=module.routes(sandbox)) for prefix, module in PREFIXES.items()]
     return Starlette(routes=[*_admin_routes(sandbox), *token_mounts, *mounts])
