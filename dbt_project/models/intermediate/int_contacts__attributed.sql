@@ -3,7 +3,7 @@
 --
 -- Incremental by difference: every build attributes every contact again (a campaign that first
 -- appears in the ad data changes contacts created long ago), then writes only the rows whose
--- attribution differs from the stored one, and first deletes the contacts HubSpot no longer has
+-- attribution differs from the stored one, and first deletes the contacts the CRM no longer has
 -- (archived, or merged into another: the survivor counts once) and those sent again with a
 -- creation time that does not parse. The table equals a rebuild's,
 -- without rewriting 500k rows each night.
@@ -13,19 +13,19 @@
     incremental_strategy='delete+insert',
     on_schema_change='fail',
     pre_hook="{% if is_incremental() %}{{ hub_delete_rows(this, \"not exists (select 1 from \"
-        ~ ref('stg_hubspot__contacts') ~ \" as live where live.contact_id = \" ~ this ~ \".contact_id \"
+        ~ ref('stg_crm__contacts') ~ \" as live where live.contact_id = \" ~ this ~ \".contact_id \"
         ~ \"and not live.is_archived and live.created_at is not null) or contact_id in (select merged_contact_id from \"
-        ~ ref('stg_hubspot__contact_merges') ~ \")\") }}{% endif %}",
+        ~ ref('stg_crm__contact_merges') ~ \")\") }}{% endif %}",
 ) }}
 {%- set columns = ['contact_id', 'created_at', 'created_date', 'utm_source', 'utm_campaign',
                    'channel', 'campaign_name', 'campaign_id', 'unattributed_reason'] %}
 with contacts as (
-    select * from {{ ref('stg_hubspot__contacts') }}
+    select * from {{ ref('stg_crm__contacts') }}
     where not is_archived
         -- a creation time that did not parse places the lead in no month: it is left out (listed in
-        -- dq_quarantined_values) until HubSpot sends it again valid
+        -- dq_quarantined_values) until the CRM sends it again valid
         and created_at is not null
-        and contact_id not in (select merged_contact_id from {{ ref('stg_hubspot__contact_merges') }})
+        and contact_id not in (select merged_contact_id from {{ ref('stg_crm__contact_merges') }})
 ),
 
 mapped as (

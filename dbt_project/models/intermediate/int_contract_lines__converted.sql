@@ -18,10 +18,10 @@ with lines as (
     from {{ ref('int_contracts__joined') }} as contracts
     left join {{ ref('int_customers__matched') }} as customers
         on contracts.envelope_id = customers.envelope_id
-    inner join {{ ref('stg_hubspot__associations') }} as associations
+    inner join {{ ref('stg_crm__associations') }} as associations
         on associations.association_type = 'deals_line_items'
         and associations.from_id = contracts.deal_id
-    inner join {{ ref('stg_hubspot__line_items') }} as line_items
+    inner join {{ ref('stg_crm__line_items') }} as line_items
         on associations.to_id = line_items.line_item_id
     -- a line whose quantity or price did not parse is quarantined (dq_quarantined_values), not booked
     where line_items.quantity is not null and line_items.unit_price is not null

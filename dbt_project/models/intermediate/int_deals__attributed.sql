@@ -1,7 +1,7 @@
 -- Each deal's channel: that of its associated contact created first (ties: lowest id). Deleted
 -- deals and contacts count nowhere; a contact merged into another is that contact.
 with deals as (
-    select * from {{ ref('stg_hubspot__deals') }}
+    select * from {{ ref('stg_crm__deals') }}
     where not is_archived
         -- a creation time that did not parse places the deal in no month: it is left out (listed
         -- in dq_quarantined_values), and a contract signed for it has no deal, until it is sent valid
@@ -17,11 +17,11 @@ deal_contacts as (
         contacts.campaign_name,
         row_number() over (
             partition by associations.from_id
-            -- HubSpot ids are decimal strings: length then text orders them numerically
+            -- decimal-string ids (HubSpot's) order numerically by length then text; others stably
             order by contacts.created_at, length(contacts.contact_id), contacts.contact_id
         ) as contact_rank
-    from {{ ref('stg_hubspot__associations') }} as associations
-    left join {{ ref('stg_hubspot__contact_merges') }} as merges
+    from {{ ref('stg_crm__associations') }} as associations
+    left join {{ ref('stg_crm__contact_merges') }} as merges
         on associations.to_id = merges.merged_contact_id
     inner join {{ ref('int_contacts__attributed') }} as contacts
         on coalesce(merges.survivor_contact_id, associations.to_id) = contacts.contact_id

@@ -2,7 +2,7 @@
 {{ config(materialized="view") }}
 -- Shipping labels with their cost converted at the label's creation day (voided ones cost nothing).
 with labels as (
-    select * from {{ ref('stg_shipstation__labels') }}
+    select * from {{ ref('stg_fulfilment__labels') }}
     where not is_voided
 )
 

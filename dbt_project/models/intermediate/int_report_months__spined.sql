@@ -12,13 +12,13 @@ with recursive evidence as (
     union all
     select max(rate_date), null from {{ ref('stg_ecb__rates') }}
     union all
-    select max(created_date), min(created_date) from {{ ref('stg_hubspot__contacts') }} where not is_archived
+    select max(created_date), min(created_date) from {{ ref('stg_crm__contacts') }} where not is_archived
     union all
-    select max(created_date), min(created_date) from {{ ref('stg_hubspot__deals') }} where not is_archived
+    select max(created_date), min(created_date) from {{ ref('stg_crm__deals') }} where not is_archived
     union all
     select max(completed_date), min(completed_date) from {{ ref('stg_docusign__envelopes') }}
     union all
-    select max(cast(created_at as date)), min(ship_date) from {{ ref('stg_shipstation__shipments') }}
+    select max(cast(created_at as date)), min(ship_date) from {{ ref('stg_fulfilment__shipments') }}
 ),
 
 bounds as (

@@ -1,7 +1,7 @@
 -- Counted shipments' items matched to contract lines by contract number and SKU, valued at the
 -- line's price and the contract's signing-day rate (CONTRACTS §5).
 with shipments as (
-    select * from {{ ref('stg_shipstation__shipments') }}
+    select * from {{ ref('stg_fulfilment__shipments') }}
     where is_counted
 ),
 
@@ -11,7 +11,7 @@ items as (
         shipment_id,
         sku,
         sum(quantity) as shipped_quantity
-    from {{ ref('stg_shipstation__shipment_items') }}
+    from {{ ref('stg_fulfilment__shipment_items') }}
     -- an item whose quantity did not parse is quarantined (dq_quarantined_values), not shipped
     where quantity is not null
     group by shipment_id, sku

@@ -4,7 +4,7 @@
 -- A label that says delivered while its /track answer is still missing (the vendor refused it,
 -- the connector asks again on a back-off) is a delivery whose date is unknown: kept, not dropped.
 with labels as (
-    select * from {{ ref('stg_shipstation__labels') }}
+    select * from {{ ref('stg_fulfilment__labels') }}
     where not coalesce(is_voided, false)
 ),
 
@@ -14,7 +14,7 @@ tracked as (
         min(tracking.actual_delivery_date) as delivered_date,
         count(*) as delivered_labels
     from labels
-    inner join {{ ref('stg_shipstation__tracking') }} as tracking
+    inner join {{ ref('stg_fulfilment__tracking') }} as tracking
         on labels.label_id = tracking.label_id
     where tracking.is_delivered
         and tracking.actual_delivery_date is not null

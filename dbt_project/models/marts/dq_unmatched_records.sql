@@ -1,6 +1,7 @@
 -- Records that failed to join across systems, each with the reason: kept and counted, never
--- dropped (ARCHITECTURE "Join keys across systems").
-select 'shipstation_shipment' as record_type, shipment_id as record_id,
+-- dropped (ARCHITECTURE "Join keys across systems"). A record type names the vendor the record came
+-- from (vars crm and fulfilment), as the user knows it.
+select '{{ var("fulfilment") }}_shipment' as record_type, shipment_id as record_id,
     'external_order_id matches no signed contract' as reason,
     external_order_id as detail
 from {{ ref('fct_shipments') }}
@@ -8,9 +9,9 @@ where is_orphan
 
 union all
 
-select 'shipstation_shipment_item', items.shipment_item_id,
+select '{{ var("fulfilment") }}_shipment_item', items.shipment_item_id,
     'SKU is not a line of the shipment''s contract', shipments.external_order_id || ' / ' || items.sku
-from {{ ref('stg_shipstation__shipment_items') }} as items
+from {{ ref('stg_fulfilment__shipment_items') }} as items
 inner join {{ ref('fct_shipments') }} as shipments
     on items.shipment_id = shipments.shipment_id
 where shipments.is_counted and shipments.has_contract
@@ -21,7 +22,7 @@ where shipments.is_counted and shipments.has_contract
 
 union all
 
-select 'docusign_envelope', envelope_id, 'hubspot_deal_id matches no deal', envelope_deal_id
+select 'docusign_envelope', envelope_id, '{{ var("crm") }}_deal_id matches no deal', envelope_deal_id
 from {{ ref('int_contracts__joined') }}
 where deal_id is null
 
@@ -33,14 +34,14 @@ where contract_number is null
 
 union all
 
-select 'hubspot_contact', contact_id, unattributed_reason,
+select '{{ var("crm") }}_contact', contact_id, unattributed_reason,
     coalesce(utm_source, '') || ' / ' || coalesce(utm_campaign, '')
 from {{ ref('fct_leads') }}
 where unattributed_reason in ('unknown campaign', 'unknown utm_source')
 
 union all
 
-select 'hubspot_deal', deal_id, 'deal has no associated contact', null
+select '{{ var("crm") }}_deal', deal_id, 'deal has no associated contact', null
 from {{ ref('fct_deals') }}
 where first_contact_id is null
 

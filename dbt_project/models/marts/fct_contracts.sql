@@ -31,7 +31,7 @@ shipments as (
         external_order_id as contract_number,
         count(*) as shipment_count,
         min(ship_date) as first_ship_date
-    from {{ ref('stg_shipstation__shipments') }}
+    from {{ ref('stg_fulfilment__shipments') }}
     where is_counted
     group by external_order_id
 ),
@@ -40,7 +40,7 @@ shipping_costs as (
     select
         shipments.external_order_id as contract_number,
         sum(labels.shipment_cost_reporting) as shipping_cost
-    from {{ ref('stg_shipstation__shipments') }} as shipments
+    from {{ ref('stg_fulfilment__shipments') }} as shipments
     inner join {{ ref('int_labels__converted') }} as labels
         on shipments.shipment_id = labels.shipment_id
     where shipments.is_counted

@@ -1,4 +1,4 @@
--- One row per HubSpot deal with its channel (from its first contact) and amount.
+-- One row per CRM deal with its channel (from its first contact) and amount.
 select
     deals.deal_id,
     deals.deal_name,

@@ -1,4 +1,4 @@
--- One row per HubSpot contact (lead) with its attributed channel and campaign.
+-- One row per CRM contact (lead) with its attributed channel and campaign.
 -- A view: int_contacts__attributed stores the rows (incrementally); a table here would copy
 -- 500k rows on every build to add one derived column.
 {{ config(materialized='view') }}

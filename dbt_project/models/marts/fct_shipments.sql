@@ -1,4 +1,4 @@
--- One row per ShipStation shipment: whether it counts, which contract it serves, its delivery.
+-- One row per shipment of the fulfilment vendor: whether it counts, which contract it serves, its delivery.
 select
     shipments.shipment_id,
     shipments.external_order_id,
@@ -15,7 +15,7 @@ select
     shipments.ship_to_country,
     shipments.created_at,
     shipments.modified_at
-from {{ ref('stg_shipstation__shipments') }} as shipments
+from {{ ref('stg_fulfilment__shipments') }} as shipments
 left join {{ ref('int_contracts__joined') }} as contracts
     on shipments.external_order_id = contracts.contract_number
 left join {{ ref('int_shipments__delivered') }} as delivered

@@ -1,0 +1,16 @@
+-- The configured CRM's contacts (leads), one row per contact id; personal data stays in the vendor's staging table.
+select
+    contact_id,
+    email,
+    first_name,
+    last_name,
+    company_name,
+    utm_source,
+    utm_campaign,
+    is_archived,
+    created_at,
+    created_date,
+    updated_at,
+    _invalid_values,
+    _loaded_at
+from {{ ref(vendor_model('crm', 'contacts')) }}
