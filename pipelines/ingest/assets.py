@@ -13,7 +13,7 @@ from connectors import versions, warehouse
 from connectors.config import ConnectorSettings, HubConfig, env_number
 from connectors.errors import ConnectorError, LoadError, RetryExhausted
 from connectors.ingest import ingest_stream
-from connectors.streams import STREAMS, StreamSpec
+from connectors.streams import StreamSpec, configured_streams
 from pipelines.checks.freshness import source_freshness
 from pipelines.checks.thresholds import ThresholdsResource, quarantine_check_result
 from pipelines.ingest.failure import stream_failure
@@ -153,9 +153,10 @@ def ingest_retry_seconds(env: Mapping[str, str]) -> float:
 
 
 def build_ingest_assets(env: Mapping[str, str] | None = None) -> list[dg.AssetsDefinition]:
-    """Every registered stream as an asset; the dated ones partitioned by day from HUB_START_DATE."""
+    """Every stream the configuration enables (HUB_CRM, HUB_FULFILMENT and the systems no kind
+    chooses) as an asset; the dated ones partitioned by day from HUB_START_DATE."""
     env = os.environ if env is None else env
     # Only the start date: a bad credential must fail its stream's run, not the definitions' load.
     start = ConnectorSettings.from_env({k: v for k, v in env.items() if k == "HUB_START_DATE"}).start_date
     partitions = daily_partitions(start)
-    return [build_ingest_asset(spec, partitions) for spec in STREAMS.values()]
+    return [build_ingest_asset(spec, partitions) for spec in configured_streams(env).values()]

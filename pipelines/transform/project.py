@@ -19,6 +19,8 @@ from dagster_dbt.dbt_project import using_dagster_dev
 from filelock import FileLock
 from packaging import version
 
+from connectors.config import VENDORS
+from connectors.streams import configured_vendors
 from pipelines.settings import load_settings
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
@@ -26,6 +28,8 @@ DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+# One vendor-neutral view of each kind, whose parent names the vendor a manifest was parsed for.
+NEUTRAL_PROBES = {"crm": "contacts", "fulfilment": "shipments"}
 
 
 class HubDbtCliResource(DbtCliResource):
@@ -54,17 +58,34 @@ def dbt_cli() -> DbtCliResource:
 
 
 def dbt_vars(env: Mapping[str, str]) -> dict[str, str]:
-    """The dbt vars the environment decides: the reporting currency, checked (SettingsError if bad).
+    """The dbt vars the environment decides, checked (SettingsError if bad): the reporting currency,
+    and the vendor of each kind (HUB_CRM, HUB_FULFILMENT) when it is not the default.
 
-    The models write the var into SQL text, so only a validated code reaches them: three letters,
-    upper case, EUR or a currency the ECB publishes and HUB_ECB_CURRENCIES pulls.
+    The models write the vars into SQL text, so only validated values reach them: a currency is three
+    letters, upper case, EUR or a currency the ECB publishes and HUB_ECB_CURRENCIES pulls; a vendor is
+    one of connectors.config.VENDORS. A default vendor is left to dbt_project.yml (which declares the
+    same defaults), so the default configuration's vars, and so its partial parse, stay as they were.
 
     Parse and build must pass the same vars: dbt throws its partial parse away when the CLI vars
     differ and parses the whole project again (several seconds on every nightly). So the report
     clock is not a var: the models read HUB_AS_OF through `env_var`, which makes dbt re-parse only
     the files that use it when it changes.
     """
-    return {"reporting_currency": load_settings(env).dbt.reporting_currency}
+    settings = load_settings(env)
+    chosen = {kind: getattr(settings.connectors, kind) for kind in VENDORS}
+    vendors = {kind: vendor for kind, vendor in chosen.items() if vendor != VENDORS[kind][0]}
+    return {"reporting_currency": settings.dbt.reporting_currency, **vendors}
+
+
+def manifest_vendors(manifest_path: Path) -> dict[str, str]:
+    """The vendor of each kind a parsed manifest was built for: the staging model its vendor-neutral
+    view reads (`stg_crm__contacts` reads `stg_<crm>__contacts`)."""
+    nodes = json.loads(manifest_path.read_text())["nodes"]
+    vendors = {}
+    for kind, entity in NEUTRAL_PROBES.items():
+        parents = nodes.get(f"model.hub.stg_{kind}__{entity}", {}).get("depends_on", {}).get("nodes", [])
+        vendors[kind] = next((p.split(".")[-1].removeprefix("stg_").split("__")[0] for p in parents), "")
+    return vendors
 
 
 def vars_arg(env: Mapping[str, str]) -> list[str]:
@@ -81,13 +102,20 @@ def prepare_dbt_project() -> Path:
 
 def prepare_when_loaded() -> None:
     """dagster-dbt's `prepare_if_dev` with the hub's parse: under `dagster dev`, and wherever the manifest
-    is missing (a fresh clone, any loader), parse before the dbt assets are built from it. One parse
+    is missing (a fresh clone, any loader) or was parsed for other vendors (HUB_CRM, HUB_FULFILMENT
+    changed), parse before the dbt assets are built from it. One parse
     at a time: the webserver's and the daemon's code servers load the definitions together."""
-    if not using_dagster_dev() and dbt_project.manifest_path.exists():
+    if not using_dagster_dev() and dbt_project.manifest_path.exists() and not _vendors_changed():
         return
     dbt_project.manifest_path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(dbt_project.manifest_path.with_suffix(".lock")):
         prepare_dbt_project()
+
+
+def _vendors_changed() -> bool:
+    """Whether the manifest on disk was parsed for other vendors than HUB_CRM and HUB_FULFILMENT
+    choose: its dbt assets would read the staging models of vendors that are not ingested."""
+    return manifest_vendors(dbt_project.manifest_path) != configured_vendors()
 
 
 prepare_when_loaded()
