@@ -32,7 +32,7 @@ from connectors.tokens import StaticToken, TokenSource
 
 N = TypeVar("N", int, float)
 PREFIX = "HUB_"
-SYSTEMS: tuple[str, ...] = ("hubspot", "meta", "google_ads", "docusign", "shipstation", "ecb", "shippo")
+SYSTEMS: tuple[str, ...] = ("hubspot", "meta", "google_ads", "docusign", "shipstation", "ecb", "shippo", "salesforce")
 # The vendors the hub supports for each kind of data, the default first: one of each kind is
 # configured (HUB_CRM, HUB_FULFILMENT); its streams are ingested and its dbt staging models enabled.
 CrmVendor = Literal["hubspot", "salesforce"]
@@ -457,6 +457,18 @@ class ConnectorSettings(HubSettingsModel):
     # 4,000 track requests are 8 minutes of Shippo's 500 a minute for a live key (sandbox/apis/limits.py).
     shippo_tracking_requests_per_night: int = setting(4000, "`/tracks` requests one night may spend on labels not yet tracked as delivered, newest first (0: no limit)", "a whole number from 0 to 10000000", ge=0, le=10_000_000)
     ecb_base_url: BaseUrl = setting(None, "ECB data API base URL (unset: the sandbox)", "an http(s) URL without user:pw@, query or fragment")
+    # The org's My Domain URL serves both the token endpoint and the API: the instance_url a token
+    # comes back with must be this URL, or the token is refused (secrets go to the configured host only).
+    salesforce_base_url: BaseUrl = setting(None, "Salesforce org's My Domain URL, e.g. https://acme.my.salesforce.com (unset: the sandbox)", "an http(s) URL without user:pw@, query or fragment")
+    salesforce_client_id: Annotated[str | None, BeforeValidator(strip_text)] = setting(None, "Salesforce connected app's consumer key (client-credentials grant, with the secret)", "the consumer key")
+    salesforce_client_secret: Secret = setting(None, "Salesforce connected app's consumer secret", "the secret as issued, one line", secret=True)
+    salesforce_access_token: Secret = setting(None, "Salesforce session id used as is, instead of the client-credentials grant (it expires with the org's session timeout)", "the session id as issued, one line", secret=True)
+    salesforce_api_version: ApiVersionText = setting(None, "Salesforce API version (unset: the live default in connectors/systems/salesforce.py)", "a version like v67.0, 31.0 or later")
+    salesforce_overlap_minutes: int = setting(60, "minutes Salesforce's SystemModstamp filter reaches back before the cursor", "a whole number of minutes from 0 to 1440", ge=0, le=1440)
+    salesforce_bulk_threshold: int = setting(10_000, "a first sync of an object with more records than this uses a Bulk API 2.0 query job instead of REST pages (0: never)", "a whole number from 0 to 100000000", ge=0, le=100_000_000)
+    salesforce_utm_source_field: Annotated[str, BeforeValidator(strip_text)] = setting("pi__utm_source__c", "Lead and Contact field holding the UTM source (Account Engagement's by default; e.g. UTM_Source__c)", "a field API name", pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    salesforce_utm_campaign_field: Annotated[str, BeforeValidator(strip_text)] = setting("pi__utm_campaign__c", "Lead and Contact field holding the UTM campaign (Account Engagement's by default; e.g. UTM_Campaign__c)", "a field API name", pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    salesforce_api_reserve_percent: float = setting(10.0, "share of the org's daily API allocation left to its other integrations: a stream stops clearly when Sforce-Limit-Info shows less remaining", "a percentage from 0 to 90", ge=0, le=90)
 
     @field_validator("google_ads_api_version", "meta_api_version")
     @classmethod
@@ -466,6 +478,13 @@ class ConnectorSettings(HubSettingsModel):
             return None
         system = "google_ads" if info.field_name == "google_ads_api_version" else "meta"
         return versions.check_version(system, version, info.data.get("api_version_date") or versions.today_utc())
+
+    @field_validator("salesforce_api_version")
+    @classmethod
+    def _salesforce_version(cls, version: str | None) -> str | None:
+        from connectors.systems.salesforce import check_version  # the module imports this one
+
+        return None if version is None else check_version(version)
 
     @field_validator("end_date")
     @classmethod
@@ -520,6 +539,11 @@ _FORMS: dict[str, tuple[CredentialForm, ...]] = {
     ),
     "shipstation": (_form("an API key", ("api_key", "shipstation_api_key", "a ShipStation v2 API key")),),
     "ecb": (_form("nothing"),),
+    "salesforce": (
+        _form("the client-credentials grant", ("client_id", "salesforce_client_id", "the connected app's consumer key"),
+              ("client_secret", "salesforce_client_secret", "the connected app's consumer secret")),
+        _form("a session id", ("access_token", "salesforce_access_token", "a session id (access token)")),
+    ),
     "shippo": (_form("an API token", ("api_token", "shippo_api_token", "a Shippo API token (shippo_live_... or shippo_test_...)")),),
 }
 _COMMON: dict[str, tuple[Credential, ...]] = {
@@ -541,6 +565,8 @@ _GRANT_FIXES = {
     "docusign": "For the JWT grant check HUB_DOCUSIGN_INTEGRATION_KEY, HUB_DOCUSIGN_USER_ID and that the private key is "
                 "the one uploaded to the integration key, and grant consent once (consent_required); for the refresh "
                 "grant set HUB_DOCUSIGN_REFRESH_TOKEN to a new one",
+    "salesforce": "Check HUB_SALESFORCE_CLIENT_ID/_SECRET are the connected app's consumer key and secret, that the app "
+                  "enables the client credentials flow with a run-as user, and that HUB_SALESFORCE_BASE_URL is the org's My Domain URL",
 }
 
 
@@ -699,6 +725,13 @@ class HubConfig:
                 lambda: tokens.GrantToken(system, url, grant, secrets, timeout, self.retry_max_seconds),
             )
 
+        if system == "salesforce" and credentials.get("client_secret"):
+            from connectors.systems.salesforce import client_credentials_token
+
+            secrets = tuple(v for k, v in credentials.items() if k not in _NOT_SECRET and v)
+            return tokens.shared((system, s.salesforce_base_url or "", *credentials.values()),
+                                 lambda: client_credentials_token(s.salesforce_base_url or "", credentials, secrets,
+                                                                  timeout, self.retry_max_seconds, fix))
         if credentials.get("refresh_token"):
             url = getattr(s, f"{system}_token_url")
             client = credentials.get("client_id") or credentials["integration_key"]
