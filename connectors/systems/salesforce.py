@@ -1,0 +1,230 @@
+"""Salesforce CRM: leads, contacts, accounts, opportunities, their line items and contact roles, and
+campaigns, each through the REST API's SOQL `queryAll`.
+
+Every run asks for the records whose `SystemModstamp` is at or after the saved cursor minus an
+overlap (HUB_SALESFORCE_OVERLAP_MINUTES), ordered by it; the first run asks for all. `queryAll`
+rather than `query`, so a deleted record (still in the recycle bin, 15 days) comes back with
+`IsDeleted: true` and lands as the tombstone staging drops; a merged-away lead or contact also
+names its survivor in `MasterRecordId`
+(https://developer.salesforce.com/docs/platform/api-rest/guide/resources-queryall.html). A run
+that misses a deletion for longer than the recycle bin keeps it keeps the record: run at least
+fortnightly. Pages follow `nextRecordsUrl`, a path on the instance
+(https://developer.salesforce.com/docs/platform/api-rest/guide/resources-query-more-results.html).
+
+A first sync of an object with more records than HUB_SALESFORCE_BULK_THRESHOLD (the first REST
+page's `totalSize` says) is meant for a Bulk API 2.0 query job; see `fetch_object`.
+
+Tokens come from the client-credentials grant on the org's My Domain
+(https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_client_credentials_flow.htm);
+the answer's `instance_url` must be the configured HUB_SALESFORCE_BASE_URL, else the token is not
+used: the session would go to a host nobody configured. Every answer's `Sforce-Limit-Info:
+api-usage=N/M` is read, and a stream stops clearly, before the org's daily allocation runs out,
+when less than HUB_SALESFORCE_API_RESERVE_PERCENT of it is left
+(https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/headers_api_usage.htm).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import orjson
+
+from connectors.config import ConnectorSettings
+from connectors.errors import AuthError, RequestError
+from connectors.http import Response, VendorClient, VendorRefused, origin
+from connectors.pages import KeyedList
+from connectors.pagination import PageRequest
+from connectors.spec import Check, FetchContext, RecordShape, StreamSpec
+from connectors.tokens import Grant, GrantToken, TokenSource
+from connectors.windows import parse_timestamp
+
+# The API version called unless HUB_SALESFORCE_API_VERSION says otherwise: Summer '26, 67.0
+# (https://developer.salesforce.com/docs/atlas.en-us.api_asynch.meta/api_asynch/query_bulk_api_2_0.htm
+# lists it). Versions 21.0-30.0 were retired in Summer '25 and answer 410 GONE; 31.0-40.0 retire
+# in Summer '28 (https://help.salesforce.com/s/articleView?id=000354473,
+# https://help.salesforce.com/s/articleView?id=005321531).
+LIVE_VERSION = "v67.0"
+OLDEST_LIVE = 31
+VERSION = re.compile(r"^v?(\d+)\.0$")
+# Records every SOQL query of an object asks for, besides the UTM fields on leads and contacts.
+FIELDS: Mapping[str, tuple[str, ...]] = {
+    "Lead": ("Id", "IsDeleted", "MasterRecordId", "FirstName", "LastName", "Email", "Company", "Status",
+             "LeadSource", "IsConverted", "ConvertedContactId", "ConvertedDate", "CreatedDate",
+             "LastModifiedDate", "SystemModstamp"),
+    "Contact": ("Id", "IsDeleted", "MasterRecordId", "AccountId", "FirstName", "LastName", "Email", "CreatedDate",
+                "LastModifiedDate", "SystemModstamp"),
+    "Account": ("Id", "IsDeleted", "Name", "Website", "BillingCountryCode", "Industry", "CreatedDate",
+                "LastModifiedDate", "SystemModstamp"),
+    "Opportunity": ("Id", "IsDeleted", "Name", "AccountId", "StageName", "IsClosed", "IsWon", "Amount",
+                    "CurrencyIsoCode", "CloseDate", "LastStageChangeDate", "CreatedDate", "LastModifiedDate",
+                    "SystemModstamp"),
+    "OpportunityLineItem": ("Id", "IsDeleted", "OpportunityId", "ProductCode", "Name", "Quantity", "UnitPrice",
+                            "TotalPrice", "CurrencyIsoCode", "CreatedDate", "LastModifiedDate", "SystemModstamp"),
+    "OpportunityContactRole": ("Id", "IsDeleted", "OpportunityId", "ContactId", "Role", "IsPrimary", "CreatedDate",
+                               "LastModifiedDate", "SystemModstamp"),
+    "Campaign": ("Id", "IsDeleted", "Name", "Type", "Status", "StartDate", "EndDate", "IsActive", "CreatedDate",
+                 "LastModifiedDate", "SystemModstamp"),
+}
+WITH_UTM = ("Lead", "Contact")
+# `records` is in every query answer, `nextRecordsUrl` while `done` is false (resources-query above).
+QUERY_PAGE = KeyedList("records", "Salesforce", next_path=("nextRecordsUrl",))
+LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
+
+
+def check_version(version: str) -> str:
+    """`version` as `vNN.0` when Salesforce still serves it; ValueError naming what is allowed."""
+    found = VERSION.match(version)
+    if not found:
+        raise ValueError(f"is not a Salesforce API version like {LIVE_VERSION}")
+    if int(found[1]) < OLDEST_LIVE:
+        raise ValueError(f"was retired (versions below {OLDEST_LIVE}.0 answer 410 GONE since Summer '25): use "
+                         f"{LIVE_VERSION}")
+    return f"v{found[1]}.0"
+
+
+def _settings(ctx: FetchContext) -> ConnectorSettings:
+    return ctx.config.settings or ConnectorSettings.from_env(ctx.config.env)
+
+
+def soql(sobject: str, settings: ConnectorSettings, since: str | None) -> str:
+    """The query of one object: its fields, modified since `since` (an ISO instant), in cursor order."""
+    fields = FIELDS[sobject]
+    if sobject in WITH_UTM:
+        fields = (*fields, settings.salesforce_utm_source_field, settings.salesforce_utm_campaign_field)
+    where = f" WHERE SystemModstamp >= {since}" if since else ""
+    return f"SELECT {', '.join(fields)} FROM {sobject}{where} ORDER BY SystemModstamp, Id"
+
+
+def since_cursor(cursor: str | None, overlap_minutes: int) -> str | None:
+    """The SOQL dateTime literal (UTC, whole seconds, `Z`) `overlap_minutes` before the cursor."""
+    if not cursor:
+        return None
+    try:
+        at = parse_timestamp(cursor.replace("+0000", "+00:00"))
+    except ValueError:
+        raise RequestError(f"Salesforce cursor {cursor!r} is no SystemModstamp: the saved cursor is damaged; reset the "
+                           f"stream's row in raw._cursors to load it again in full") from None
+    return (at - timedelta(minutes=overlap_minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def api_usage(headers: Mapping[str, str]) -> tuple[int, int] | None:
+    """(requests used, daily allocation) from `Sforce-Limit-Info`, or None without one."""
+    found = LIMIT_INFO.search(headers.get("sforce-limit-info", ""))
+    return (int(found[1]), int(found[2])) if found else None
+
+
+@dataclass(frozen=True)
+class NextRecords:
+    """Follows `nextRecordsUrl`, a path on the instance, checked to stay on the configured one."""
+
+    client: VendorClient
+
+    def next_request(self, request: PageRequest, response: Response) -> PageRequest | None:
+        link = response.data.get("nextRecordsUrl")
+        if not link:
+            return None
+        if not isinstance(link, str) or not link.startswith("/services/data/"):
+            raise RequestError(f"{self.client.stream}: Salesforce answered nextRecordsUrl {link!r}, not a path under "
+                               f"/services/data/; stopped. Nothing of this fetch was loaded")
+        # the path is the instance's: under the configured base URL (the sandbox serves an instance at a path)
+        return replace(request, url=self.client.check_link(self.client.url(link)), params={})
+
+
+def _guard_allocation(ctx: FetchContext, response: Response, reserve_percent: float) -> None:
+    """Stop before the org's daily allocation runs out (its other integrations share it)."""
+    usage = api_usage(response.headers)
+    if usage is None:
+        return
+    used, allocation = usage
+    if allocation - used < allocation * reserve_percent / 100:
+        raise RequestError(
+            f"{ctx.spec.name}: the Salesforce org has used {used} of its {allocation} daily API requests "
+            f"(Sforce-Limit-Info); stopped with less than HUB_SALESFORCE_API_RESERVE_PERCENT={reserve_percent:g}% left, "
+            f"before REQUEST_LIMIT_EXCEEDED. Nothing of this fetch was loaded and the cursor did not move: run it "
+            f"again once the 24-hour window frees requests, or lower the reserve")
+    ctx.on_progress(f"{ctx.spec.name}: Salesforce api-usage {used}/{allocation}")
+
+
+def fetch_object(ctx: FetchContext) -> None:
+    """queryAll of the stream's object since the cursor minus the overlap, every page landed."""
+    settings = _settings(ctx)
+    sobject = OBJECTS[ctx.spec.stream]
+    version = settings.salesforce_api_version or LIVE_VERSION
+    since = since_cursor(ctx.cursor_before, settings.salesforce_overlap_minutes)
+    first = PageRequest("GET", ctx.client.url(f"/services/data/{version}/queryAll"),
+                        {"q": soql(sobject, settings, since)})
+    try:
+        for response in ctx.land_pages("", first, NextRecords(ctx.client), QUERY_PAGE):
+            _guard_allocation(ctx, response, settings.salesforce_api_reserve_percent)
+    except VendorRefused as exc:
+        if exc.status == 410:
+            raise RequestError(f"{ctx.spec.name}: Salesforce no longer serves API {version} (410 GONE, retired): set "
+                               f"HUB_SALESFORCE_API_VERSION to a live version such as {LIVE_VERSION}, or unset it") from exc
+        raise
+    return None
+
+
+@dataclass
+class InstanceCheckedToken(GrantToken):
+    """A client-credentials session whose `instance_url` must be the configured My Domain URL."""
+
+    instance_url: str = ""
+
+    def _accept(self, body: bytes) -> None:
+        try:
+            answer: Any = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            answer = {}
+        said = answer.get("instance_url") if isinstance(answer, dict) else None
+        if not isinstance(said, str) or origin(said) != origin(self.instance_url) or \
+                httpx.URL(said).path.rstrip("/") != httpx.URL(self.instance_url).path.rstrip("/"):
+            raise AuthError(
+                f"salesforce: the token endpoint {self.token_url} answered instance_url {said!r}, not the configured "
+                f"HUB_SALESFORCE_BASE_URL {self.instance_url}: the session was not used. Set HUB_SALESFORCE_BASE_URL "
+                f"to the org's My Domain URL (the instance_url a token comes back with)")
+        super()._accept(body)
+
+
+def client_credentials_token(base_url: str, credentials: Mapping[str, str], secrets: tuple[str, ...],
+                             timeout: httpx.Timeout, retry_max_seconds: float, fix: str) -> TokenSource:
+    """The org's session from its My Domain token endpoint, `grant_type=client_credentials`."""
+    grant = Grant("client-credentials grant", lambda: {
+        "grant_type": "client_credentials", "client_id": credentials["client_id"],
+        "client_secret": credentials["client_secret"]}, fix=fix)
+    return InstanceCheckedToken("salesforce", base_url.rstrip("/") + "/services/oauth2/token", grant, secrets,
+                                timeout, retry_max_seconds, instance_url=base_url)
+
+
+OBJECTS = {"leads": "Lead", "contacts": "Contact", "accounts": "Account", "opportunities": "Opportunity",
+           "opportunity_line_items": "OpportunityLineItem", "opportunity_contact_roles": "OpportunityContactRole",
+           "campaigns": "Campaign"}
+
+
+def _stream(stream: str, description: str) -> StreamSpec:
+    return StreamSpec(
+        name=f"salesforce__{stream}",
+        system="salesforce",
+        description=description,
+        primary_key="The 18-character Salesforce record id (`Id`)",
+        cursor_field="`SystemModstamp`: the next run asks for records modified since the highest one loaded, minus "
+                     "HUB_SALESFORCE_OVERLAP_MINUTES",
+        shape=RecordShape(records_path="$.records[*]", pk_parts=("Id",), cursor_path="SystemModstamp",
+                          checks=(Check("SystemModstamp", "date"),)),
+        fetch=fetch_object,
+    )
+
+
+STREAMS = (
+    _stream("leads", "Salesforce leads with their UTM fields; deleted and merged ones as tombstones (IsDeleted, MasterRecordId)."),
+    _stream("contacts", "Salesforce contacts (converted leads), tied to opportunities by contact roles."),
+    _stream("accounts", "Salesforce accounts (customers)."),
+    _stream("opportunities", "Salesforce opportunities with amount, currency and stage."),
+    _stream("opportunity_line_items", "Salesforce opportunity line items: product code, quantity and unit price."),
+    _stream("opportunity_contact_roles", "Salesforce opportunity contact roles: which contacts an opportunity has."),
+    _stream("campaigns", "Salesforce campaigns."),
+)
