@@ -39,7 +39,7 @@ from connectors.batches import PagePipeline, parse_pages, remove_batches
 from connectors.loading import LoadCounts, cursor_limit, load_pages, read_cursor
 from connectors.limits import forecast_seconds, request_floor
 from connectors.spec import StreamSpec
-from connectors.streams import STREAMS
+from connectors.streams import CATALOGUE
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +78,11 @@ class StreamReport:
 
 
 def stream_spec(name: str) -> StreamSpec:
-    """The spec of a stream by raw table name, or a ConfigError listing the known names."""
+    """The spec of a stream by raw table name (any vendor's: the catalogue), or a ConfigError listing the known names."""
     try:
-        return STREAMS[name]
+        return CATALOGUE[name]
     except KeyError:
-        raise ConfigError(f"unknown stream {name!r}: expected one of {', '.join(sorted(STREAMS))}") from None
+        raise ConfigError(f"unknown stream {name!r}: expected one of {', '.join(sorted(CATALOGUE))}") from None
 
 
 def _check_run_id(run_id: str) -> None:

@@ -1,5 +1,9 @@
-"""Every stream the hub can ingest, keyed by raw table name (the catalogue), and the streams one
-configuration enables: the chosen CRM's and fulfilment vendor's, and every system no kind chooses."""
+"""Every stream the hub can ingest, keyed by raw table name (`CATALOGUE`), and the streams a
+configuration enables: the chosen CRM's and fulfilment vendor's, and every system no kind chooses.
+
+`STREAMS` are the default configuration's (HubSpot and ShipStation); what serves a configured hub
+(the ingest assets, the sandbox start) asks `configured_streams(env)`.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,13 @@ from types import MappingProxyType
 from connectors.config import VENDORS, ConnectorSettings
 from connectors.errors import ConfigError
 from connectors.spec import StreamSpec
-from connectors.systems import docusign, ecb, google_ads, hubspot, meta, shipstation
+from connectors.systems import docusign, ecb, google_ads, hubspot, meta, shippo, shipstation
 
 # Catalogue order is ingest order: a stream's dependencies come before it.
-STREAMS: Mapping[str, StreamSpec] = MappingProxyType(
+CATALOGUE: Mapping[str, StreamSpec] = MappingProxyType(
     {
         spec.name: spec
-        for module in (hubspot, meta, google_ads, docusign, shipstation, ecb)
+        for module in (hubspot, meta, google_ads, docusign, shipstation, shippo, ecb)
         for spec in module.STREAMS
     }
 )
@@ -29,7 +33,7 @@ def enabled_streams(crm: str = VENDORS["crm"][0], fulfilment: str = VENDORS["ful
     """The catalogue's streams a configuration ingests, in catalogue order: the systems of the
     vendors not chosen are left out. A vendor whose connector is not in the catalogue is refused."""
     chosen = {"crm": crm, "fulfilment": fulfilment}
-    catalogued = {spec.system for spec in STREAMS.values()}
+    catalogued = {spec.system for spec in CATALOGUE.values()}
     for kind, vendor in chosen.items():
         variable, default = VENDOR_VARIABLES[kind], VENDORS[kind][0]
         if vendor not in VENDORS[kind]:
@@ -37,10 +41,10 @@ def enabled_streams(crm: str = VENDORS["crm"][0], fulfilment: str = VENDORS["ful
         if vendor not in catalogued:
             raise ConfigError(
                 f"{variable}={vendor}: the {vendor} connector is not available in this version "
-                f"(connectors/systems/{vendor}.py registers no streams yet): use {variable}={default}"
+                f"(connectors/streams.py does not list connectors/systems/{vendor}.py yet): use {variable}={default}"
             )
     left_out = {vendor for kind, vendors in VENDORS.items() for vendor in vendors if vendor != chosen[kind]}
-    return MappingProxyType({name: spec for name, spec in STREAMS.items() if spec.system not in left_out})
+    return MappingProxyType({name: spec for name, spec in CATALOGUE.items() if spec.system not in left_out})
 
 
 def configured_vendors(env: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -57,4 +61,6 @@ def configured_streams(env: Mapping[str, str] | None = None) -> Mapping[str, Str
     return enabled_streams(**configured_vendors(env))
 
 
-__all__ = ["STREAMS", "StreamSpec", "configured_streams", "configured_vendors", "enabled_streams"]
+STREAMS: Mapping[str, StreamSpec] = enabled_streams()
+
+__all__ = ["CATALOGUE", "STREAMS", "StreamSpec", "configured_streams", "configured_vendors", "enabled_streams"]

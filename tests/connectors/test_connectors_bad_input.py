@@ -10,7 +10,7 @@ from connector_helpers import sandbox_env
 from connectors.config import HubConfig
 from connectors.errors import AuthError, ConfigError
 from connectors.ingest import FETCH_MARKER, ingest_stream, replay_landing
-from connectors.streams import STREAMS
+from connectors.streams import CATALOGUE
 
 GOOD = {"id": "1", "properties": {"amount": "1250.5", "createdate": "2026-03-01T10:00:00.000Z",
                                   "hs_lastmodifieddate": "2026-03-02T10:00:00.000Z", "new_vendor_field": "kept"}}
@@ -82,7 +82,7 @@ def test_unknown_stream_and_bad_run_id(tmp_path):
     config = HubConfig.from_env({"HUB_DATA_DIR": str(tmp_path)})
     with pytest.raises(ConfigError) as err:
         ingest_stream("hubspot__leads", config, "run-1")
-    assert str(err.value) == "unknown stream 'hubspot__leads': expected one of " + ", ".join(sorted(STREAMS))
+    assert str(err.value) == "unknown stream 'hubspot__leads': expected one of " + ", ".join(sorted(CATALOGUE))
     with pytest.raises(ConfigError) as err:
         replay_landing("ecb__rates", config, "../elsewhere")
     assert str(err.value) == "run id '../elsewhere' cannot name a landing folder: use letters, digits, '-' or '_'"
