@@ -25,6 +25,11 @@ documented limits only set the pace before the first answer and for limits no he
 - Google Ads: a daily operations quota by access level, reported only when exhausted
   (RESOURCE_EXHAUSTED with `retryDelay`, https://developers.google.com/google-ads/api/docs/best-practices/quotas):
   no pace; `searchStream` returns all rows of a query in one response.
+- Shippo: per endpoint, per minute, live keys: GET of a list (shipments, transactions) 50, GET of one
+  track 500 (test keys: 10 and 50); a 429 past it, and no rate-limit headers
+  (https://docs.goshippo.com/docs/API_Concepts/RateLimits). The account is paced at the tightest,
+  50 a minute, since one budget serves all its endpoints; lists hold up to 100 records (the spec's
+  `results` maximum).
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ ACCOUNT_RATES: dict[str, Rate] = {
     "hubspot": Rate(190, 10.0),
     "shipstation": Rate(200, 60.0),
     "docusign": Rate(3000, 3600.0),
+    "shippo": Rate(50, 60.0),
 }
 # Limits of one kind of request, per token, on top of the account's.
 SEARCH_RATE = Rate(5, 1.0)  # HubSpot CRM search
@@ -69,6 +75,8 @@ LARGEST_PAGE: dict[str, int] = {
     "docusign__envelopes": 100,
     "shipstation__shipments": 100, "shipstation__labels": 100,
     "shipstation__tracking": 1,  # one `/v2/labels/{id}/track` per label: there is no batch read
+    "shippo__orders": 100, "shippo__shipments": 100, "shippo__transactions": 100,
+    "shippo__tracking": 1,  # one `/tracks/{carrier}/{tracking_number}` per label
 }
 # Streams that call more than one endpoint, each with its own largest page: HubSpot objects list
 # the live objects (or search those modified, 200 a page) and, every run, the archived ones;
