@@ -192,10 +192,12 @@ def nightly_command(data_dir: Path, settings: HubSettings, verbose: bool = False
 
 
 def run_nightly(data_dir: Path, terminal: TextIO, log_file: Path, runs: RunSettings) -> int:
-    """Execute the `nightly` job in this process, showing its progress on `terminal`, then what it produced."""
+    """Run the nightly in this process as the schedule does (`nightly_ingest`, then `nightly_build` if it
+    succeeded), showing its progress on `terminal`, then what it produced."""
     from dagster import DagsterInstance, colored_console_logger
 
     from connectors.streams import STREAMS
+    from pipelines.jobs import run_nightly_in_process
     from pipelines.summary import HEADLINE_COLUMNS, format_table, headline_rows
     from pipelines.transform.project import prepare_dbt_project
 
@@ -203,15 +205,18 @@ def run_nightly(data_dir: Path, terminal: TextIO, log_file: Path, runs: RunSetti
     from pipelines.definitions import build_definitions
 
     progress = Progress(terminal, frozenset(STREAMS))
-    job = build_definitions().resolve_job_def("nightly").with_logger_defs({"console": colored_console_logger, "progress": progress.logger()})
+    loggers = {"console": colored_console_logger, "progress": progress.logger()}
     with DagsterInstance.get() as instance:
-        result = job.execute_in_process(
+        results = run_nightly_in_process(
+            build_definitions(),
+            loggers,
             instance=instance,
-            raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}, "progress": {}}},
         )
-    if not result.success:
-        print(f"\nThe nightly run {result.run_id} failed; the last good marts (if any) are untouched.", file=terminal)
+    failed = next((result for result in results if not result.success), None)
+    if failed is not None:
+        print(f"\nThe nightly run {failed.run_id} ({failed.job_def.name}) failed; the last good marts (if any) are "
+              "untouched.", file=terminal)
         for line in progress.failures or ["the run itself failed: see the log"]:
             print(f"  {line}", file=terminal)
         print(f"  full log: {log_file}\n  the run in the UI: make ui -> Runs", file=terminal)
@@ -220,7 +225,7 @@ def run_nightly(data_dir: Path, terminal: TextIO, log_file: Path, runs: RunSetti
     print("\nHeadline numbers (reporting currency, all months; backlog as of the clock):\n", file=terminal)
     print(format_table(HEADLINE_COLUMNS, headline_rows(marts_file)), file=terminal)
     print(
-        f"\nRun {result.run_id} succeeded.\n"
+        f"\nRuns {' then '.join(result.run_id for result in results)} (ingest, build) succeeded.\n"
         f"  marts for BI (read-only): {marts_file}\n"
         f"  the same marts as Parquet: {data_dir / 'parquet'}\n"
         f"  working warehouse:        {data_dir / 'warehouse.duckdb'}\n"
@@ -228,7 +233,7 @@ def run_nightly(data_dir: Path, terminal: TextIO, log_file: Path, runs: RunSetti
         f"  full log:                 {log_file}\n"
         f"  query:  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{marts_file}', read_only=True).sql('from mart_sales_vs_fulfilment limit 10'))\"\n"
         f"  BI:     docs/BI.md (DuckDB CLI, Python, SQLAlchemy, Metabase, Evidence)\n"
-        f"  UI:     make ui   (then open http://{runs.ui_host}:{runs.ui_port}; this run is in Runs)",
+        f"  UI:     make ui   (then open http://{runs.ui_host}:{runs.ui_port}; these runs are in Runs)",
         file=terminal,
     )
     return 0

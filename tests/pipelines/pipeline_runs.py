@@ -58,3 +58,15 @@ def marts_state(marts_file: Path) -> dict[str, list[tuple]]:
     with duckdb.connect(str(marts_file), read_only=True) as con:
         tables = [row[0] for row in con.execute("select table_name from duckdb_tables() order by 1").fetchall()]
         return {t: con.execute(f'select {kept} from "{t}" order by all').fetchall() for t in tables if t != "_published"}
+
+
+def materialization_health(instance: dg.DagsterInstance, key: dg.AssetKey) -> str:
+    """An unpartitioned asset's materialization health as Dagster computes it for the UI's asset
+    health (HEALTHY, DEGRADED for failed, UNKNOWN for never materialised)."""
+    import asyncio
+
+    from dagster._core.definitions.asset_health.asset_materialization_health import AssetMaterializationHealthState
+    from dagster._core.loader import LoadingContextForTest
+
+    state = asyncio.run(AssetMaterializationHealthState.compute_for_asset(key, None, LoadingContextForTest(instance)))
+    return state.health_status.value

@@ -13,12 +13,14 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import dagster as dg
 import httpx
 import pytest
 
 from connectors.streams import STREAMS
-from pipeline_runs import AS_OF, SCALE, SEED
+from pipeline_runs import AS_OF, SCALE, SEED, materialization_health
 from pipelines.cli import COMMAND_GROUPS, build_parser
+from pipelines.instance import ensure_instance_config
 from pipelines.settings import variables
 
 REPO = Path(__file__).resolve().parents[2]
@@ -73,11 +75,23 @@ def test_make_run_prints_a_short_progress_view_then_the_summary(tmp_path):
     assert not any(" START " in line for line in lines)
 
 
+# Assets of the build stage a failed night must leave as they were: a model, a mart, the published file.
+BUILT = [dg.AssetKey("stg_shipstation__shipments"), dg.AssetKey("mart_sales_vs_fulfilment"), dg.AssetKey("published_marts")]
+
+
 def test_a_failed_stream_says_which_why_and_the_fix_first(tmp_path, tiny_sandbox_env):
+    """On the terminal, in the run's failure event (what the run page shows first), and in the assets:
+    the models and the published marts, never planned by the failed run, keep their last materialisation."""
+    home = tmp_path / "dagster_home"
+    ensure_instance_config(home)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        for key in BUILT:  # a last night that built them, as the UI's "Report materialization" records it
+            instance.report_runless_asset_event(dg.AssetMaterialization(key, description="the last good night"))
     env = {
         **tiny_sandbox_env,
         "HUB_SHIPSTATION_API_KEY": "revoked-key",  # ShipStation answers 401: an auth error, never retried
         "HUB_DATA_DIR": str(tmp_path / "data"),
+        "DAGSTER_HOME": str(home),
     }
     done = run_cli(["nightly"], env)
     lines = done.stdout.splitlines()
@@ -91,6 +105,20 @@ def test_a_failed_stream_says_which_why_and_the_fix_first(tmp_path, tiny_sandbox
         assert "401" in line and "Fix: " in line and "revoked-key" not in line
     assert lines[report + 3].strip() == f"full log: {log_file(done.stdout)}"
     assert log_file(done.stdout).is_file()
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        (run,) = instance.get_runs()  # the ingest alone: no build after a failed ingest
+        assert (run.job_name, run.status) == ("nightly_ingest", dg.DagsterRunStatus.FAILURE)
+        (failure,) = instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE).records
+        first = failure.event_log_entry.dagster_event.message.splitlines()[0]
+        assert first in {line.strip() for line in lines[report + 1 : report + 3]}  # ours, before Dagster's words
+        assert materialization_health(instance, dg.AssetKey(["shipstation", "shipments"])) == "DEGRADED"
+        assert {key.to_user_string(): materialization_health(instance, key) for key in BUILT} == {
+            key.to_user_string(): "HEALTHY" for key in BUILT
+        }
+        for key in BUILT:
+            shown = instance.get_latest_materialization_event(key).asset_materialization
+            assert shown.description == "the last good night"
 
 
 @pytest.mark.parametrize("command", sorted(COMMAND_GROUPS))
@@ -163,8 +191,6 @@ def served_asset_keys(graphql: str, server: subprocess.Popen[bytes], timeout: fl
 
 
 def test_resources_are_fed_by_env_var_and_set_by_tests_without_the_environment(dbt_manifest, tmp_path):
-    import dagster as dg
-
     from pipelines.definitions import build_definitions
     from pipelines.resources import HubConfigResource
 

@@ -49,17 +49,18 @@ def test_definitions_validate(defs: dg.Definitions) -> None:
     dg.Definitions.validate_loadable(defs)
 
 
-@pytest.mark.parametrize("job_name", ["nightly"])
+@pytest.mark.parametrize("job_name", ["nightly_ingest", "nightly_build", "nightly"])
 def test_launched_runs_fork_steps_from_a_server_that_preloaded_the_definitions(defs: dg.Definitions, job_name: str) -> None:
-    """Schedule and UI runs use the job's default run config: the multiprocess executor with a
+    """Schedule, sensor and UI runs use the job's default run config: the multiprocess executor with a
     forkserver; its preload module must import (a typo would only show in a launched run)."""
     import importlib
 
     from pipelines.jobs import FORKED_STEPS
 
     job = defs.resolve_job_def(job_name)
-    # The nightly holds partitioned assets: its default config is the same for every partition.
-    run_config = job.partitioned_config.get_run_config_for_partition_key("2026-01-01")
+    # A job holding partitioned assets has the same default config for every partition.
+    partitioned = job.partitioned_config
+    run_config = partitioned.get_run_config_for_partition_key("2026-01-01") if partitioned else job.run_config
     assert run_config == FORKED_STEPS  # and the schedule's run requests carry it (no partition key there)
     execution = run_config["execution"]["config"]["multiprocess"]["start_method"]["forkserver"]
     assert [importlib.import_module(name).__name__ for name in execution["preload_modules"]] == ["pipelines.definitions"]
@@ -69,6 +70,30 @@ def test_launched_runs_fork_steps_from_a_server_that_preloaded_the_definitions(d
 def test_schedule_takes_cron_and_timezone_from_the_environment(defs: dg.Definitions) -> None:
     (schedule,) = defs.schedules
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("15 2 * * *", "Europe/Berlin")
+
+
+def test_the_nightly_ingest_plans_the_streams_alone_and_the_build_the_rest(defs: dg.Definitions) -> None:
+    """The schedule's run plans only the ingest assets and their own checks, so a failed stream leaves
+    every model and the published marts out of the failed run; the build holds everything else,
+    the dbt tests of the sources included, in one dbt step."""
+    from connectors.streams import STREAMS
+    from pipelines.ingest.assets import stream_asset_key
+
+    def planned(job_name: str) -> tuple[set[dg.AssetKey], set[dg.AssetCheckKey], set[str]]:
+        job = defs.resolve_job_def(job_name)
+        graph = job.asset_layer.asset_graph
+        return set(graph.executable_asset_keys), set(graph.asset_check_keys), {node.name for node in job.graph.node_defs}
+
+    ingest, ingest_checks, ingest_steps = planned("nightly_ingest")
+    build, build_checks, build_steps = planned("nightly_build")
+    everything, all_checks, _ = planned("nightly")
+    assert ingest == {stream_asset_key(name) for name in STREAMS}
+    assert build == everything - ingest and dg.AssetKey("published_marts") in build
+    assert ingest_checks | build_checks == all_checks and not ingest_checks & build_checks
+    assert {key.name for key in ingest_checks} == {"quarantine_under_threshold"}
+    assert "hub_dbt_models" in build_steps and "hub_dbt_models" not in ingest_steps
+    (schedule,) = defs.schedules
+    assert schedule.job_name == "nightly_ingest"
 
 
 def test_every_dbt_source_is_an_ingest_asset(defs: dg.Definitions) -> None:
