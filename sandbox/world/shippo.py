@@ -38,7 +38,7 @@ def object_id(kind: str, key: str) -> str:
 def _address(name: str, street: str, city: str, state: str, postal: str, country: str, created: int) -> dict:
     return {"name": name, "company": "", "street1": street, "street2": "", "street3": "", "street_no": "",
             "city": city, "state": state, "zip": postal, "country": country, "phone": "+1 555 0100", "email": "",
-            "is_residential": None, "metadata": "", "object_id": object_id("address", f"{name}:{street}:{created}"),
+            "is_residential": False, "metadata": "", "object_id": object_id("address", f"{name}:{street}:{created}"),
             "object_owner": OWNER, "object_created": iso_ms(created), "object_updated": iso_ms(created),
             "is_complete": True, "test": False}
 
@@ -60,7 +60,7 @@ def _rate(s: Shipment, lab: Label) -> dict:
             "currency": "USD", "amount_local": f"{lab.cost:.2f}", "currency_local": "USD",
             "provider": CARRIER_NAMES[carrier], "servicelevel": {"name": SERVICE_NAMES[service], "token": service},
             "carrier_account": object_id("carrier_account", carrier), "estimated_days": 4, "duration_terms": "",
-            "attributes": [], "messages": [], "test": False, "zone": "1", "arrives_by": None}
+            "attributes": [], "messages": [], "test": False, "zone": "1"}
 
 
 def _transactions(s: Shipment) -> list[tuple[Label, int | None]]:
@@ -171,7 +171,7 @@ def _track(s: Shipment, lab: Label, tid: str, carrier: str, service: str, delive
                                lab.delivered, destination, "delivered", "Package has been delivered."))
     return {"carrier": carrier, "tracking_number": lab.tracking_number, "address_from": origin,
             "address_to": destination, "eta": iso_s(lab.created + 4 * DAY), "original_eta": iso_s(lab.created + 4 * DAY),
-            "servicelevel": {"token": service, "name": SERVICE_NAMES[service]}, "metadata": None,
+            "servicelevel": {"token": service, "name": SERVICE_NAMES[service]}, "metadata": f"Order {s.external_order_id}",
             "messages": [], "transaction": tid, "tracking_status": history[-1], "tracking_history": history}
 
 
