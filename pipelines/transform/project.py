@@ -2,7 +2,7 @@
 
 Under `dagster dev` (and wherever the manifest is missing, as in a fresh clone) loading the project
 parses it with the hub's vars (`prepare_when_loaded`); `python -m pipelines` parses it before it
-loads the definitions.
+loads the definitions. Each choice of vendors (HUB_CRM, HUB_FULFILMENT) has its own manifest.
 """
 
 import json
@@ -27,9 +27,19 @@ DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 # dbt from this interpreter's environment, so a PATH without the venv still finds it.
 DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
 
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-# One vendor-neutral view of each kind, whose parent names the vendor a manifest was parsed for.
-NEUTRAL_PROBES = {"crm": "contacts", "fulfilment": "shipments"}
+
+def vendors_target_path(vendors: Mapping[str, str]) -> Path:
+    """Where dbt writes the manifest and partial parse of a choice of vendors (HUB_CRM, HUB_FULFILMENT):
+    `target` for the defaults, `target/<crm>-<fulfilment>` for any other, so a manifest never describes
+    vendors other than the configured ones and switching back and forth re-parses nothing."""
+    if all(vendors[kind] == choices[0] for kind, choices in VENDORS.items()):
+        return Path("target")
+    return Path("target") / "-".join(vendors[kind] for kind in VENDORS)
+
+
+dbt_project = DbtProject(
+    project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=vendors_target_path(configured_vendors())
+)
 
 
 class HubDbtCliResource(DbtCliResource):
@@ -77,17 +87,6 @@ def dbt_vars(env: Mapping[str, str]) -> dict[str, str]:
     return {"reporting_currency": settings.dbt.reporting_currency, **vendors}
 
 
-def manifest_vendors(manifest_path: Path) -> dict[str, str]:
-    """The vendor of each kind a parsed manifest was built for: the staging model its vendor-neutral
-    view reads (`stg_crm__contacts` reads `stg_<crm>__contacts`)."""
-    nodes = json.loads(manifest_path.read_text())["nodes"]
-    vendors = {}
-    for kind, entity in NEUTRAL_PROBES.items():
-        parents = nodes.get(f"model.hub.stg_{kind}__{entity}", {}).get("depends_on", {}).get("nodes", [])
-        vendors[kind] = next((p.split(".")[-1].removeprefix("stg_").split("__")[0] for p in parents), "")
-    return vendors
-
-
 def vars_arg(env: Mapping[str, str]) -> list[str]:
     """`--vars` with our vars as JSON (keeps quoting safe; sorted, so the text is stable)."""
     return ["--vars", json.dumps(dbt_vars(env), sort_keys=True)]
@@ -102,20 +101,14 @@ def prepare_dbt_project() -> Path:
 
 def prepare_when_loaded() -> None:
     """dagster-dbt's `prepare_if_dev` with the hub's parse: under `dagster dev`, and wherever the manifest
-    is missing (a fresh clone, any loader) or was parsed for other vendors (HUB_CRM, HUB_FULFILMENT
-    changed), parse before the dbt assets are built from it. One parse
-    at a time: the webserver's and the daemon's code servers load the definitions together."""
-    if not using_dagster_dev() and dbt_project.manifest_path.exists() and not _vendors_changed():
+    is missing (a fresh clone, any loader, the first run on other vendors), parse before the dbt
+    assets are built from it. One parse at a time: the webserver's and the daemon's code servers
+    load the definitions together."""
+    if not using_dagster_dev() and dbt_project.manifest_path.exists():
         return
     dbt_project.manifest_path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(dbt_project.manifest_path.with_suffix(".lock")):
         prepare_dbt_project()
-
-
-def _vendors_changed() -> bool:
-    """Whether the manifest on disk was parsed for other vendors than HUB_CRM and HUB_FULFILMENT
-    choose: its dbt assets would read the staging models of vendors that are not ingested."""
-    return manifest_vendors(dbt_project.manifest_path) != configured_vendors()
 
 
 prepare_when_loaded()
