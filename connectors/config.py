@@ -451,11 +451,13 @@ class ConnectorSettings(HubSettingsModel):
     shippo_base_url: BaseUrl = setting(None, "Shippo API base URL, https://api.goshippo.com (unset: the sandbox)", "an http(s) URL without user:pw@, query or fragment")
     shippo_api_token: Secret = setting(None, "Shippo API token, sent as `Authorization: ShippoToken <token>`", "the token as issued (shippo_live_... or shippo_test_...), one line", secret=True)
     # Shippo filters only shipments by date (https://docs.goshippo.com/docs/api_concepts/filtering):
-    # orders (status) and transactions (refunds, tracking status) are re-read newest first this far back.
-    shippo_window_days: int = setting(30, "days of Shippo orders and transactions re-read each night, newest first, for status changes and refunds", "a whole number of days from 1 to 365", ge=1, le=365)
+    # orders (status) and transactions (refunds, tracking status) are re-read newest first this far back;
+    # 60 days, as ShipStation's labels: an order can wait weeks for its label.
+    shippo_window_days: int = setting(60, "days of Shippo orders and transactions re-read each night, newest first, for status changes and refunds", "a whole number of days from 1 to 365", ge=1, le=365)
     shippo_overlap_minutes: int = setting(60, "minutes Shippo's `object_created_gte` on shipments reaches back before the cursor", "a whole number of minutes from 0 to 1440", ge=0, le=1440)
-    # 4,000 track requests are 8 minutes of Shippo's 500 a minute for a live key (sandbox/apis/limits.py).
-    shippo_tracking_requests_per_night: int = setting(4000, "`/tracks` requests one night may spend on labels not yet tracked as delivered, newest first (0: no limit)", "a whole number from 0 to 10000000", ge=0, le=10_000_000)
+    # Shippo allows 500 track requests a minute, but one budget paces the account at its lists' 50
+    # (connectors/limits.py): 1,500 requests are 30 minutes of a night.
+    shippo_tracking_requests_per_night: int = setting(1500, "`/tracks` requests one night may spend on labels not yet tracked as delivered, newest first (0: no limit)", "a whole number from 0 to 10000000", ge=0, le=10_000_000)
     ecb_base_url: BaseUrl = setting(None, "ECB data API base URL (unset: the sandbox)", "an http(s) URL without user:pw@, query or fragment")
     # The org's My Domain URL serves both the token endpoint and the API: the instance_url a token
     # comes back with must be this URL, or the token is refused (secrets go to the configured host only).
