@@ -18,7 +18,9 @@ custom_fields as (
     select
         envelope_id,
         max(case when field_name = 'contract_number' then field_value end) as contract_number,
-        max(case when field_name = 'hubspot_deal_id' then field_value end) as hubspot_deal_id,
+        -- the deal's id in the configured CRM (var crm): the envelope field the firm fills for it
+        max(case when field_name = '{{ 'salesforce_opportunity_id' if var('crm', 'hubspot') == 'salesforce'
+            else 'hubspot_deal_id' }}' then field_value end) as crm_deal_id,
         max(case when field_name = 'promised_delivery_date' then field_value end)
             as promised_delivery_date
     from custom_field_values
@@ -45,7 +47,7 @@ renamed as (
     select
         fields.envelope_id,
         nullif(trim(custom_fields.contract_number), '') as contract_number,
-        nullif(trim(custom_fields.hubspot_deal_id), '') as deal_id,
+        nullif(trim(custom_fields.crm_deal_id), '') as deal_id,
         lower(fields.envelope_status) as envelope_status,
         -- documents purged after the retention period: the envelope and its custom fields remain,
         -- so a purged completed envelope is still a contract
