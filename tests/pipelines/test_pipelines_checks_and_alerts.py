@@ -139,7 +139,8 @@ def test_a_failed_stream_says_which_why_and_the_fix_first_and_leaves_the_others_
     tiny_sandbox_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, webhook: tuple[str, list[dict]]
 ) -> None:
     """ShipStation answers 404 (a wrong base URL): its step fails with one line naming the stream, the
-    reason and the fix, the alert leads with that line, and Meta, run beside it, loads as usual."""
+    reason and the fix, the run's failure event and the alert lead with that line, and Meta, run
+    beside it, loads as usual. The build is launched after a successful ingest only."""
     root = tiny_sandbox_env["HUB_ECB_BASE_URL"].rsplit("/", 1)[0]
     wrong = {"HUB_DATA_DIR": str(tmp_path), "HUB_SHIPSTATION_BASE_URL": f"{root}/no-such-shipstation"}
     for name, value in {**tiny_sandbox_env, **wrong}.items():
@@ -147,22 +148,34 @@ def test_a_failed_stream_says_which_why_and_the_fix_first_and_leaves_the_others_
     url, received = webhook
     monkeypatch.setenv("HUB_ALERT_WEBHOOK_URL", url)
     from pipelines.definitions import build_definitions
+    from pipelines.sensors import build_after_ingest
 
-    job = dg.define_asset_job("two_streams", selection=dg.AssetSelection.assets(["shipstation", "shipments"], ["meta", "insights"]))
-    defs = dg.Definitions.merge(build_definitions({}), dg.Definitions(jobs=[job]))
+    defs = build_definitions({})
+    ingest = defs.resolve_job_def("nightly_ingest")
+    shipments, meta = dg.AssetKey(["shipstation", "shipments"]), dg.AssetKey(["meta", "insights"])
     with dg.instance_for_test() as instance:
-        result = defs.resolve_job_def("two_streams").execute_in_process(instance=instance, raise_on_error=False)
+        tick = dg.build_sensor_context(instance=instance, definitions=defs)
+        tick.update_cursor(build_after_ingest.evaluate_tick(tick).cursor)  # a run status sensor starts from now
+        result = ingest.execute_in_process(instance=instance, raise_on_error=False, asset_selection=[shipments, meta])
         (failure,) = [e for e in result.all_events if e.is_step_failure]
         first_line = failure.step_failure_data.user_failure_data.description.splitlines()[0]
         alert_on(result, instance)
+        after_failure = build_after_ingest.evaluate_tick(tick)
+        tick.update_cursor(after_failure.cursor)
+        rerun = ingest.execute_in_process(instance=instance, asset_selection=[meta])  # the ingest, once it succeeds
+        after_success = build_after_ingest.evaluate_tick(tick)
 
     assert failure.step_key == "shipstation__shipments"
     assert first_line.startswith("shipstation__shipments failed: ")
     assert "404" in first_line and "Fix: " in first_line
+    assert result.get_run_failure_event().message.splitlines()[0] == first_line  # before Dagster's own words
     assert received[0]["text"].splitlines()[0] == f":red_circle: {first_line}"
     assert "meta/insights" in materializations(result)
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from raw.meta__insights").fetchone()[0] > 0
+    assert not after_failure.run_requests  # nothing is built from a failed ingest
+    (build,) = after_success.run_requests
+    assert (build_after_ingest.job_name, build.run_key) == ("nightly_build", rerun.run_id)
 
 
 def test_ingest_assets_show_their_table_rows_schema_and_quarantine(nightly: NightlyRun) -> None:
