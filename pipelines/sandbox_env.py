@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 
 from connectors.config import SettingsError
+from connectors.streams import configured_streams
 from pipelines.settings import SandboxSettings
 from sandbox.credentials import (
     DOCUSIGN_ACCOUNT_ID,
@@ -26,12 +27,16 @@ SYSTEM_PREFIXES: dict[str, str] = {
     "DOCUSIGN": "/docusign",
     "SHIPSTATION": "/shipstation",
     "ECB": "/ecb",
+    "SHIPPO": "/shippo",
+    "SALESFORCE": "/salesforce",
 }
 
 
 def systems_without_base_url(env: Mapping[str, str]) -> list[str]:
-    """Systems the user has not pointed anywhere: these run against the sandbox."""
-    return [system for system in SYSTEM_PREFIXES if not env.get(f"HUB_{system}_BASE_URL")]
+    """Systems of the configured vendors (HUB_CRM, HUB_FULFILMENT) the user has not pointed anywhere:
+    these run against the sandbox. A vendor not chosen is not served."""
+    configured = {spec.system.upper() for spec in configured_streams(env).values()}
+    return [system for system in SYSTEM_PREFIXES if system in configured and not env.get(f"HUB_{system}_BASE_URL")]
 
 
 def sandbox_env(sandbox_url: str, systems: list[str], oauth: bool = True) -> dict[str, str]:
@@ -63,6 +68,8 @@ def sandbox_env(sandbox_url: str, systems: list[str], oauth: bool = True) -> dic
             "HUB_SHIPSTATION_WEBHOOK_JWKS_URL": url + "/shipstation/jwks",
         },
         "ECB": {},
+        "SHIPPO": {"HUB_SHIPPO_API_TOKEN": creds["shippo"]["api_token"]},
+        "SALESFORCE": _salesforce_client_credentials() if oauth else {"HUB_SALESFORCE_ACCESS_TOKEN": creds["salesforce"]["access_token"]},
     }
     env: dict[str, str] = {}
     for system in systems:
@@ -75,6 +82,12 @@ def _hubspot_oauth(url: str) -> dict[str, str]:
     client = OAUTH_CLIENTS["hubspot"]
     return {"HUB_HUBSPOT_CLIENT_ID": client["client_id"], "HUB_HUBSPOT_CLIENT_SECRET": client["client_secret"],
             "HUB_HUBSPOT_REFRESH_TOKEN": client["refresh_token"], "HUB_HUBSPOT_TOKEN_URL": f"{url}/hubspot/oauth/v1/token"}
+
+
+def _salesforce_client_credentials() -> dict[str, str]:
+    # the token endpoint is the org's own (HUB_SALESFORCE_BASE_URL + /services/oauth2/token)
+    client = OAUTH_CLIENTS["salesforce"]
+    return {"HUB_SALESFORCE_CLIENT_ID": client["client_id"], "HUB_SALESFORCE_CLIENT_SECRET": client["client_secret"]}
 
 
 def _google_ads_oauth(url: str) -> dict[str, str]:
