@@ -153,12 +153,9 @@ def _data_dir(configured: Path) -> Path:
 
 @contextlib.contextmanager
 def sandbox_for_unconfigured_systems(data_dir: Path, sandbox_settings: SandboxSettings) -> Iterator[None]:
-    """Start the local sandbox for every configured system without a base URL (the vendor of each
-    kind HUB_CRM and HUB_FULFILMENT choose, never the other), for as long as the command runs."""
-    from connectors.streams import configured_streams
-
-    configured = {spec.system.upper() for spec in configured_streams(os.environ).values()}
-    systems = [system for system in systems_without_base_url(os.environ) if system in configured]
+    """Start the local sandbox for every configured system without a base URL (the vendors HUB_CRM and
+    HUB_FULFILMENT choose, never the others), for as long as the command runs."""
+    systems = systems_without_base_url(os.environ)
     if not systems:
         yield
         return
