@@ -1,8 +1,10 @@
 """Ground truth (CONTRACTS §5) computed in plain Python from the generator's own model, never from SQL.
 
 One pass over the world gathers what it shows at the clock (`observe`); each figure is then its own
-function of that (`FIGURES`), keyed by (month, channel), so a figure reads as its definition.
-Deletions follow HubSpot: a contact archived before the clock is no lead and leaves its deals; one
+function of that (`FIGURES`), keyed by (month, channel), so a figure reads as its definition. The
+world is one business whichever vendor serves it (HubSpot or Salesforce, ShipStation or Shippo), so
+the truth reads the world's model, never a vendor's shape, and holds for every pair of vendors.
+Deletions follow the CRM: a contact archived before the clock is no lead and leaves its deals; one
 merged away before the clock is no lead either, its deals now belong to the survivor (counted once);
 a deal archived before the clock counts nowhere (the world deletes only deals with no envelope).
 """
@@ -152,7 +154,7 @@ def observe(seed: int, scale: str, as_of: date | str, currency: str = "EUR") -> 
                     world.contracts[env.contract_number] = _Contract(
                         done[0] // DAY, env.promised_delivery, channel, item.currency,
                         {li.sku: (li.quantity, li.price) for li in item.lines})
-                else:  # its hubspot_deal_id names no deal: no channel, no lines
+                else:  # its deal id custom field names no deal: no channel, no lines
                     world.contracts[env.contract_number] = _Contract(
                         done[0] // DAY, env.promised_delivery, "unattributed", "EUR", {})
             for s in item.shipments:
