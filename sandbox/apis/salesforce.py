@@ -18,7 +18,8 @@ Each behaviour copies Salesforce's own documentation:
   past the allocation a call gets 403 REQUEST_LIMIT_EXCEEDED. Enterprise Edition's base allocation
   is 100,000 a day (https://developer.salesforce.com/docs/atlas.en-us.salesforce_app_limits_cheatsheet.meta/salesforce_app_limits_cheatsheet/salesforce_app_limits_platform_api.htm);
   the sandbox counts fixed days of vendor time (`--time-scale`, sandbox/apis/limits.py), and
-  POST /salesforce/_admin/allocation {"requests": N} sets the allocation.
+  POST /salesforce/_admin/allocation {"requests": N} sets the allocation (GET shows it, and the calls
+  refused for it); POST /salesforce/_admin/batch {"records": N} makes query batches at most N long.
 - Errors are a JSON array of {message, errorCode}: MALFORMED_QUERY, INVALID_FIELD, INVALID_TYPE,
   INVALID_QUERY_LOCATOR, INVALID_SESSION_ID (401), REQUEST_LIMIT_EXCEEDED (403), NOT_FOUND
   (https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm); a
@@ -38,6 +39,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import date
 
 import orjson
 from starlette.requests import Request
@@ -45,12 +47,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox.apis.common import Call, Sandbox, burst_status, endpoint, json_response
+from sandbox.apis.versions import judged_on
 from sandbox.credentials import SANDBOX_CREDENTIALS
 from sandbox.world.salesforce import RESOURCE, UTM_CAMPAIGN_FIELD, UTM_SOURCE_FIELD, stamp
 from sandbox.world.timefmt import iso_ms, parse_iso
 
 LATEST_VERSION = 67.0  # Summer '26
 OLDEST_LIVE_VERSION = 31.0  # 21.0-30.0 retired in Summer '25
+# 31.0-40.0 retire with the Summer '28 release (https://help.salesforce.com/s/articleView?id=005321531);
+# the sandbox takes its first day as June 1st (Summer releases reach orgs from June).
+SUMMER_28 = date(2028, 6, 1)
 DEFAULT_BATCH, MIN_BATCH, MAX_BATCH = 2000, 200, 2000
 DAILY_ALLOCATION = 100_000
 DAY = 86_400.0
@@ -174,6 +180,8 @@ class OrgState:
     """Open locators and jobs, and the org's request count per vendor day."""
 
     allocation: int = DAILY_ALLOCATION
+    most_records: int = MAX_BATCH  # the largest batch answered (POST /_admin/batch: fewer, as a busy org may)
+    refused: int = 0  # calls answered REQUEST_LIMIT_EXCEEDED for the allocation (GET /_admin/allocation)
     open: OrderedDict = field(default_factory=OrderedDict)
     used: dict[int, int] = field(default_factory=dict)
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -196,15 +204,17 @@ class OrgState:
 
 
 def _version(call: Call) -> str | Response:
-    """The path's API version if Salesforce serves it, else its answer (410 retired, 404 unknown)."""
+    """The path's API version if Salesforce serves it, else its answer (410 retired, 404 unknown).
+    Judged on `--version-date` like the other vendors: 31.0-40.0 retire with Summer '28."""
     text = call.request.path_params["version"]
     try:
         number = float(text)
     except ValueError:
         number = -1.0
-    if 0 < number < OLDEST_LIVE_VERSION:
-        return errors(410, "GONE", f"API version {text} has been retired: use version {OLDEST_LIVE_VERSION} or later")
-    if number < OLDEST_LIVE_VERSION or number > LATEST_VERSION or not re.fullmatch(r"\d+\.0", text):
+    oldest = OLDEST_LIVE_VERSION if judged_on(call) < SUMMER_28 else 41.0
+    if 0 < number < oldest:
+        return errors(410, "GONE", f"API version {text} has been retired: use version {oldest} or later")
+    if number < oldest or number > LATEST_VERSION or not re.fullmatch(r"\d+\.0", text):
         return errors(404, "NOT_FOUND", "The requested resource does not exist")
     return text
 
@@ -218,14 +228,15 @@ def _run(call: Call, query: Query, kind: str) -> list[int]:
     return [r for r, in rows]
 
 
-def _batch_size(call: Call) -> int:
+def _batch_size(call: Call, most: int) -> int:
+    """The header's batchSize (clamped to 200..2,000), at most `most`: Salesforce may return fewer
+    records than asked "based on the size and complexity of records queried" (resources-query)."""
     options = call.request.headers.get("sforce-query-options", "")
     found = re.search(r"batchSize\s*=\s*(\d+)", options)
-    return min(MAX_BATCH, max(MIN_BATCH, int(found[1]))) if found else DEFAULT_BATCH
+    return min(most, MAX_BATCH, max(MIN_BATCH, int(found[1])) if found else DEFAULT_BATCH)
 
 
-def _page(call: Call, results: Results, locator: str | None, offset: int) -> Response:
-    size = _batch_size(call)
+def _page(call: Call, results: Results, locator: str | None, offset: int, size: int) -> Response:
     start = offset - 1 if offset and call.page_fault() else offset  # duplicate fault: one record again
     rowids = results.rowids[start:offset + size]
     records = [_project(p, results.query, results.version) for p in call.world.payloads(rowids)]
@@ -244,6 +255,7 @@ def routes(sandbox: Sandbox) -> list[Route]:
         def run(call: Call) -> Response:
             used = org.spend(int(sandbox.limits.vendor_now() // DAY))
             if used > org.allocation:
+                org.refused += 1
                 response = errors(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
             else:
                 version = _version(call)
@@ -261,15 +273,16 @@ def routes(sandbox: Sandbox) -> list[Route]:
         if isinstance(parsed, Response):
             return parsed
         results = Results(parsed, version, _run(call, parsed, kind), kind)
-        locator = org.keep("01g", results) if len(results.rowids) > _batch_size(call) else None
-        return _page(call, results, locator, 0)
+        size = _batch_size(call, org.most_records)
+        locator = org.keep("01g", results) if len(results.rowids) > size else None
+        return _page(call, results, locator, 0, size)
 
     def more(call: Call, version: str) -> Response:
         locator, _, offset = call.request.path_params["locator"].rpartition("-")
         results = org.open.get(locator)
         if results is None or not offset.isdigit():
             return errors(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
-        return _page(call, results, locator, int(offset))
+        return _page(call, results, locator, int(offset), _batch_size(call, org.most_records))
 
     def job_info(key: str, results: Results, state: str) -> dict:
         return {"id": key, "operation": results.kind, "object": results.query.sobject,
@@ -334,7 +347,18 @@ def routes(sandbox: Sandbox) -> list[Route]:
                 return json_response({"error": f'POST /salesforce/_admin/allocation needs {{"requests": N}}, N >= 1: {exc}'}, 400)
             with org.lock:
                 org.allocation, org.used = requests, {}
-        return json_response({"requests": org.allocation})
+        return json_response({"requests": org.allocation, "refused": org.refused})
+
+    async def batch(request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                records = int((await request.json())["records"])
+                if not 1 <= records <= MAX_BATCH:
+                    raise ValueError(f"outside 1..{MAX_BATCH}")
+            except (ValueError, KeyError, TypeError) as exc:
+                return json_response({"error": f'POST /salesforce/_admin/batch needs {{"records": N}}, 1 <= N <= {MAX_BATCH}: {exc}'}, 400)
+            org.most_records = records
+        return json_response({"records": org.most_records})
 
     async def versions(request: Request) -> Response:  # GET /services/data/: not counted, needs no session
         listed = [{"label": "Summer '26" if v == LATEST_VERSION else f"v{v:.1f}", "url": f"/services/data/v{v:.1f}",
@@ -351,4 +375,5 @@ def routes(sandbox: Sandbox) -> list[Route]:
         ep("/jobs/query/{job}/results", ["GET"], job_results),
         Route("/services/data/", versions),
         Route("/_admin/allocation", allocation, methods=["GET", "POST"]),
+        Route("/_admin/batch", batch, methods=["GET", "POST"]),
     ]
