@@ -95,9 +95,13 @@ def check_auth(call: Call) -> Response | None:
 
 
 def fault_response(call: Call, kind: str) -> Response:
-    """Throttling is REQUEST_LIMIT_EXCEEDED (here the concurrent-request limit); 5xx a server error."""
+    """An overloaded server answers 503 ("the server is unavailable to handle the request ... currently
+    overloaded": https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm);
+    REQUEST_LIMIT_EXCEEDED is kept for the daily allocation, which waiting seconds does not cure."""
     if kind == "rate_limit":
-        return errors(403, "REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded.")
+        response = errors(503, "SERVER_UNAVAILABLE", "The server is unavailable to handle the request: try again later")
+        response.headers["Retry-After"] = call.wait_hint("1")
+        return response
     return errors(burst_status(call), "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this "
                   "ErrorId if you contact support: 1234567890-12345 (-1234567890)")
 
