@@ -120,11 +120,15 @@ def api_usage(headers: Mapping[str, str]) -> tuple[int, int] | None:
 
 @dataclass(frozen=True)
 class NextRecords:
-    """Follows `nextRecordsUrl`, a path on the instance, checked to stay on the configured one."""
+    """Follows `nextRecordsUrl`, a path on the instance, checked to stay on the configured one, unless
+    the org's daily allocation is nearly spent: the check runs before each next request is sent (the
+    pages are fetched ahead of their landing, so a check after landing would come too late)."""
 
     client: VendorClient
+    reserve_percent: float
 
     def next_request(self, request: PageRequest, response: Response) -> PageRequest | None:
+        _guard_allocation(self.client.stream, response, self.reserve_percent)
         link = response.data.get("nextRecordsUrl")
         if not link:
             return None
@@ -135,7 +139,7 @@ class NextRecords:
         return replace(request, url=self.client.check_link(self.client.url(link)), params={})
 
 
-def _guard_allocation(ctx: FetchContext, response: Response, reserve_percent: float) -> None:
+def _guard_allocation(stream: str, response: Response, reserve_percent: float) -> None:
     """Stop before the org's daily allocation runs out (its other integrations share it)."""
     usage = api_usage(response.headers)
     if usage is None:
@@ -143,11 +147,10 @@ def _guard_allocation(ctx: FetchContext, response: Response, reserve_percent: fl
     used, allocation = usage
     if allocation - used < allocation * reserve_percent / 100:
         raise RequestError(
-            f"{ctx.spec.name}: the Salesforce org has used {used} of its {allocation} daily API requests "
+            f"{stream}: the Salesforce org has used {used} of its {allocation} daily API requests "
             f"(Sforce-Limit-Info); stopped with less than HUB_SALESFORCE_API_RESERVE_PERCENT={reserve_percent:g}% left, "
             f"before REQUEST_LIMIT_EXCEEDED. Nothing of this fetch was loaded and the cursor did not move: run it "
             f"again once the 24-hour window frees requests, or lower the reserve")
-    ctx.on_progress(f"{ctx.spec.name}: Salesforce api-usage {used}/{allocation}")
 
 
 def fetch_object(ctx: FetchContext) -> None:
@@ -159,8 +162,8 @@ def fetch_object(ctx: FetchContext) -> None:
     first = PageRequest("GET", ctx.client.url(f"/services/data/{version}/queryAll"),
                         {"q": soql(sobject, settings, since)})
     try:
-        for response in ctx.land_pages("", first, NextRecords(ctx.client), QUERY_PAGE):
-            _guard_allocation(ctx, response, settings.salesforce_api_reserve_percent)
+        for _ in ctx.land_pages("", first, NextRecords(ctx.client, settings.salesforce_api_reserve_percent), QUERY_PAGE):
+            pass
     except VendorRefused as exc:
         if exc.status == 410:
             raise RequestError(f"{ctx.spec.name}: Salesforce no longer serves API {version} (410 GONE, retired): set "
