@@ -48,7 +48,7 @@ def test_envelopes_cover_every_status_with_custom_fields(db: sqlite3.Connection)
     assert {e["status"] for e in envelopes} == {"sent", "delivered", "completed", "declined", "voided"}
     for e in envelopes:
         names = [f["name"] for f in e["customFields"]["textCustomFields"]]
-        assert names == ["hubspot_deal_id", "contract_number", "promised_delivery_date"]
+        assert names == ["hubspot_deal_id", "contract_number", "promised_delivery_date", "salesforce_opportunity_id"]
         assert e["recipients"]["signers"] and e["recipients"]["recipientCount"] == "1"
     assert 15 <= sum(e["status"] == "completed" for e in envelopes) <= 35
 
