@@ -14,19 +14,17 @@ asked again on a back-off (retries.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, time, timedelta, timezone
 from urllib.parse import quote
 
-import httpx
-
 from connectors import retries
 from connectors.errors import NotFoundError, RequestError
-from connectors.http import Response
 from connectors.journal import Journal
 from connectors.pages import KeyedList
 from connectors.pagination import NextLinkPaginator, PageRequest
 from connectors.spec import KEY, Check, FetchContext, RecordShape, StreamSpec
+# ShipStation's: answers a killed run journaled are landed, the rest asked within the budget
+from connectors.systems.shipstation import _to_ask
 from connectors.windows import iso_z, overlap_start, parse_timestamp
 
 PAGE_SIZE = 100  # the spec's maximum for `results`
@@ -117,16 +115,18 @@ def fetch_tracking(ctx: FetchContext) -> None:
     refused: list[retries.RecordError] = []
     answered: list[str] = []
     with ctx.query_rows(sql, params) as rows:
-        for key, number, carrier in _to_ask(ctx, rows, journal, budget):
-            try:
-                response = ctx.client.send("GET", ctx.client.url(f"/tracks/{quote(carrier, safe='')}/{quote(number, safe='')}"))
-            except (NotFoundError, RequestError) as exc:  # this tracking number only
-                refused.append(retries.RecordError(key, str(exc)))
-                continue
-            ctx.land("", response, 1, key=key)
-            journal.record(key, response.content)
-            if key in before:
-                answered.append(key)
+        labels = {key: (number, carrier) for key, number, carrier in rows}  # insertion order: newest first
+    for key in _to_ask(ctx, iter(labels), journal, budget):
+        number, carrier = labels[key]
+        try:
+            response = ctx.client.send("GET", ctx.client.url(f"/tracks/{quote(carrier, safe='')}/{quote(number, safe='')}"))
+        except (NotFoundError, RequestError) as exc:  # this tracking number only
+            refused.append(retries.RecordError(key, str(exc)))
+            continue
+        ctx.land("", response, 1, key=key)
+        journal.record(key, response.content)
+        if key in before:
+            answered.append(key)
     journal.close()
     retries.record_outcomes(ctx.config.warehouse_path, ctx.spec.name, run_id, day, before, refused, answered)
     if refused:
@@ -136,22 +136,6 @@ def fetch_tracking(ctx: FetchContext) -> None:
         ctx.on_progress(f"{ctx.spec.name}: {ctx.deferred} delivered labels left for the next nights "
                         f"(HUB_SHIPPO_TRACKING_REQUESTS_PER_NIGHT={allowed} reached)")
     return None
-
-
-def _to_ask(ctx: FetchContext, rows: Iterator[tuple[str, str, str]], journal: Journal,
-            budget: int | None) -> Iterator[tuple[str, str, str]]:
-    """The labels to track: a journaled answer is landed instead of asked; past `budget` the rest
-    are only counted (`ctx.deferred`)."""
-    asked = 0
-    for key, number, carrier in rows:
-        body = journal.take(key)
-        if body is not None:
-            ctx.land("", Response(200, httpx.Headers(), body, ""), 1, key=key)
-        elif budget is None or asked < budget:
-            asked += 1
-            yield key, number, carrier
-        else:
-            ctx.deferred += 1
 
 
 def _listed(name: str, description: str, cursor: str, cursor_field: str, fetch) -> StreamSpec:  # noqa: ANN001
