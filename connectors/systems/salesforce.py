@@ -11,8 +11,15 @@ that misses a deletion for longer than the recycle bin keeps it keeps the record
 fortnightly. Pages follow `nextRecordsUrl`, a path on the instance
 (https://developer.salesforce.com/docs/platform/api-rest/guide/resources-query-more-results.html).
 
-A first sync of an object with more records than HUB_SALESFORCE_BULK_THRESHOLD (the first REST
-page's `totalSize` says) is meant for a Bulk API 2.0 query job; see `fetch_object`.
+A first sync of an object with more records than HUB_SALESFORCE_BULK_THRESHOLD (a `SELECT COUNT()`
+says) runs as a Bulk API 2.0 queryAll job instead: one request per 50,000 records instead of per
+2,000, and no query cursor to keep alive. Bulk API 2.0 is "designed to handle queries that return
+large amounts of data (2,000 records or more)"
+(https://developer.salesforce.com/docs/platform/api-asynch/guide/query-bulk-api-2-0.html); the
+default threshold, 10,000, is five REST pages, below which the job's creation and polls cost as
+many requests as they save. Its results are CSV; the stream's pages are JSON, so each result set
+is landed as a query page of its rows, values as the CSV's text, with the job id and locator it
+came from (`bulk`); staging reads both alike (a CSV null is '').
 
 Tokens come from the client-credentials grant on the org's My Domain
 (https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_client_credentials_flow.htm);
@@ -25,7 +32,11 @@ when less than HUB_SALESFORCE_API_RESERVE_PERCENT of it is left
 
 from __future__ import annotations
 
+import csv
+import io
+import itertools
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -71,6 +82,13 @@ FIELDS: Mapping[str, tuple[str, ...]] = {
                  "LastModifiedDate", "SystemModstamp"),
 }
 WITH_UTM = ("Lead", "Contact")
+ORDER = " ORDER BY SystemModstamp, Id"
+# Bulk API 2.0 results: as many records a request as the job gives (maxRecords), polls of the job's
+# state spaced out to at most a minute, for at most a day of waiting
+# (https://developer.salesforce.com/docs/platform/api-asynch/guide/query-get-job-results.html).
+BULK_RECORDS = 50_000
+BULK_POLL_SECONDS = (0.5, 1, 2, 5, 10, 30, 60)
+BULK_MAX_WAIT_SECONDS = 86_400
 # `records` is in every query answer, `nextRecordsUrl` while `done` is false (resources-query above).
 QUERY_PAGE = KeyedList("records", "Salesforce", next_path=("nextRecordsUrl",))
 LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
@@ -97,7 +115,7 @@ def soql(sobject: str, settings: ConnectorSettings, since: str | None) -> str:
     if sobject in WITH_UTM:
         fields = (*fields, settings.salesforce_utm_source_field, settings.salesforce_utm_campaign_field)
     where = f" WHERE SystemModstamp >= {since}" if since else ""
-    return f"SELECT {', '.join(fields)} FROM {sobject}{where} ORDER BY SystemModstamp, Id"
+    return f"SELECT {', '.join(fields)} FROM {sobject}{where}{ORDER}"
 
 
 def since_cursor(cursor: str | None, overlap_minutes: int) -> str | None:
@@ -154,14 +172,19 @@ def _guard_allocation(stream: str, response: Response, reserve_percent: float) -
 
 
 def fetch_object(ctx: FetchContext) -> None:
-    """queryAll of the stream's object since the cursor minus the overlap, every page landed."""
+    """queryAll of the stream's object since the cursor minus the overlap, every page landed; a large
+    first sync as a Bulk API 2.0 job."""
     settings = _settings(ctx)
     sobject = OBJECTS[ctx.spec.stream]
     version = settings.salesforce_api_version or LIVE_VERSION
     since = since_cursor(ctx.cursor_before, settings.salesforce_overlap_minutes)
-    first = PageRequest("GET", ctx.client.url(f"/services/data/{version}/queryAll"),
-                        {"q": soql(sobject, settings, since)})
+    query_url = ctx.client.url(f"/services/data/{version}/queryAll")
     try:
+        threshold = settings.salesforce_bulk_threshold
+        if since is None and threshold and _count(ctx, query_url, sobject) > threshold:
+            _bulk(ctx, version, soql(sobject, settings, None).removesuffix(ORDER))
+            return None
+        first = PageRequest("GET", query_url, {"q": soql(sobject, settings, since)})
         for _ in ctx.land_pages("", first, NextRecords(ctx.client, settings.salesforce_api_reserve_percent), QUERY_PAGE):
             pass
     except VendorRefused as exc:
@@ -170,6 +193,48 @@ def fetch_object(ctx: FetchContext) -> None:
                                f"HUB_SALESFORCE_API_VERSION to a live version such as {LIVE_VERSION}, or unset it") from exc
         raise
     return None
+
+
+def _count(ctx: FetchContext, query_url: str, sobject: str) -> int:
+    """How many records (deleted ones too) queryAll of `sobject` would return: `SELECT COUNT()`."""
+    response = ctx.client.send("GET", query_url, params={"q": f"SELECT COUNT() FROM {sobject}"})
+    total = response.data.get("totalSize") if isinstance(response.data, dict) else None
+    if not isinstance(total, int):
+        raise RequestError(f"{ctx.spec.name}: Salesforce answered SELECT COUNT() FROM {sobject} without a totalSize; "
+                           f"set HUB_SALESFORCE_BULK_THRESHOLD=0 to sync it by REST pages")
+    return total
+
+
+def _bulk(ctx: FetchContext, version: str, soql_text: str) -> None:
+    """A Bulk API 2.0 queryAll job: created, polled until JobComplete, its CSV result sets landed."""
+    jobs = ctx.client.url(f"/services/data/{version}/jobs/query")
+    job = ctx.client.send("POST", jobs, json={"operation": "queryAll", "query": soql_text}).data
+    status_url = f"{jobs}/{job['id']}"
+    waited = 0.0
+    for wait in itertools.chain(BULK_POLL_SECONDS, itertools.repeat(BULK_POLL_SECONDS[-1])):
+        state = ctx.client.send("GET", status_url).data.get("state")
+        if state == "JobComplete":
+            break
+        if state in ("Failed", "Aborted") or waited > BULK_MAX_WAIT_SECONDS:
+            raise RequestError(f"{ctx.spec.name}: the Bulk API 2.0 job {job['id']} ended {state} after {waited:.0f}s; "
+                               f"nothing was loaded: run it again, or set HUB_SALESFORCE_BULK_THRESHOLD=0 for REST pages")
+        ctx.on_progress(f"{ctx.spec.name}: Bulk API job {job['id']} is {state}")
+        time.sleep(wait)  # the job runs on Salesforce's side: nothing to do but wait
+        waited += wait
+    locator: str | None = None
+    while locator != "null":
+        params = {"maxRecords": BULK_RECORDS, **({"locator": locator} if locator else {})}
+        response = ctx.client.send("GET", f"{status_url}/results", params=params, parse=None)
+        rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8"), newline="")))
+        expected = response.headers.get("sforce-numberofrecords")
+        if expected is not None and int(expected) != len(rows):
+            raise RequestError(f"{ctx.spec.name}: a Bulk API result set holds {len(rows)} rows but says "
+                               f"Sforce-NumberOfRecords {expected}; nothing was loaded: run it again")
+        following = response.headers.get("sforce-locator") or "null"
+        page = {"totalSize": len(rows), "done": following == "null", "records": rows,
+                "bulk": {"job": job["id"], "locator": locator}}
+        ctx.land("", replace(response, content=orjson.dumps(page), data=page), len(rows))
+        locator = following
 
 
 @dataclass
