@@ -25,8 +25,10 @@ Each behaviour copies Salesforce's own documentation:
   (https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm); a
   retired API version (21.0 to 30.0 since Summer '25) answers 410 GONE
   (https://help.salesforce.com/s/articleView?id=000354473).
-The sandbox's SOQL is the subset the connector sends: SELECT fields FROM object [WHERE
-SystemModstamp <op> datetime [AND ...]] [ORDER BY SystemModstamp, Id | ORDER BY Id] [LIMIT n].
+The sandbox's SOQL is the subset the connector sends: SELECT fields | COUNT() FROM object [WHERE
+SystemModstamp <op> datetime [AND ...]] [ORDER BY SystemModstamp, Id | ORDER BY Id] [LIMIT n]
+(COUNT() answers totalSize and no records:
+https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_select_count.htm).
 """
 
 from __future__ import annotations
@@ -116,6 +118,7 @@ class Query:
     params: tuple[str, ...]
     order: str
     limit: int | None
+    counting: bool = False  # SELECT COUNT(): the answer is totalSize with no records
 
 
 def parse(soql: str) -> Query | Response:
@@ -130,7 +133,8 @@ def parse(soql: str) -> Query | Response:
                       "after the entity name.")
     known = {f.lower(): f for f in FIELDS[sobject]}
     fields = []
-    for name in (f.strip() for f in found["fields"].split(",")):
+    counting = re.fullmatch(r"count\(\s*\)", found["fields"].strip(), re.I) is not None  # totalSize only
+    for name in () if counting else (f.strip() for f in found["fields"].split(",")):
         if name.lower() not in known:
             return errors(400, "INVALID_FIELD", f"\n{soql}\n^\nERROR at Row:1:Column:1\nNo such column '{name}' on "
                           f"entity '{sobject}'. If you are attempting to use a custom field, be sure to append the "
@@ -148,7 +152,7 @@ def parse(soql: str) -> Query | Response:
     if order is None:
         return errors(400, "MALFORMED_QUERY", f"the sandbox orders by SystemModstamp, Id or by Id, not {found['order']!r}")
     return Query(sobject, tuple(fields), " and ".join(where), tuple(params), order,
-                 int(found["limit"]) if found["limit"] else None)
+                 int(found["limit"]) if found["limit"] else None, counting)
 
 
 def _project(payload: str, query: Query, version: str) -> dict:
@@ -277,6 +281,8 @@ def routes(sandbox: Sandbox) -> list[Route]:
         if isinstance(parsed, Response):
             return parsed
         results = Results(parsed, version, _run(call, parsed, kind), kind)
+        if parsed.counting:
+            return json_response({"totalSize": len(results.rowids), "done": True, "records": []})
         size = _batch_size(call, org.most_records)
         locator = org.keep("01g", results) if len(results.rowids) > size else None
         return _page(call, results, locator, 0, size)
@@ -306,6 +312,10 @@ def routes(sandbox: Sandbox) -> list[Route]:
         parsed = parse(body.get("query", ""))
         if isinstance(parsed, Response):
             return parsed
+        if parsed.counting or re.search(r"\sorder\s+by\s", body.get("query", ""), re.I):
+            # Bulk API 2.0 takes neither aggregate functions nor ORDER BY
+            # (https://developer.salesforce.com/docs/atlas.en-us.api_asynch.meta/api_asynch/queries.htm)
+            return errors(400, "API_ERROR", "Aggregate functions and ORDER BY are not supported by Bulk API 2.0 query")
         results = Results(parsed, version, _run(call, parsed, kind), kind)
         key = org.keep("750", results)
         return json_response(job_info(key, results, "UploadComplete"))
