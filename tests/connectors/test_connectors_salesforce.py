@@ -5,6 +5,8 @@ instance_url check."""
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -158,3 +160,23 @@ def test_a_token_for_another_instance_is_not_used() -> None:
     with pytest.raises(AuthError, match="instance_url 'https://elsewhere.my.salesforce.com'.*HUB_SALESFORCE_BASE_URL"):
         token.token()
     assert token.fetches == 0
+
+
+def as_text(record: dict) -> dict[str, str]:
+    """A record's values as the Bulk API's CSV writes them (null as '', booleans lower case)."""
+    return {k: "" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
+            for k, v in record.items() if k != "attributes"}
+
+
+def test_a_large_first_sync_by_bulk_equals_rest(sandbox, tmp_path: Path) -> None:  # noqa: ANN001
+    rest = HubConfig.from_env(env(sandbox.url, tmp_path / "rest", HUB_SALESFORCE_BULK_THRESHOLD="0"))
+    bulk = HubConfig.from_env(env(sandbox.url, tmp_path / "bulk", HUB_SALESFORCE_BULK_THRESHOLD="50"))
+    before = sandbox.stats().get("salesforce", {})
+    for name in ("salesforce__leads", "salesforce__opportunities"):
+        by_rest = ingest.ingest_stream(name, rest, "rest")
+        by_bulk = ingest.ingest_stream(name, bulk, "bulk")
+        assert by_bulk.records == by_rest.records > 50 and by_bulk.cursor_after == by_rest.cursor_after, name
+        assert {pk: as_text(r) for pk, r in records(rest, name).items()} == \
+            {pk: as_text(r) for pk, r in records(bulk, name).items()}, name
+    jobs = {path for path in set(sandbox.stats()["salesforce"]) - set(before) if re.search(r"/jobs/query/750\w+$", path)}
+    assert len(jobs) == 2, f"expected one Bulk job per stream: {jobs}"
