@@ -12,3 +12,9 @@
   {%- endif -%}
   {{- return('stg_' ~ vendor ~ '__' ~ entity) -}}
 {%- endmacro %}
+
+{#- The DocuSign envelope's text custom field that names the configured CRM's deal (ARCHITECTURE
+    "Join keys across systems"): the record a contract is joined to its deal by. -#}
+{% macro crm_deal_id_field() -%}
+  {{- return({'hubspot': 'hubspot_deal_id', 'salesforce': 'salesforce_opportunity_id'}[var('crm')]) -}}
+{%- endmacro %}

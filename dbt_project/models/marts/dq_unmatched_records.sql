@@ -22,7 +22,7 @@ where shipments.is_counted and shipments.has_contract
 
 union all
 
-select 'docusign_envelope', envelope_id, '{{ var("crm") }}_deal_id matches no deal', envelope_deal_id
+select 'docusign_envelope', envelope_id, '{{ crm_deal_id_field() }} matches no deal', envelope_deal_id
 from {{ ref('int_contracts__joined') }}
 where deal_id is null
 
