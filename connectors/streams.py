@@ -14,13 +14,13 @@ from types import MappingProxyType
 from connectors.config import VENDORS, ConnectorSettings
 from connectors.errors import ConfigError
 from connectors.spec import StreamSpec
-from connectors.systems import docusign, ecb, google_ads, hubspot, meta, shippo, shipstation
+from connectors.systems import docusign, ecb, google_ads, hubspot, meta, salesforce, shippo, shipstation
 
 # Catalogue order is ingest order: a stream's dependencies come before it.
 CATALOGUE: Mapping[str, StreamSpec] = MappingProxyType(
     {
         spec.name: spec
-        for module in (hubspot, meta, google_ads, docusign, shipstation, shippo, ecb)
+        for module in (hubspot, salesforce, meta, google_ads, docusign, shipstation, shippo, ecb)
         for spec in module.STREAMS
     }
 )
