@@ -26,16 +26,20 @@ def _job_failure(
     error_info: SerializableErrorInfo | None = None,
     first_step_failure_event: DagsterEvent | None = None,
 ) -> DagsterEvent:
+    """Dagster's `job_failure` with the first failed step's line before its message; as Dagster's otherwise."""
     step_failed = first_step_failure_event is not None and first_step_failure_event.is_step_failure
     if not step_failed or not isinstance(job_context_or_name, IPlanContext):
+        return _original_job_failure(job_context_or_name, context_msg, failure_reason, error_info, first_step_failure_event)
+    try:
+        ours = failure_line(first_step_failure_event)
+    except Exception:  # a line we cannot word must never keep the run from being recorded as failed
         return _original_job_failure(job_context_or_name, context_msg, failure_reason, error_info, first_step_failure_event)
     if error_info is None:
         error_info = first_step_failure_event.step_failure_data.error
     return DagsterEvent.from_job(
         DagsterEventType.RUN_FAILURE,
         job_context_or_name,
-        message=f'{failure_line(first_step_failure_event)}\nExecution of run for "{job_context_or_name.job_name}" '
-        f"failed. {context_msg}",
+        message=f'{ours}\nExecution of run for "{job_context_or_name.job_name}" failed. {context_msg}',
         event_specific_data=JobFailureData(
             error_info, failure_reason=failure_reason, first_step_failure_event=first_step_failure_event
         ),
