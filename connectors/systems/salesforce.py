@@ -40,28 +40,18 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any
 
-import httpx
 import orjson
 
 from connectors.config import ConnectorSettings
-from connectors.errors import AuthError, RequestError
-from connectors.http import Response, VendorClient, VendorRefused, origin
+from connectors.errors import RequestError
+from connectors.http import Response, VendorClient, VendorRefused
 from connectors.pages import KeyedList
 from connectors.pagination import PageRequest
 from connectors.spec import Check, FetchContext, RecordShape, StreamSpec
-from connectors.tokens import Grant, GrantToken, TokenSource
+from connectors.systems.salesforce_org import LIVE_VERSION
 from connectors.windows import parse_timestamp
 
-# The API version called unless HUB_SALESFORCE_API_VERSION says otherwise: Summer '26, 67.0
-# (https://developer.salesforce.com/docs/atlas.en-us.api_asynch.meta/api_asynch/query_bulk_api_2_0.htm
-# lists it). Versions 21.0-30.0 were retired in Summer '25 and answer 410 GONE; 31.0-40.0 retire
-# in Summer '28 (https://help.salesforce.com/s/articleView?id=000354473,
-# https://help.salesforce.com/s/articleView?id=005321531).
-LIVE_VERSION = "v67.0"
-OLDEST_LIVE = 31
-VERSION = re.compile(r"^v?(\d+)\.0$")
 # Records every SOQL query of an object asks for, besides the UTM fields on leads and contacts.
 FIELDS: Mapping[str, tuple[str, ...]] = {
     "Lead": ("Id", "IsDeleted", "MasterRecordId", "FirstName", "LastName", "Email", "Company", "Status",
@@ -92,17 +82,6 @@ BULK_MAX_WAIT_SECONDS = 86_400
 # `records` is in every query answer, `nextRecordsUrl` while `done` is false (resources-query above).
 QUERY_PAGE = KeyedList("records", "Salesforce", next_path=("nextRecordsUrl",))
 LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
-
-
-def check_version(version: str) -> str:
-    """`version` as `vNN.0` when Salesforce still serves it; ValueError naming what is allowed."""
-    found = VERSION.match(version)
-    if not found:
-        raise ValueError(f"is not a Salesforce API version like {LIVE_VERSION}")
-    if int(found[1]) < OLDEST_LIVE:
-        raise ValueError(f"was retired (versions below {OLDEST_LIVE}.0 answer 410 GONE since Summer '25): use "
-                         f"{LIVE_VERSION}")
-    return f"v{found[1]}.0"
 
 
 def _settings(ctx: FetchContext) -> ConnectorSettings:
@@ -235,37 +214,6 @@ def _bulk(ctx: FetchContext, version: str, soql_text: str) -> None:
                 "bulk": {"job": job["id"], "locator": locator}}
         ctx.land("", replace(response, content=orjson.dumps(page), data=page), len(rows))
         locator = following
-
-
-@dataclass
-class InstanceCheckedToken(GrantToken):
-    """A client-credentials session whose `instance_url` must be the configured My Domain URL."""
-
-    instance_url: str = ""
-
-    def _accept(self, body: bytes) -> None:
-        try:
-            answer: Any = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            answer = {}
-        said = answer.get("instance_url") if isinstance(answer, dict) else None
-        if not isinstance(said, str) or origin(said) != origin(self.instance_url) or \
-                httpx.URL(said).path.rstrip("/") != httpx.URL(self.instance_url).path.rstrip("/"):
-            raise AuthError(
-                f"salesforce: the token endpoint {self.token_url} answered instance_url {said!r}, not the configured "
-                f"HUB_SALESFORCE_BASE_URL {self.instance_url}: the session was not used. Set HUB_SALESFORCE_BASE_URL "
-                f"to the org's My Domain URL (the instance_url a token comes back with)")
-        super()._accept(body)
-
-
-def client_credentials_token(base_url: str, credentials: Mapping[str, str], secrets: tuple[str, ...],
-                             timeout: httpx.Timeout, retry_max_seconds: float, fix: str) -> TokenSource:
-    """The org's session from its My Domain token endpoint, `grant_type=client_credentials`."""
-    grant = Grant("client-credentials grant", lambda: {
-        "grant_type": "client_credentials", "client_id": credentials["client_id"],
-        "client_secret": credentials["client_secret"]}, fix=fix)
-    return InstanceCheckedToken("salesforce", base_url.rstrip("/") + "/services/oauth2/token", grant, secrets,
-                                timeout, retry_max_seconds, instance_url=base_url)
 
 
 OBJECTS = {"leads": "Lead", "contacts": "Contact", "accounts": "Account", "opportunities": "Opportunity",
