@@ -28,6 +28,7 @@ from pydantic_settings.sources.utils import parse_env_vars
 from connectors import versions
 from connectors.errors import ConfigError
 from connectors.redaction import Redactor
+from connectors.systems.salesforce_org import check_version, client_credentials_token
 from connectors.tokens import StaticToken, TokenSource
 
 N = TypeVar("N", int, float)
@@ -484,8 +485,6 @@ class ConnectorSettings(HubSettingsModel):
     @field_validator("salesforce_api_version")
     @classmethod
     def _salesforce_version(cls, version: str | None) -> str | None:
-        from connectors.systems.salesforce import check_version  # the module imports this one
-
         return None if version is None else check_version(version)
 
     @field_validator("end_date")
@@ -728,8 +727,6 @@ class HubConfig:
             )
 
         if system == "salesforce" and credentials.get("client_secret"):
-            from connectors.systems.salesforce import client_credentials_token
-
             secrets = tuple(v for k, v in credentials.items() if k not in _NOT_SECRET and v)
             return tokens.shared((system, s.salesforce_base_url or "", *credentials.values()),
                                  lambda: client_credentials_token(s.salesforce_base_url or "", credentials, secrets,
