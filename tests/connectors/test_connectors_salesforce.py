@@ -21,7 +21,7 @@ from connectors import ingest
 from connectors.config import HubConfig, SettingsError
 from connectors.errors import AuthError, RequestError, RetryExhausted
 from connectors.systems import salesforce
-from connectors.systems.salesforce import client_credentials_token
+from connectors.systems.salesforce_org import client_credentials_token
 from sandbox.credentials import OAUTH_CLIENTS
 from sandbox.server import running_sandbox
 from sandbox.world import DEFAULT_AS_OF
