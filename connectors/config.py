@@ -467,6 +467,9 @@ class ConnectorSettings(HubSettingsModel):
     salesforce_client_secret: Secret = setting(None, "Salesforce connected app's consumer secret", "the secret as issued, one line", secret=True)
     salesforce_access_token: Secret = setting(None, "Salesforce session id used as is, instead of the client-credentials grant (it expires with the org's session timeout)", "the session id as issued, one line", secret=True)
     salesforce_api_version: ApiVersionText = setting(None, "Salesforce API version (unset: the live default in connectors/systems/salesforce.py)", "a version like v67.0, 31.0 or later")
+    # A long-running transaction commits records stamped with its start time: Salesforce tells replicating
+    # clients to start the next window that far back (getUpdated's latestDateCovered,
+    # https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_calls_getupdated_getupdatedresult.htm).
     salesforce_overlap_minutes: int = setting(60, "minutes Salesforce's SystemModstamp filter reaches back before the cursor", "a whole number of minutes from 0 to 1440", ge=0, le=1440)
     salesforce_bulk_threshold: int = setting(10_000, "a first sync of an object with more records than this uses a Bulk API 2.0 query job instead of REST pages (0: never)", "a whole number from 0 to 100000000", ge=0, le=100_000_000)
     salesforce_utm_source_field: Annotated[str, BeforeValidator(strip_text)] = setting("pi__utm_source__c", "Lead and Contact field holding the UTM source (Account Engagement's by default; e.g. UTM_Source__c)", "a field API name", pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
