@@ -2,7 +2,10 @@
 campaigns, each through the REST API's SOQL `queryAll`.
 
 Every run asks for the records whose `SystemModstamp` is at or after the saved cursor minus an
-overlap (HUB_SALESFORCE_OVERLAP_MINUTES), ordered by it; the first run asks for all. `queryAll`
+overlap (HUB_SALESFORCE_OVERLAP_MINUTES: a long-running transaction's records carry its start time and
+show only once it commits, so Salesforce's own replication call hands back an earlier start,
+https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_calls_getupdated_getupdatedresult.htm),
+ordered by it; the first run asks for all. `queryAll`
 rather than `query`, so a deleted record (still in the recycle bin, 15 days) comes back with
 `IsDeleted: true` and lands as the tombstone staging drops; a merged-away lead or contact also
 names its survivor in `MasterRecordId`
