@@ -30,6 +30,10 @@ META_TOKEN_FIX = (
 )
 
 
+# The API version /work/shared/specs/shippo/public-api.yaml describes, sent in `SHIPPO-API-VERSION`.
+SHIPPO_API_VERSION = "2018-02-08"
+
+
 class Auth(Mapping[str, str]):
     """The headers that authenticate to one system, the bearer token read fresh from its source."""
 
@@ -46,7 +50,8 @@ class Auth(Mapping[str, str]):
         if self.system.system == "shipstation":
             return {"api-key": creds["api_key"]}
         if self.system.system == "shippo":  # https://docs.goshippo.com/docs/guides_general/authentication/
-            return {"authorization": f"ShippoToken {creds['api_token']}"}
+            # the version the hub's Shippo shapes follow, not the account's default (the spec's header)
+            return {"authorization": f"ShippoToken {creds['api_token']}", "shippo-api-version": SHIPPO_API_VERSION}
         return {}
 
     def current(self) -> tuple[dict[str, str], str | None]:
