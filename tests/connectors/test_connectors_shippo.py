@@ -15,6 +15,7 @@ import duckdb
 import pytest
 from connector_helpers import raw_rows, sandbox_env
 
+from connectors.auth import auth_headers
 from connectors.config import HubConfig
 from connectors.errors import RetryExhausted
 from connectors.ingest import StreamReport, ingest_stream
@@ -178,3 +179,11 @@ def test_the_documented_pace_keeps_a_long_first_sync_under_shippos_limit(tmp_pat
         refused = sb.rate_limited().get("shippo", 0)
     assert asked > 55 and (refused, report.throttled) == (0, 0)
     assert len(raw_rows(config, "shippo__shipments")) > 10
+
+
+def test_requests_carry_the_shippotoken_scheme_and_the_version_of_the_spec() -> None:
+    config = HubConfig.from_env({"HUB_SHIPPO_BASE_URL": "https://api.goshippo.com", "HUB_SHIPPO_API_TOKEN": "shippo_live_x1"})
+    system = config.system("shippo")
+    assert auth_headers(system).current() == (
+        {"authorization": "ShippoToken shippo_live_x1", "shippo-api-version": "2018-02-08"}, None)
+    assert system.secrets == ("shippo_live_x1",)  # masked in logs and landed pages, sent to the configured origin only
