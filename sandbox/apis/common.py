@@ -175,7 +175,7 @@ def endpoint(sandbox: Sandbox, vendor: str, path: str, methods: list[str], handl
 
     # Stats count per concrete path (e.g. /crm/v3/objects/contacts), except per-record paths, which
     # count under their template so the table stays small.
-    per_record = "{label_id}" in path
+    per_record = "{label_id}" in path or "{tracking_number}" in path
 
     async def run(request: Request) -> Response:
         sandbox.count(vendor, path, path if per_record else "/" + request.url.path.split("/", 2)[2])
