@@ -15,6 +15,7 @@ import duckdb
 import pytest
 from connector_helpers import raw_rows, sandbox_env
 
+import connectors.ingest
 from connectors.auth import auth_headers
 from connectors.config import HubConfig
 from connectors.errors import RetryExhausted
@@ -113,6 +114,26 @@ def test_tracking_keeps_to_the_nightly_budget_newest_first_and_a_rerun_pays_noth
                                 "from raw.shippo__tracking")
     assert sorted(pk for pk, _, _ in tracked) == sorted(delivered[:8])
     assert all(status == "DELIVERED" and transaction == pk for pk, status, transaction in tracked)
+
+
+def test_tracks_a_failed_run_paid_for_are_landed_from_its_journal_not_asked_again(
+        sandbox: RunningSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = shippo_config(sandbox.url, tmp_path / "data", HUB_SHIPPO_TRACKING_REQUESTS_PER_NIGHT="6")
+    night(config, "lists", NAMES[:3])
+    asked = track_requests(sandbox)
+
+    def dies(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("killed before the load")
+
+    with monkeypatch.context() as patched:  # the answers are paid for and journaled, then the run dies
+        patched.setattr(connectors.ingest, "_load", dies)
+        with pytest.raises(RuntimeError):
+            ingest_stream("shippo__tracking", config, "dies")
+    assert track_requests(sandbox) - asked == 6 and not fetch(
+        config, "select 1 from information_schema.tables where table_name = 'shippo__tracking'")
+    report = ingest_stream("shippo__tracking", config, "rerun")
+    assert track_requests(sandbox) - asked == 6  # the night's budget was spent: nothing asked twice
+    assert report.inserted == 6 and len(raw_rows(config, "shippo__tracking")) == 6
 
 
 def test_a_refused_tracking_number_is_quarantined_and_asked_again(tmp_path: Path) -> None:
