@@ -12,6 +12,7 @@ write the same records (vendor ids are the vendor's: the sandbox world says whic
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date, timedelta
@@ -24,6 +25,7 @@ import pytest
 from connectors.config import HubConfig
 from connectors.ingest import ingest_stream
 from connectors.streams import configured_streams
+from pipelines.privacy.pseudonyms import pseudonym
 from pipelines.publish.assets import mart_relations, publish_all
 from pipelines.sandbox_env import SYSTEM_PREFIXES, sandbox_env
 from pipelines.transform.project import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_vars
@@ -31,16 +33,15 @@ from sandbox.apis.limits import DEFAULT_TIME_SCALE
 from sandbox.server import RunningSandbox, running_sandbox
 from sandbox.truth import compute_truth
 from sandbox.world.generator import iter_world
-from sandbox.world.model import Deal, Shipment
+from sandbox.world.model import Company, Contact, Deal, Shipment
+from sandbox.world.salesforce import sf_id
 from sandbox.world.scales import get_scale
 from sandbox.world.shippo import object_id
 from support.dbt_harness import MART_COLUMNS, differences, truth_rows
 
 SEED, SCALE, AS_OF = 4, "tiny", date(2026, 11, 1)
 DEFAULT = ("hubspot", "shipstation")
-# Every pair whose vendors both have a connector and staging models; the mixed pairs and
-# Salesforce + Shippo join as Salesforce's land.
-PAIRS = [DEFAULT, ("hubspot", "shippo")]
+PAIRS = [DEFAULT, ("hubspot", "shippo"), ("salesforce", "shipstation"), ("salesforce", "shippo")]
 # Unit tests prove the SQL and data tests each vendor's staging (their own modules); here the figures.
 BUILD = ["build", "--exclude", "test_type:data", "test_type:unit"]
 
@@ -100,21 +101,35 @@ def vendor_ids(pair: tuple[str, str]) -> dict[str, str]:
     publish for the same record of the world."""
     crm, fulfilment = pair
     ids: dict[str, str] = {}
-    if fulfilment == "shippo":
-        # a world shipment is a ShipStation shipment and a Shippo order (sandbox/world/shippo.py)
-        ids.update({object_id("order", s.id): s.id for s in world_shipments()})
-        ids.update({"shippo_shipment": "shipstation_shipment", "shippo_shipment_item": "shipstation_shipment_item"})
-    assert crm == "hubspot", f"no id mapping for CRM {crm} yet"
-    return ids
-
-
-def world_shipments() -> Iterator[Shipment]:
-    """Every shipment of the test's world, with or without a deal."""
+    key = os.environ["HUB_PSEUDONYM_KEY"].encode()  # the suite's (tests/conftest.py), which publishing used
     for item in iter_world(SEED, get_scale(SCALE)):
-        if isinstance(item, Deal):
-            yield from item.shipments
-        elif isinstance(item, Shipment):
-            yield item
+        if crm == "salesforce":
+            # a world contact is a HubSpot contact and a Salesforce lead, a company an account, a deal
+            # an opportunity, a line an opportunity line item (sandbox/world/salesforce.py)
+            if isinstance(item, Contact):
+                ids[sf_id("Lead", int(item.id))] = item.id
+            elif isinstance(item, Company):
+                account = sf_id("Account", int(item.id))
+                ids[account] = item.id
+                # a customer id names its CRM, and is published as a pseudonym (pipelines/privacy)
+                ids[pseudonym(key, f"salesforce:{account}")] = pseudonym(key, f"hubspot:{item.id}")
+            elif isinstance(item, Deal):
+                ids[sf_id("Opportunity", int(item.id))] = item.id
+                ids.update({sf_id("OpportunityLineItem", int(line.id)): line.id for line in item.lines})
+                # an envelope's deal id custom field, which may name no deal
+                ids.update({sf_id("Opportunity", int(env.deal_id)): env.deal_id for env in item.envelopes})
+        if fulfilment == "shippo":
+            # a world shipment is a ShipStation shipment and a Shippo order (sandbox/world/shippo.py)
+            shipments = item.shipments if isinstance(item, Deal) else [item] if isinstance(item, Shipment) else []
+            ids.update({object_id("order", shipment.id): shipment.id for shipment in shipments})
+    # what the marts say of a record's vendor (dq_unmatched_records, customer ids and match methods)
+    if crm == "salesforce":
+        ids.update({"salesforce": "hubspot", "salesforce_contact": "hubspot_contact", "salesforce_deal": "hubspot_deal",
+                    "salesforce_deal_company": "hubspot_deal_company",
+                    "salesforce_opportunity_id matches no deal": "hubspot_deal_id matches no deal"})
+    if fulfilment == "shippo":
+        ids.update({"shippo_shipment": "shipstation_shipment", "shippo_shipment_item": "shipstation_shipment_item"})
+    return ids
 
 
 def left_out(pair: tuple[str, str]) -> dict[str, tuple[str, ...]]:
