@@ -43,11 +43,12 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
 
 import orjson
 
 from connectors.config import ConnectorSettings
-from connectors.errors import RequestError
+from connectors.errors import BrokenPage, RequestError
 from connectors.http import Response, VendorClient, VendorRefused
 from connectors.pages import KeyedList
 from connectors.pagination import PageRequest
@@ -82,8 +83,25 @@ ORDER = " ORDER BY SystemModstamp, Id"
 BULK_RECORDS = 50_000
 BULK_POLL_SECONDS = (0.5, 1, 2, 5, 10, 30, 60)
 BULK_MAX_WAIT_SECONDS = 86_400
-# `records` is in every query answer, `nextRecordsUrl` while `done` is false (resources-query above).
-QUERY_PAGE = KeyedList("records", "Salesforce", next_path=("nextRecordsUrl",))
+
+
+@dataclass(frozen=True)
+class QueryPage:
+    """A query answer: `records` always, and `nextRecordsUrl` exactly while `done` is false
+    (resources-query above). A page not done without a next link would end the listing early."""
+
+    page: KeyedList = KeyedList("records", "Salesforce", next_path=("nextRecordsUrl",))
+
+    def check(self, request: PageRequest, data: Any) -> None:
+        self.page.check(request, data)
+        if data.get("done") is not True and not data.get("nextRecordsUrl"):
+            raise BrokenPage(f"the page says done is {data.get('done')!r} but has no nextRecordsUrl")
+
+    def count(self, data: Any) -> int:
+        return self.page.count(data)
+
+
+QUERY_PAGE = QueryPage()
 LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
 
 
