@@ -19,7 +19,8 @@ from connector_helpers import raw_rows
 
 from connectors import ingest
 from connectors.config import HubConfig, SettingsError
-from connectors.errors import AuthError, RequestError, RetryExhausted
+from connectors.errors import AuthError, BrokenPage, RequestError, RetryExhausted
+from connectors.pagination import PageRequest
 from connectors.systems import salesforce
 from connectors.systems.salesforce_org import client_credentials_token
 from sandbox.credentials import OAUTH_CLIENTS
@@ -180,3 +181,12 @@ def test_a_large_first_sync_by_bulk_equals_rest(sandbox, tmp_path: Path) -> None
             {pk: as_text(r) for pk, r in records(bulk, name).items()}, name
     jobs = {path for path in set(sandbox.stats()["salesforce"]) - set(before) if re.search(r"/jobs/query/750\w+$", path)}
     assert len(jobs) == 2, f"expected one Bulk job per stream: {jobs}"
+
+
+def test_a_page_not_done_without_its_next_link_is_broken() -> None:
+    request = PageRequest("GET", "https://acme.my.salesforce.com/services/data/v67.0/queryAll")
+    salesforce.QUERY_PAGE.check(request, {"totalSize": 1, "done": True, "records": [{"Id": "x"}]})
+    with pytest.raises(BrokenPage, match="done is False but has no nextRecordsUrl"):
+        salesforce.QUERY_PAGE.check(request, {"totalSize": 3, "done": False, "records": [{"Id": "x"}]})
+    with pytest.raises(BrokenPage, match="records"):
+        salesforce.QUERY_PAGE.check(request, {"totalSize": 3, "done": True})
