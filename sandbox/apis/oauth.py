@@ -19,9 +19,8 @@ without waiting on a clock. Each endpoint copies its vendor's documented request
   served at /hubspot/oauth/v1/token.
 - Salesforce: POST /services/oauth2/token on the org's My Domain, client-credentials grant (the
   connected app's consumer key and secret, in the form or as Basic auth); the answer carries
-  `instance_url` and no `expires_in` (a session lasts the org's timeout, 2 hours by default)
-  (https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_client_credentials_flow.htm,
-  https://help.salesforce.com/s/articleView?id=sf.admin_sessions.htm); errors `invalid_client_id`,
+  `instance_url` and no `expires_in` (a session lasts the org's session timeout: 2 hours here)
+  (https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.remoteaccess_oauth_client_credentials_flow_ca.htm); errors `invalid_client_id`,
   `invalid_client`, `unsupported_grant_type`; an expired session answers 401 INVALID_SESSION_ID
   (https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm);
   served at /salesforce/services/oauth2/token.

@@ -6,18 +6,17 @@ Each behaviour copies Salesforce's own documentation:
   asks for fewer; the answer carries `totalSize`, `done`, `records` and, while not done,
   `nextRecordsUrl` = `/services/data/vXX.X/query/<locator>-<offset>`
   (https://developer.salesforce.com/docs/platform/api-rest/guide/resources-query.html,
-  https://developer.salesforce.com/docs/platform/api-rest/guide/resources-query-more-results.html,
-  https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/headers_queryoptions.htm);
+  https://developer.salesforce.com/docs/platform/api-rest/guide/resources-query-more-results.html);
   queryAll also returns deleted records, with `IsDeleted: true`
-  (https://developer.salesforce.com/docs/platform/api-rest/guide/resources-queryall.html).
+  (https://developer.salesforce.com/docs/platform/api-rest/guide/dome-queryall.html: its
+  nextRecordsUrl still reads `query`).
 - Bulk API 2.0 query jobs: POST /jobs/query, GET /jobs/query/{id} until `JobComplete`, GET
   /jobs/query/{id}/results (`locator`, `maxRecords`) as CSV with `Sforce-Locator` ('null' on the last
   set) and `Sforce-NumberOfRecords` (https://developer.salesforce.com/docs/platform/api-asynch/guide/query-get-job-results.html).
 - Every answer carries `Sforce-Limit-Info: api-usage=N/M`, the org's requests in the last 24 hours
   and its allocation (https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/headers_api_usage.htm);
-  past the allocation a call gets 403 REQUEST_LIMIT_EXCEEDED. Enterprise Edition's base allocation
-  is 100,000 a day (https://developer.salesforce.com/docs/atlas.en-us.salesforce_app_limits_cheatsheet.meta/salesforce_app_limits_cheatsheet/salesforce_app_limits_platform_api.htm);
-  the sandbox counts fixed days of vendor time (`--time-scale`, sandbox/apis/limits.py), and
+  past the allocation a call gets 403 REQUEST_LIMIT_EXCEEDED. The sandbox's allocation, 100,000 a day,
+  is the one that page's example shows; the sandbox counts fixed days of vendor time (`--time-scale`, sandbox/apis/limits.py), and
   POST /salesforce/_admin/allocation {"requests": N} sets the allocation (GET shows it, and the calls
   refused for it); POST /salesforce/_admin/batch {"records": N} makes query batches at most N long.
 - Errors are a JSON array of {message, errorCode}: MALFORMED_QUERY, INVALID_FIELD, INVALID_TYPE,
@@ -251,7 +250,7 @@ def _page(call: Call, results: Results, locator: str | None, offset: int, size: 
     end = offset + size
     body: dict = {"totalSize": len(results.rowids), "done": end >= len(results.rowids), "records": records}
     if not body["done"]:
-        body["nextRecordsUrl"] = f"/services/data/v{results.version}/{results.kind}/{locator}-{end}"
+        body["nextRecordsUrl"] = f"/services/data/v{results.version}/query/{locator}-{end}"
     return json_response(body)
 
 
@@ -314,7 +313,7 @@ def routes(sandbox: Sandbox) -> list[Route]:
             return parsed
         if parsed.counting or re.search(r"\sorder\s+by\s", body.get("query", ""), re.I):
             # Bulk API 2.0 takes neither aggregate functions nor ORDER BY
-            # (https://developer.salesforce.com/docs/atlas.en-us.api_asynch.meta/api_asynch/queries.htm)
+            # (https://developer.salesforce.com/docs/platform/api-asynch/guide/queries.html)
             return errors(400, "API_ERROR", "Aggregate functions and ORDER BY are not supported by Bulk API 2.0 query")
         results = Results(parsed, version, _run(call, parsed, kind), kind)
         key = org.keep("750", results)

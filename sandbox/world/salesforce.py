@@ -5,15 +5,14 @@ How the world maps (sandbox/README.md, Salesforce):
 - every world contact is a Lead (the marketing record: its creation time and UTM fields), converted
   when it is created into a Contact of the same number (an org whose marketing automation converts
   every inbound lead; the world renders one object at a time, so a conversion cannot wait for the
-  first deal): `ConvertedContactId` ties the two
-  (https://help.salesforce.com/s/articleView?id=sf.leads_convert.htm);
+  first deal): the lead's `ConvertedContactId` ties the two;
 - a deal is an Opportunity, tied to its contacts by OpportunityContactRoles;
 - a company is an Account, a deal line an OpportunityLineItem (ProductCode = the SKU), an ad
   campaign a Campaign;
 - a deleted record stays with `IsDeleted: true` (queryAll returns it, query does not:
-  https://developer.salesforce.com/docs/platform/api-rest/guide/resources-queryall.html); a merged
+  https://developer.salesforce.com/docs/platform/api-rest/guide/dome-queryall.html); a merged
   lead is deleted with `MasterRecordId` naming the lead it was merged into
-  (https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_lead.htm),
+  (https://developer.salesforce.com/docs/atlas.en-us.api.meta/object_ref/sforce_api_calls_queryall.htm),
   and the survivor's SystemModstamp moves; deleting an opportunity deletes its line items and roles.
 Ids are 18-character Salesforce ids, the same for the same world object in every run (`sf_id`).
 """
@@ -38,28 +37,30 @@ POD = "Hb0"  # the instance part of every id after the key prefix
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 
-# The default Sales Process's stages
-# (https://help.salesforce.com/s/articleView?id=sf.opportunity_stage_field_values.htm) for the world's
+# The default Sales Process's StageName picklist values for the world's
 # HubSpot pipeline stages, with their default probabilities; stg_salesforce__opportunities maps back.
 STAGES = {"appointmentscheduled": ("Prospecting", 10), "qualifiedtobuy": ("Qualification", 10),
           "presentationscheduled": ("Value Proposition", 50), "decisionmakerboughtin": ("Id. Decision Makers", 60),
           "contractsent": ("Proposal/Price Quote", 75), "closedwon": ("Closed Won", 100),
           "closedlost": ("Closed Lost", 0)}
-# The default converted lead Status (https://help.salesforce.com/s/articleView?id=sf.customize_leadstatus.htm).
+# The converted status of the default lead Status picklist.
 CONVERTED_STATUS = "Closed - Converted"
-# Account Engagement (Pardot) writes a prospect's UTM parameters to these Lead and Contact fields
-# (https://help.salesforce.com/s/articleView?id=sf.pardot_sf_connector_fields.htm); an org without it
-# names its own (`UTM_Source__c`): the connector's HUB_SALESFORCE_UTM_*_FIELD settings choose.
+# Salesforce captures no UTM parameters itself: an org stores them in Lead and Contact fields, Account
+# Engagement's (Pardot) `pi__utm_*__c` when it syncs prospects (it records a prospect's UTM parameters:
+# http://help.pardot.com/customer/en/portal/articles/2133719 ; the prospect-to-lead/contact field sync:
+# https://help.salesforce.com/apex/HTViewHelpDoc?id=mktg.pardot_default_prospect_field_mapping.htm), else
+# custom ones such as `UTM_Source__c`: the connector's HUB_SALESFORCE_UTM_*_FIELD settings choose.
 UTM_SOURCE_FIELD = "pi__utm_source__c"
 UTM_CAMPAIGN_FIELD = "pi__utm_campaign__c"
-NOT_PROVIDED = "[not provided]"  # Web-to-Lead's Company when the form leaves it blank (Company is required)
+# Web-to-Lead's Company when the form leaves it blank (Company is required):
+# https://help.salesforce.com/apex/HTViewSolution?id=000171026
+NOT_PROVIDED = "[not provided]"
 OPEN_CLOSE_DAYS = 30  # an open opportunity's expected CloseDate, days after its creation
 
 
 def sf_id(sobject: str, number: int) -> str:
     """The 18-character id of world object `number`: key prefix, instance, base62 number, and the
-    3-character case-safe suffix Salesforce computes from the 15-character id
-    (https://help.salesforce.com/s/articleView?id=000385008)."""
+    3-character case-safe suffix Salesforce computes from the 15-character id (its CASESAFEID)."""
     digits = ""
     while number:
         number, rest = divmod(number, 62)
