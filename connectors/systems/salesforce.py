@@ -9,7 +9,7 @@ ordered by it; the first run asks for all. `queryAll`
 rather than `query`, so a deleted record (still in the recycle bin, 15 days) comes back with
 `IsDeleted: true` and lands as the tombstone staging drops; a merged-away lead or contact also
 names its survivor in `MasterRecordId`
-(https://developer.salesforce.com/docs/platform/api-rest/guide/resources-queryall.html). A run
+(https://developer.salesforce.com/docs/platform/api-rest/guide/dome-queryall.html). A run
 that misses a deletion for longer than the recycle bin keeps it keeps the record: run at least
 fortnightly. Pages follow `nextRecordsUrl`, a path on the instance
 (https://developer.salesforce.com/docs/platform/api-rest/guide/resources-query-more-results.html).
@@ -25,7 +25,7 @@ is landed as a query page of its rows, values as the CSV's text, with the job id
 came from (`bulk`); staging reads both alike (a CSV null is '').
 
 Tokens come from the client-credentials grant on the org's My Domain
-(https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_client_credentials_flow.htm);
+(https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.remoteaccess_oauth_client_credentials_flow_ca.htm);
 the answer's `instance_url` must be the configured HUB_SALESFORCE_BASE_URL, else the token is not
 used: the session would go to a host nobody configured. Every answer's `Sforce-Limit-Info:
 api-usage=N/M` is read, and a stream stops clearly, before the org's daily allocation runs out,

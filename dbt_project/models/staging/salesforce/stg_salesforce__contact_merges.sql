@@ -1,5 +1,5 @@
 -- Leads merged into another: Salesforce deletes the merged-away lead and names the survivor in its
--- MasterRecordId (https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_lead.htm),
+-- MasterRecordId (https://developer.salesforce.com/docs/atlas.en-us.api.meta/object_ref/sforce_api_calls_queryall.htm),
 -- which queryAll still returns. A table rebuilt every night from the raw rows that name a merge.
 {{ config(enabled=var('crm', 'hubspot') == 'salesforce', materialized='table') }}
 

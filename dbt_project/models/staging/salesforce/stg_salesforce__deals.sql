@@ -2,9 +2,8 @@
 
 -- Salesforce opportunities as the CRM's deals. The stage comes out as the HubSpot pipeline stage
 -- the intermediates know: closed ones by IsClosed and IsWon (an org may rename Closed Won), open
--- ones from the default Sales Process's StageName
--- (https://help.salesforce.com/s/articleView?id=sf.opportunity_stage_field_values.htm; the sandbox's
--- mapping is sandbox/world/salesforce.py STAGES); an org's own open stage keeps its name.
+-- ones from the default Sales Process's StageName picklist values (the sandbox's mapping is
+-- sandbox/world/salesforce.py STAGES); an org's own open stage keeps its name.
 -- closed_at is LastStageChangeDate once closed: CloseDate is a date, and an expected one while open.
 with source as (
     select * from {{ source('salesforce', 'opportunities') }}
