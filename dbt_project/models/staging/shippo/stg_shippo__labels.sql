@@ -1,4 +1,6 @@
-{{ config(materialized='view', enabled=var('fulfilment', 'shipstation') == 'shippo') }}
+-- a view, not an incremental table like other staging: it joins several raw tables (dbt_project.yml
+-- enables the folder only when var fulfilment is shippo)
+{{ config(materialized='view') }}
 
 -- One row per Shippo transaction (a label bought), in the columns of stg_shipstation__labels.
 -- The transaction names its order (`order`, the shipment of this layer) and the rate bought; the

@@ -1,7 +1,15 @@
-{{ config(materialized='view', enabled=var('fulfilment', 'shipstation') == 'shippo') }}
+{{ config(
+    unique_key='shipment_id',
+    pre_hook="{{ delete_rows_of_reloaded_records(source('shippo', 'orders'), 'shipment_id', '_pk') }}",
+) }}
 
 -- One row per line item of a Shippo order (line_items[]), in the columns of stg_shipstation__shipment_items.
-with fields as (
+with source as (
+    select * from {{ source('shippo', 'orders') }}
+    {{ loaded_since_last_build() }}
+),
+
+fields as (
     select
         _pk as shipment_id,
         element_position as item_position,
@@ -9,7 +17,7 @@ with fields as (
         item_name,
         quantity,
         _loaded_at
-    from {{ json_array_fields(source('shippo', 'orders'), '_record', ['line_items'], {
+    from {{ json_array_fields('source', '_record', ['line_items'], {
         'sku': ['sku'],
         'item_name': ['title'],
         'quantity': ['quantity'],

@@ -1,4 +1,6 @@
-{{ config(materialized='view', enabled=var('fulfilment', 'shipstation') == 'shippo') }}
+-- a view, not an incremental table like other staging: it joins several raw tables (dbt_project.yml
+-- enables the folder only when var fulfilment is shippo)
+{{ config(materialized='view') }}
 
 -- One row per Shippo order, in the columns of stg_shipstation__shipments: a Shippo order is what
 -- ShipStation calls a shipment (items for one address, labels bought for it), and its

@@ -1,9 +1,10 @@
-{{ config(materialized='view', enabled=var('fulfilment', 'shipstation') == 'shippo') }}
+{{ config(unique_key='label_id') }}
 
 -- One row per tracked label: the /tracks/{carrier}/{tracking_number} body keyed by its transaction,
 -- in the columns of stg_shipstation__tracking.
 with source as (
     select * from {{ source('shippo', 'tracking') }}
+    {{ loaded_since_last_build() }}
 ),
 
 fields as (
