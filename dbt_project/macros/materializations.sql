@@ -1,4 +1,4 @@
-{#- Slimmer DuckDB materializations for table and incremental models and for data tests.
+{#- Slimmer DuckDB materializations for table, incremental and view models and for data tests.
 
     Every SQL statement dbt sends costs it a few ms of Python whatever the data (three structured
     log events, a cursor, often a result table), and dbt-duckdb's own materializations send 8 to 12
@@ -170,4 +170,36 @@
     {{ get_test_sql(sql_with_limit, config.get('fail_calc'), config.get('warn_if'), config.get('error_if'), limit=none) }}
   {%- endcall %}
   {{ return({'relations': []}) }}
+{% endmaterialization %}
+
+
+{#- A view model (the vendor-neutral staging layer): one statement, a table of the same name
+    dropped first in it, instead of dbt-duckdb's build under a temporary name and renames. -#}
+{% materialization view, adapter='duckdb' %}
+  {%- set existing_relation = load_cached_relation(this) -%}
+  {%- set target_relation = this.incorporate(type='view') -%}
+  {%- set replaces_other = existing_relation is not none and existing_relation.type != 'view' -%}
+
+  {{ run_hooks(pre_hooks, inside_transaction=False) }}
+  {{ run_hooks(pre_hooks, inside_transaction=True) }}
+
+  {% call statement('main') -%}
+    {%- if replaces_other %}
+    drop {{ existing_relation.type }} {{ existing_relation }};
+    {%- endif %}
+    create or replace view {{ target_relation }} as (
+      {{ compiled_code }}
+    );
+  {%- endcall %}
+  {% if replaces_other %}
+    {% do adapter.cache_dropped(existing_relation) %}
+    {% do adapter.cache_added(target_relation) %}
+  {% endif %}
+
+  {{ run_hooks(post_hooks, inside_transaction=True) }}
+  {% do persist_docs(target_relation, model) %}
+  {{ adapter.commit() }}
+  {{ run_hooks(post_hooks, inside_transaction=False) }}
+
+  {{ return({'relations': [target_relation]}) }}
 {% endmaterialization %}
