@@ -254,6 +254,17 @@ def _page(call: Call, results: Results, locator: str | None, offset: int, size: 
     return json_response(body)
 
 
+async def _posted_number(request: Request, route: str, key: str, lo: int, hi: int) -> int | Response:
+    """The whole number `key` of an admin POST body, or a 400 saying what the route needs."""
+    try:
+        value = int((await request.json())[key])
+        if not lo <= value <= hi:
+            raise ValueError(f"outside {lo}..{hi}")
+    except (ValueError, KeyError, TypeError) as exc:
+        return json_response({"error": f'POST /salesforce/_admin/{route} needs {{"{key}": N}}, {lo} <= N <= {hi}: {exc}'}, 400)
+    return value
+
+
 def routes(sandbox: Sandbox) -> list[Route]:
     """The Salesforce routes (mounted under /salesforce) and `/_admin/allocation`."""
     org = OrgState()
@@ -352,24 +363,18 @@ def routes(sandbox: Sandbox) -> list[Route]:
 
     async def allocation(request: Request) -> Response:
         if request.method == "POST":
-            try:
-                requests = int((await request.json())["requests"])
-                if requests < 1:
-                    raise ValueError("below 1")
-            except (ValueError, KeyError, TypeError) as exc:
-                return json_response({"error": f'POST /salesforce/_admin/allocation needs {{"requests": N}}, N >= 1: {exc}'}, 400)
+            requests = await _posted_number(request, "allocation", "requests", 1, 10**9)
+            if isinstance(requests, Response):
+                return requests
             with org.lock:
                 org.allocation, org.used = requests, {}
         return json_response({"requests": org.allocation, "refused": org.refused})
 
     async def batch(request: Request) -> Response:
         if request.method == "POST":
-            try:
-                records = int((await request.json())["records"])
-                if not 1 <= records <= MAX_BATCH:
-                    raise ValueError(f"outside 1..{MAX_BATCH}")
-            except (ValueError, KeyError, TypeError) as exc:
-                return json_response({"error": f'POST /salesforce/_admin/batch needs {{"records": N}}, 1 <= N <= {MAX_BATCH}: {exc}'}, 400)
+            records = await _posted_number(request, "batch", "records", 1, MAX_BATCH)
+            if isinstance(records, Response):
+                return records
             org.most_records = records
         return json_response({"records": org.most_records})
 
