@@ -38,6 +38,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import logging
 import re
 import time
 from collections.abc import Mapping
@@ -53,7 +54,7 @@ from connectors.http import Response, VendorClient, VendorRefused
 from connectors.pages import KeyedList
 from connectors.pagination import PageRequest
 from connectors.spec import Check, FetchContext, RecordShape, StreamSpec
-from connectors.systems.salesforce_org import LIVE_VERSION
+from connectors.systems.salesforce_org import LIVE_VERSION, retirement_warning
 from connectors.windows import parse_timestamp
 
 # Records every SOQL query of an object asks for, besides the UTM fields on leads and contacts.
@@ -75,6 +76,7 @@ FIELDS: Mapping[str, tuple[str, ...]] = {
     "Campaign": ("Id", "IsDeleted", "Name", "Type", "Status", "StartDate", "EndDate", "IsActive", "CreatedDate",
                  "LastModifiedDate", "SystemModstamp"),
 }
+log = logging.getLogger(__name__)
 WITH_UTM = ("Lead", "Contact")
 ORDER = " ORDER BY SystemModstamp, Id"
 # Bulk API 2.0 results: as many records a request as the job gives (maxRecords), polls of the job's
@@ -177,6 +179,8 @@ def fetch_object(ctx: FetchContext) -> None:
     settings = _settings(ctx)
     sobject = OBJECTS[ctx.spec.stream]
     version = settings.salesforce_api_version or LIVE_VERSION
+    if warning := retirement_warning(version):
+        log.warning("%s: %s", ctx.spec.name, warning)
     since = since_cursor(ctx.cursor_before, settings.salesforce_overlap_minutes)
     query_url = ctx.client.url(f"/services/data/{version}/queryAll")
     try:

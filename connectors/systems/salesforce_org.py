@@ -25,6 +25,7 @@ from connectors.tokens import Grant, GrantToken, TokenSource
 # https://help.salesforce.com/s/articleView?id=005321531).
 LIVE_VERSION = "v67.0"
 OLDEST_LIVE = 31
+RETIRING = range(31, 41)  # deprecated with Summer '27, retired with Summer '28 (005321531 above)
 VERSION = re.compile(r"^v?(\d+)\.0$")
 
 
@@ -37,6 +38,15 @@ def check_version(version: str) -> str:
         raise ValueError(f"was retired (versions below {OLDEST_LIVE}.0 answer 410 GONE since Summer '25): use "
                          f"{LIVE_VERSION}")
     return f"v{found[1]}.0"
+
+
+def retirement_warning(version: str) -> str | None:
+    """What to say when `version` is among those Salesforce retires next, else None."""
+    found = VERSION.match(version)
+    if found and int(found[1]) in RETIRING:
+        return (f"Salesforce API {version} is deprecated from Summer '27 and retired with Summer '28 (then 410 GONE): "
+                f"set HUB_SALESFORCE_API_VERSION to {LIVE_VERSION} or unset it")
+    return None
 
 
 def _place(url: str) -> tuple[str, str, int | None, str]:
