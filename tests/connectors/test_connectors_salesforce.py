@@ -22,7 +22,7 @@ from connectors.config import HubConfig, SettingsError
 from connectors.errors import AuthError, BrokenPage, RequestError, RetryExhausted
 from connectors.pagination import PageRequest
 from connectors.systems import salesforce
-from connectors.systems.salesforce_org import client_credentials_token
+from connectors.systems.salesforce_org import client_credentials_token, retirement_warning
 from sandbox.credentials import OAUTH_CLIENTS
 from sandbox.server import running_sandbox
 from sandbox.world import DEFAULT_AS_OF
@@ -132,12 +132,14 @@ def hostile() -> Iterator[object]:
         yield sb
 
 
-def test_a_version_retired_since_gives_the_fix(hostile, tmp_path: Path) -> None:  # noqa: ANN001
+def test_a_version_retired_since_gives_the_fix(hostile, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:  # noqa: ANN001
     config = HubConfig.from_env(env(hostile.url, tmp_path, HUB_SALESFORCE_API_VERSION="v35.0",
                                     HUB_HTTP_RETRY_MAX_SECONDS="2"))
+    assert retirement_warning("v35.0") and retirement_warning("v41.0") is None
     with pytest.raises(RequestError, match=r"salesforce__opportunities: Salesforce no longer serves API v35.0 "
                                            r"\(410 GONE.*HUB_SALESFORCE_API_VERSION"):
         ingest.ingest_stream("salesforce__opportunities", config, "old")
+    assert "retired with Summer '28" in caplog.text, "the version's coming retirement was not warned of"
 
 
 def test_broken_pages_fail_by_name_and_keep_what_is_stored(sandbox, hostile, tmp_path: Path) -> None:  # noqa: ANN001
