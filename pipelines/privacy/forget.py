@@ -1,9 +1,13 @@
 """`python -m pipelines.privacy.forget --email ADDRESS`: delete one person's records everywhere the hub keeps them.
 
 A person is found by their email address: every vendor record that holds it as a JSON string value
-(a HubSpot contact, a DocuSign envelope with them as signer, a ShipStation shipment to it) is
-deleted whole, and so is every shipment of their contracts (its `external_order_id` is the
-envelope's `contract_number`, the hub's join key: it names them and their address), in this order:
+(a HubSpot or Salesforce lead or contact, a DocuSign envelope with them as signer, a ShipStation
+shipment to it) is deleted whole, and so is every record of their contracts and what hangs off it
+(`LINKS`): a ShipStation shipment's `external_order_id` or a Shippo order's `order_number` is the
+envelope's `contract_number`, the hub's join key, and names them and their address; Shippo's
+transactions, shipments and tracks hang off those orders by id, Salesforce's contact roles off
+their contacts. Every catalogued vendor's streams are scrubbed, not only the configured ones: a
+vendor used before a switch still holds them. In this order:
 1. landing: the record is cut out of every landed page (a page that is the record is dropped with
    its line in the keys file), so a rebuild from the landed pages cannot bring it back;
 2. raw: its row in the raw table (and any quarantined copy) is deleted;
@@ -32,7 +36,7 @@ import orjson
 
 from connectors import warehouse as warehouse_db
 from connectors.landing import keys_path, landed_segments, stream_dir
-from connectors.streams import STREAMS
+from connectors.streams import CATALOGUE
 from pipelines.publish.atomic import write_atomically
 from pipelines.publish.marts_file import sql_literal
 
@@ -59,23 +63,57 @@ class ForgetReport:
                 f"marts: rebuilt, {published}"]
 
 
+# The record fields that tie a record to a person by id, beyond the email it holds: the contract
+# numbers of their envelopes, and the ids find_person follows from those records.
+LINKS = ("external_order_id", "order_number", "order", "rates[*].object_id", "transaction", "ContactId")
+
+
 @dataclass(frozen=True)
 class Person:
-    """Whom to forget: the email as a JSON string value (lowercased) and the numbers of their contracts."""
+    """Whom to forget: the email as a JSON string value (lowercased) and, per field of `LINKS`, the ids
+    that make a record holding one of them theirs."""
 
     text: str
-    orders: tuple[str, ...] = ()
+    orders: tuple[str, ...] = ()  # the contract numbers of their envelopes
+    ids: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (field of LINKS, their ids) beyond `orders`
+
+    def links(self) -> dict[str, list[str]]:
+        """Each field of LINKS with the person's ids in it."""
+        found = {"external_order_id": list(self.orders), "order_number": list(self.orders)}
+        for name, values in self.ids:
+            found[name] = [*found.get(name, []), *values]
+        return {name: values for name, values in found.items() if values}
+
+    def markers(self) -> list[bytes]:
+        """What a serialised record of theirs contains, lowercased: the email or one of their ids as JSON strings."""
+        return [self.text.encode(), *(orjson.dumps(v).lower() for values in self.links().values() for v in values)]
 
     def holds(self, record: Any) -> bool:
-        """Whether a parsed vendor record is this person's: it holds the email, or ships one of their orders."""
+        """Whether a parsed vendor record is this person's: it holds the email, or one of their ids (`LINKS`)."""
         if self.text in orjson.dumps(record).decode().lower():
             return True
-        return isinstance(record, dict) and record.get("external_order_id") in self.orders
+        if not isinstance(record, dict):
+            return False
+        for name, values in self.links().items():
+            if name.endswith("[*].object_id"):
+                items = record.get(name.removesuffix("[*].object_id"))
+                found = [item.get("object_id") for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+            else:
+                found = [record.get(name)]
+            if any(value in values for value in found if isinstance(value, str)):
+                return True
+        return False
 
     def sql(self, column: str) -> tuple[str, list[Any]]:
         """The same test on a JSON column, as a SQL condition and its parameters."""
-        return (f"(contains(lower(cast({column} as varchar)), ?) or list_contains(?, {column} ->> 'external_order_id'))",
-                [self.text, list(self.orders)])
+        conditions, params = [f"contains(lower(cast({column} as varchar)), ?)"], [self.text]
+        for name, values in self.links().items():
+            if name.endswith("[*].object_id"):
+                conditions.append(f"len(list_intersect(?, json_extract_string({column}, '$.{name}'))) > 0")
+            else:
+                conditions.append(f"list_contains(?, {column} ->> '{name}')")
+            params.append(values)
+        return "(" + " or ".join(conditions) + ")", params
 
 
 def needle(email: str) -> str:
@@ -87,20 +125,42 @@ def needle(email: str) -> str:
 
 
 def find_person(email: str, warehouse: Path) -> Person:
-    """The person with `email` and the contract numbers of the DocuSign envelopes they signed."""
+    """The person with `email`, the contract numbers of the DocuSign envelopes they signed, and the ids
+    of the records that hang off theirs (Shippo's orders, transactions and rates; Salesforce's contacts)."""
     text = needle(email)
     with warehouse_db.connect(warehouse, read_only=True) as con:
         envelopes = [orjson.loads(record) for (record,) in con.execute(
             "select cast(_record as varchar) from raw.docusign__envelopes where contains(lower(cast(_record as varchar)), ?)",
             [text],
-        ).fetchall()]
-    orders = sorted({
-        field["value"]
-        for envelope in envelopes
-        for field in ((envelope.get("customFields") or {}).get("textCustomFields") or [])
-        if field.get("name") == "contract_number" and field.get("value")
-    })
-    return Person(text, tuple(orders))
+        ).fetchall()] if _has_table(con, "docusign__envelopes") else []
+        orders = tuple(sorted({
+            field["value"]
+            for envelope in envelopes
+            for field in ((envelope.get("customFields") or {}).get("textCustomFields") or [])
+            if field.get("name") == "contract_number" and field.get("value")
+        }))
+        holding = "contains(lower(cast(_record as varchar)), ?)"
+        shippo_orders = _ids(con, "shippo__orders", "object_id", f"({holding} or list_contains(?, _record->>'order_number'))",
+                             [text, list(orders)])
+        order_of_theirs = "list_contains(?, _record->>'order')"
+        transactions = _ids(con, "shippo__transactions", "object_id", order_of_theirs, [shippo_orders])
+        rates = _ids(con, "shippo__transactions", "rate", order_of_theirs, [shippo_orders])
+        contacts = [*_ids(con, "salesforce__contacts", "Id", holding, [text]),
+                    *_ids(con, "salesforce__leads", "ConvertedContactId", holding, [text])]
+    ids = {"order": shippo_orders, "transaction": transactions, "rates[*].object_id": rates, "ContactId": contacts}
+    return Person(text, orders, tuple((name, tuple(sorted(set(values)))) for name, values in ids.items() if values))
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute("select 1 from duckdb_tables() where schema_name = 'raw' and table_name = ?", [name]).fetchall())
+
+
+def _ids(con: duckdb.DuckDBPyConnection, table: str, field: str, condition: str, params: list[Any]) -> list[str]:
+    """`field` of the rows of raw.`table` (when ingested) meeting `condition`."""
+    if not _has_table(con, table):
+        return []
+    rows = con.execute(f"select distinct _record->>'{field}' from raw.\"{table}\" where {condition}", params).fetchall()
+    return [value for (value,) in rows if value]
 
 
 def scrub_landing(landing_dir: Path, person: Person) -> dict[str, int]:
@@ -108,7 +168,7 @@ def scrub_landing(landing_dir: Path, person: Person) -> dict[str, int]:
     removed: dict[str, int] = {}
     runs = [run for run in landing_dir.iterdir() if run.is_dir() and not run.name.startswith("_")] if landing_dir.is_dir() else []
     for run in sorted(runs):
-        for name, spec in STREAMS.items():
+        for name, spec in CATALOGUE.items():
             if spec.shape.page_format != "json":
                 continue
             for segment in landed_segments(stream_dir(landing_dir, run.name, spec.system, spec.stream)):
@@ -117,7 +177,9 @@ def scrub_landing(landing_dir: Path, person: Person) -> dict[str, int]:
                     removed[name] = removed.get(name, 0) + cut
     journal = landing_dir / "_journal"
     for path in sorted(journal.glob("*/*.jsonl")) if journal.is_dir() else []:
-        kept = [line for line in path.read_bytes().splitlines(keepends=True) if person.text.encode() not in line.lower()]
+        markers = person.markers()
+        kept = [line for line in path.read_bytes().splitlines(keepends=True)
+                if not any(marker in line.lower() for marker in markers)]
         if len(kept) != len(path.read_bytes().splitlines()):
             write_atomically(path, b"".join(kept))
     return removed
@@ -126,7 +188,7 @@ def scrub_landing(landing_dir: Path, person: Person) -> dict[str, int]:
 def _scrub_segment(segment: Path, records_path: str, person: Person) -> int:
     """Rewrite one segment without the person's records; a page that is itself such a record is dropped."""
     lines = segment.read_bytes().splitlines()
-    markers = [person.text.encode(), *(orjson.dumps(order).lower() for order in person.orders)]
+    markers = person.markers()
     if not any(marker in line.lower() for line in lines for marker in markers):
         return 0
     keys_file = keys_path(segment)
@@ -184,7 +246,7 @@ def scrub_raw(warehouse: Path, person: Person) -> dict[str, int]:
     with warehouse_db.connect(warehouse) as con:
         tables = {name for (name,) in con.execute(
             "select table_name from duckdb_tables() where schema_name = 'raw'").fetchall()}
-        for name in [*STREAMS, "_quarantine"]:
+        for name in [*CATALOGUE, "_quarantine"]:
             if name not in tables:
                 continue
             column = "record" if name == "_quarantine" else "_record"

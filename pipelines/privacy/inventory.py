@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.streams import STREAMS
+from connectors.streams import CATALOGUE
 from pipelines.privacy.markings import PERSONAL_KINDS, markings
 
 LAYERS = ("landing", "raw", "lake", "staging", "intermediate", "marts")
@@ -34,7 +34,7 @@ def places(manifest: Mapping[str, Any], in_clear: frozenset[str] = frozenset()) 
     found = []
     for marking in markings(manifest):
         if marking.resource_type == "source":
-            spec = STREAMS.get(marking.table)
+            spec = CATALOGUE.get(marking.table)
             if spec is not None:
                 found.append(Place("landing", f"$HUB_DATA_DIR/landing/<run>/{spec.system}/{spec.stream}/", "pages",
                                    marking.kind, "no"))

@@ -7,7 +7,7 @@ import orjson
 import pytest
 
 from connectors import warehouse as warehouse_db
-from pipelines.privacy.forget import Person, needle, scrub_lake, scrub_landing, scrub_raw
+from pipelines.privacy.forget import Person, find_person, needle, scrub_lake, scrub_landing, scrub_raw
 
 RUN = "run-1"
 ADA = {"envelopeId": "e1", "recipients": {"signers": [{"name": "Ada Lind", "email": "Ada.Lind@example.com"}]},
@@ -78,3 +78,80 @@ def test_the_lake_files_holding_a_person_are_rewritten_without_them(tmp_path: Pa
         kept = con.execute("select _pk from read_parquet(?) order by all", [str(folder / "*.parquet")]).fetchall()
     assert kept == [("e2",), ("e2",)] and sorted(path.name for path in folder.iterdir()) == [
         "20260101T000000.parquet", "20260102T000000.parquet"]
+
+
+def shippo_pages(landing: Path) -> dict[str, Path]:
+    """One person's Shippo order (by contract number), its transaction, its shipment (by the rate bought) and
+    its track (by the transaction), beside another customer's, as Shippo's list pages and a track."""
+    def order(oid: str, number: str) -> dict:
+        return {"object_id": oid, "order_number": number, "to_address": {"name": f"customer of {number}"}}
+
+    def shipment(sid: str, rate: str) -> dict:
+        return {"object_id": sid, "metadata": "", "rates": [{"object_id": rate, "amount": "5.00"}]}
+
+    def transaction(tid: str, order: str, rate: str) -> dict:
+        return {"object_id": tid, "order": order, "rate": rate, "tracking_number": f"1Z{tid}"}
+
+    return {
+        "orders": land(landing, "shippo", "orders", [{"results": [order("o1", "CN-1"), order("o2", "CN-2")], "next": None}]),
+        "shipments": land(landing, "shippo", "shipments", [{"results": [shipment("s1", "r1"), shipment("s2", "r2")]}]),
+        "transactions": land(landing, "shippo", "transactions",
+                             [{"results": [transaction("t1", "o1", "r1"), transaction("t2", "o2", "r2")]}]),
+        "tracking": land(landing, "shippo", "tracking", [{"transaction": "t1"}, {"transaction": "t2"}], keys=["t1", "t2"]),
+    }
+
+
+def test_a_shippo_customer_and_what_hangs_off_their_orders_are_found_and_cut(tmp_path: Path) -> None:
+    """find_person follows the contract number to Shippo's order, its transactions and their rates; every
+    Shippo stream loses exactly that person's records, in landing and raw (other vendors than the default ones)."""
+    landing = tmp_path / "landing"
+    pages = shippo_pages(landing)
+    warehouse = tmp_path / "warehouse.duckdb"
+    with warehouse_db.connect(warehouse) as con:
+        for name, path in {"docusign__envelopes": None, **{f"shippo__{k}": v for k, v in pages.items()}}.items():
+            con.execute(f"create table raw.{name} (_pk varchar, _record json)")
+            records = [ADA, BEN] if path is None else [
+                record for line in path.read_bytes().splitlines()
+                for record in (orjson.loads(line).get("results") or [orjson.loads(line)])]
+            for record in records:
+                con.execute(f"insert into raw.{name} values (?, ?)", [str(len(record)), orjson.dumps(record).decode()])
+
+    person = find_person("ada.lind@example.com", warehouse)
+    assert dict(person.ids) == {"order": ("o1",), "transaction": ("t1",), "rates[*].object_id": ("r1",)}
+    assert scrub_landing(landing, person) == {
+        "shippo__orders": 1, "shippo__shipments": 1, "shippo__transactions": 1, "shippo__tracking": 1}
+    left = {name: path.read_bytes() for name, path in pages.items()}
+    assert all(b'"o1"' not in page and b'"t1"' not in page and b'"r1"' not in page for page in left.values())
+    assert all(b'"o2"' in left[name] or b'"t2"' in left[name] or b'"r2"' in left[name] for name in left)
+    assert pages["tracking"].with_suffix(".keys").read_text() == "t2\n"
+    assert scrub_raw(warehouse, person) == {
+        "docusign__envelopes": 1, "shippo__orders": 1, "shippo__shipments": 1, "shippo__transactions": 1,
+        "shippo__tracking": 1}
+    with warehouse_db.connect(warehouse, read_only=True) as con:
+        kept = {name: con.execute(f"select _record->>'object_id', _record->>'transaction' from raw.shippo__{name}").fetchall()
+                for name in pages}
+    assert kept == {"orders": [("o2", None)], "shipments": [("s2", None)], "transactions": [("t2", None)],
+                    "tracking": [(None, "t2")]}
+
+
+def test_a_salesforce_lead_its_contact_and_the_contacts_roles_are_cut(tmp_path: Path) -> None:
+    """Salesforce's lead and contact hold the email; the contact's opportunity roles hang off its Id."""
+    landing = tmp_path / "landing"
+    lead = {"Id": "00Q1", "Email": "ada.lind@example.com", "ConvertedContactId": "0031"}
+    contacts = land(landing, "salesforce", "contacts", [{"done": True, "records": [
+        {"Id": "0031", "Email": "Ada.Lind@example.com"}, {"Id": "0032", "Email": "ben.ro@example.com"}]}])
+    land(landing, "salesforce", "leads", [{"done": True, "records": [lead]}])
+    roles = land(landing, "salesforce", "opportunity_contact_roles", [{"done": True, "records": [
+        {"Id": "00K1", "ContactId": "0031", "OpportunityId": "0061"},
+        {"Id": "00K2", "ContactId": "0032", "OpportunityId": "0061"}]}])
+    warehouse = tmp_path / "warehouse.duckdb"
+    with warehouse_db.connect(warehouse) as con:
+        con.execute("create table raw.salesforce__leads (_pk varchar, _record json)")
+        con.execute("insert into raw.salesforce__leads values ('00Q1', ?)", [orjson.dumps(lead).decode()])
+
+    person = find_person("ada.lind@example.com", warehouse)
+    assert dict(person.ids) == {"ContactId": ("0031",)}
+    assert scrub_landing(landing, person) == {
+        "salesforce__contacts": 1, "salesforce__leads": 1, "salesforce__opportunity_contact_roles": 1}
+    assert [r["Id"] for r in orjson.loads(contacts.read_bytes())["records"]] == ["0032"]
+    assert [r["Id"] for r in orjson.loads(roles.read_bytes())["records"]] == ["00K2"]
