@@ -128,8 +128,9 @@ class _Dropped(Response):
 # The records key of each vendor's list pages, and the record's own id in them (a label also
 # names its shipment: the fault must drop `label_id`, not the first id-like key it meets).
 RECORDS_KEYS = ("results", "data", "envelopes", "shipments", "labels", "records")
-RECORD_ID = {"results": "id", "envelopes": "envelopeId", "shipments": "shipment_id", "labels": "label_id",
-             "records": "Id"}
+# The id field(s) of a page's records under each records key: HubSpot's `results` hold `id`, Shippo's `object_id`.
+RECORD_ID = {"results": ("id", "object_id"), "envelopes": ("envelopeId",), "shipments": ("shipment_id",),
+             "labels": ("label_id",), "records": ("Id",)}
 
 
 def _without_records_key(body: bytes) -> bytes:
@@ -150,8 +151,9 @@ def _without_first_id(body: bytes) -> bytes:
         return body
     page = orjson.loads(body)
     key = next((k for k in RECORDS_KEYS if isinstance(page.get(k), list) and page[k]), None)
-    if key in RECORD_ID and isinstance(page[key][0], dict):
-        page[key][0].pop(RECORD_ID[key], None)
+    first = page[key][0] if key in RECORD_ID else None
+    if isinstance(first, dict):
+        first.pop(next((name for name in RECORD_ID[key] if name in first), RECORD_ID[key][0]), None)
     return orjson.dumps(page)
 
 
