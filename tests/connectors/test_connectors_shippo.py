@@ -172,6 +172,22 @@ def test_every_fault_is_retried_and_loses_nothing(clean, tmp_path: Path) -> None
     assert all(r.quarantined == 0 for r in reports.values())
 
 
+def test_records_without_their_object_id_are_quarantined_and_load_once_sent_whole(
+        sandbox: RunningSandbox, clean, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with running_sandbox(seed=SEED, scale="tiny", as_of=CLOCK, faults="shippo:missing_id@always") as sb:
+        report = ingest_stream("shippo__orders", shippo_config(sb.url, data), "night-1")
+    config = shippo_config(sandbox.url, data)
+    quarantined = fetch(config, "select reason, record->>'object_id' is null, record->>'order_number' is not null "
+                                "from raw._quarantine where stream = 'shippo__orders'")
+    assert report.quarantined == report.pages == len(quarantined) > 0  # the first record of every page
+    assert set(quarantined) == {("missing id: no value at object_id", True, True)}
+    assert len(raw_rows(config, "shippo__orders")) == len(clean["shippo__orders"]) - report.quarantined
+
+    assert ingest_stream("shippo__orders", config, "night-2").quarantined == 0
+    assert raw_rows(config, "shippo__orders") == clean["shippo__orders"]
+
+
 def test_a_page_that_stays_without_its_results_fails_naming_the_stream_and_changes_nothing(
         sandbox: RunningSandbox, tmp_path: Path) -> None:
     data = tmp_path / "data"
