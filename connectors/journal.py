@@ -1,6 +1,6 @@
 """A journal of per-record answers, so a run stopped mid-budget resumes without asking for them again.
 
-A stream that asks once per record (ShipStation's `/track`) lands each answer in its run's folder,
+A stream that asks once per record (ShipStation's `/track`, Shippo's `/tracks`) lands each answer in its run's folder,
 but loads only when the fetch ends: a run killed before then would lose every answer it paid
 for, and its half-landed folder is removed by the next run (pipelines/recovery.py). So each
 answer is also appended, with the day it was asked and its key, to
@@ -21,11 +21,19 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import httpx
 import orjson
+
+from connectors.http import Response
+
+if TYPE_CHECKING:
+    from connectors.spec import FetchContext
 
 JOURNAL_DIR = "_journal"  # under the landing folder, beside the run folders
 PUSHED = "pushed"  # in place of the day asked: an answer no request paid for
@@ -97,6 +105,21 @@ class Journal:
             self.folder.mkdir(parents=True, exist_ok=True)
             with open(self.folder / f"{self.run_id}.jsonl", "ab") as file:
                 file.write(line)
+
+
+def to_ask(ctx: FetchContext, keys: Iterator[str], journal: Journal, budget: int | None) -> Iterator[str]:
+    """The records to ask the vendor about, in order: an answer an earlier run journaled is landed from
+    the journal instead; past `budget` requests the rest are only counted (`ctx.deferred`)."""
+    asked = 0
+    for key in keys:
+        body = journal.take(key)
+        if body is not None:
+            ctx.land("", Response(200, httpx.Headers(), body, ""), 1, key=key)
+        elif budget is None or asked < budget:
+            asked += 1
+            yield key
+        else:
+            ctx.deferred += 1
 
 
 def push(landing_dir: Path, stream: str, key: str, body: bytes) -> Path:

@@ -19,12 +19,10 @@ from urllib.parse import quote
 
 from connectors import retries
 from connectors.errors import NotFoundError, RequestError
-from connectors.journal import Journal
+from connectors.journal import Journal, to_ask
 from connectors.pages import KeyedList
 from connectors.pagination import NextLinkPaginator, PageRequest
 from connectors.spec import KEY, Check, FetchContext, RecordShape, StreamSpec
-# ShipStation's: answers a killed run journaled are landed, the rest asked within the budget
-from connectors.systems.shipstation import _to_ask
 from connectors.windows import iso_z, overlap_start, parse_timestamp
 
 PAGE_SIZE = 100  # the spec's maximum for `results`
@@ -116,7 +114,7 @@ def fetch_tracking(ctx: FetchContext) -> None:
     answered: list[str] = []
     with ctx.query_rows(sql, params) as rows:
         labels = {key: (number, carrier) for key, number, carrier in rows}  # insertion order: newest first
-    for key in _to_ask(ctx, iter(labels), journal, budget):
+    for key in to_ask(ctx, iter(labels), journal, budget):
         number, carrier = labels[key]
         try:
             response = ctx.client.send("GET", ctx.client.url(f"/tracks/{quote(carrier, safe='')}/{quote(number, safe='')}"))

@@ -13,12 +13,9 @@ import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
-import httpx
-
 from connectors import retries
 from connectors.errors import NotFoundError, RequestError
-from connectors.http import Response
-from connectors.journal import Journal
+from connectors.journal import Journal, to_ask
 from connectors.pages import NumberedPage
 from connectors.pagination import PageNumberPaginator, PageRequest
 from connectors.spec import KEY, Check, FetchContext, RecordShape, StreamSpec
@@ -88,7 +85,7 @@ def fetch_tracking(ctx: FetchContext) -> None:
     allowed = ctx.config.shipstation_tracking_requests_per_night
     budget = max(allowed - journal.spent_today, 0) if allowed else None
     with ctx.query_rows(delivered_labels, params) as labels:
-        refused, answered = _track_each(ctx, _to_ask(ctx, (label_id for (label_id,) in labels), journal, budget),
+        refused, answered = _track_each(ctx, to_ask(ctx, (label_id for (label_id,) in labels), journal, budget),
                                         before, journal)
     journal.close()
     retries.record_outcomes(ctx.config.warehouse_path, ctx.spec.name, run_id, day, before, refused, answered)
@@ -100,21 +97,6 @@ def fetch_tracking(ctx: FetchContext) -> None:
                         f"(HUB_SHIPSTATION_TRACKING_REQUESTS_PER_NIGHT={allowed} reached); their delivery "
                         f"date shows as unknown in the marts until then")
     return None
-
-
-def _to_ask(ctx: FetchContext, label_ids: Iterator[str], journal: Journal, budget: int | None) -> Iterator[str]:
-    """The labels to ask `/track` for, in order: an answer an earlier run journaled is landed from the
-    journal instead; past `budget` requests the rest are only counted (`ctx.deferred`)."""
-    asked = 0
-    for label_id in label_ids:
-        body = journal.take(label_id)
-        if body is not None:
-            ctx.land("", Response(200, httpx.Headers(), body, ""), 1, key=label_id)
-        elif budget is None or asked < budget:
-            asked += 1
-            yield label_id
-        else:
-            ctx.deferred += 1
 
 
 def _track_each(ctx: FetchContext, label_ids: Iterator[str], before: dict[str, int],
