@@ -1,11 +1,11 @@
-"""One nightly run on the tiny world, shared by every pipelines test that reads its results."""
+"""One nightly on the tiny world (its two runs), shared by every pipelines test that reads its results."""
 
 from collections.abc import Iterator
 
 import dagster as dg
 import pytest
 
-from pipeline_runs import AS_OF, SCALE, SEED, NightlyRun
+from pipeline_runs import AS_OF, SCALE, SEED, NightlyRun, StagedResult
 from pipelines.sandbox_env import SYSTEM_PREFIXES, sandbox_env
 from sandbox.server import running_sandbox
 
@@ -21,16 +21,16 @@ def tiny_sandbox_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[
 def nightly(
     dbt_manifest: object, tiny_sandbox_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> NightlyRun:
-    """One clean nightly run, in process, into its own data folder."""
+    """One clean nightly, in process as `make run` runs it (ingest, then build), into its own data folder."""
     data_dir = tmp_path_factory.mktemp("nightly")
     env = {**tiny_sandbox_env, "HUB_DATA_DIR": str(data_dir)}
     with pytest.MonkeyPatch.context() as patch:
         for name, value in env.items():
             patch.setenv(name, value)
         from pipelines.definitions import build_definitions
+        from pipelines.jobs import run_nightly_in_process
 
-        job = build_definitions({}).resolve_job_def("nightly")
         with dg.instance_for_test() as instance:
-            result = job.execute_in_process(instance=instance, raise_on_error=False)
-    return NightlyRun(result, data_dir, env)
+            runs = run_nightly_in_process(build_definitions({}), instance=instance)
+    return NightlyRun(StagedResult(runs), data_dir, env)
 

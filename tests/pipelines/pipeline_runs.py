@@ -12,15 +12,39 @@ SEED, SCALE, AS_OF = 4, "tiny", date(2026, 11, 1)
 
 
 @dataclass(frozen=True)
-class NightlyRun:
-    """A finished nightly run: its result, its data folder and the environment it ran with."""
+class StagedResult:
+    """The nightly's runs (`nightly_ingest`, then `nightly_build`) read as one result."""
 
-    result: dg.ExecuteInProcessResult
+    runs: list[dg.ExecuteInProcessResult]
+
+    @property
+    def success(self) -> bool:
+        """Both stages ran and succeeded (a failed ingest launches no build)."""
+        return len(self.runs) == 2 and all(run.success for run in self.runs)
+
+    @property
+    def run_id(self) -> str:
+        """The ingest run's id: the one the raw tables and `raw._loads` record."""
+        return self.runs[0].run_id
+
+    @property
+    def all_events(self) -> list[dg.DagsterEvent]:
+        return [event for run in self.runs for event in run.all_events]
+
+    def get_asset_check_evaluations(self) -> list[dg.AssetCheckEvaluation]:
+        return [evaluation for run in self.runs for evaluation in run.get_asset_check_evaluations()]
+
+
+@dataclass(frozen=True)
+class NightlyRun:
+    """A finished nightly: its runs' result, its data folder and the environment it ran with."""
+
+    result: StagedResult
     data_dir: Path
     env: dict[str, str]
 
 
-def materializations(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, dg.MetadataValue]]:
+def materializations(result: dg.ExecuteInProcessResult | StagedResult) -> dict[str, dict[str, dg.MetadataValue]]:
     """Metadata of each asset the run materialised, by asset key string."""
     return {
         event.asset_key.to_user_string(): event.step_materialization_data.materialization.metadata
@@ -29,7 +53,7 @@ def materializations(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, d
     }
 
 
-def check_evaluations(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
+def check_evaluations(result: dg.ExecuteInProcessResult | StagedResult) -> dict[str, dg.AssetCheckEvaluation]:
     """Every asset check the run evaluated, by `<asset key>:<check name>`."""
     return {
         f"{e.asset_check_key.asset_key.to_user_string()}:{e.asset_check_key.name}": e
