@@ -26,7 +26,7 @@ import orjson
 
 from connectors.auth import Auth, meta_token_problem
 from connectors.budget import RateBudget, budget_for, budgets_dir
-from connectors.limits import ACCOUNT_RATES, SEARCH_RATE, SEARCH_SUFFIX, header_quotas, usage_hold_seconds
+from connectors.limits import ACCOUNT_RATES, Endpoint, endpoint_rates, header_quotas, usage_hold_seconds
 from connectors.config import HubConfig, SystemConfig
 from connectors.decoding import decode_page
 from connectors.errors import AuthError, BrokenPage, NotFoundError, RequestError, RetryExhausted, UnsafeLinkError
@@ -170,13 +170,13 @@ class VendorClient:
         rate = ACCOUNT_RATES.get(system.system)
         self._budget = budget or budget_for(system.system, account, config.requests_per_second, shared,
                                             rate.interval(scale) if rate else 0.0)
-        # A kind of request with a limit of its own (HubSpot search, per token) waits for both budgets.
-        suffix = SEARCH_SUFFIX.get(system.system)
-        self._search: tuple[str, RateBudget] | None = None
-        if suffix:
-            search = RateBudget() if budget is not None else budget_for(
-                f"{system.system}-search", account, 0.0, shared, SEARCH_RATE.interval(scale))
-            self._search = (suffix, search)
+        # A kind of request with a limit of its own (HubSpot search, a Shippo endpoint) waits for its
+        # endpoint's budget and the account's.
+        self._endpoints: list[tuple[Endpoint, RateBudget]] = [
+            (endpoint, RateBudget() if budget is not None else budget_for(
+                f"{system.system}-{endpoint.name}", account, 0.0, shared, rate.interval(scale)))
+            for endpoint, rate in endpoint_rates(system.system, system.secrets)
+        ]
         self._time_scale = scale
         self._clock = clock
         self._sleep = sleep
@@ -295,10 +295,9 @@ class VendorClient:
             )
 
     def _acquire(self, url: str) -> float:
-        """Wait for the account's next slot (and the search budget's, for a search); the seconds waited."""
-        waited = 0.0
-        if self._search is not None and urlsplit(url).path.endswith(self._search[0]):
-            waited += self._search[1].acquire()
+        """Wait for the account's next slot (and its endpoint's, for one limited on its own); the seconds waited."""
+        path = "/" + urlsplit(url).path.removeprefix(self._prefix).strip("/")
+        waited = sum(budget.acquire() for endpoint, budget in self._endpoints if endpoint.matches(path))
         return waited + self._budget.acquire()
 
     def _observe(self, headers: httpx.Headers) -> None:

@@ -25,11 +25,12 @@ documented limits only set the pace before the first answer and for limits no he
 - Google Ads: a daily operations quota by access level, reported only when exhausted
   (RESOURCE_EXHAUSTED with `retryDelay`, https://developers.google.com/google-ads/api/docs/best-practices/quotas):
   no pace; `searchStream` returns all rows of a query in one response.
-- Shippo: per endpoint, per minute, live keys: GET of a list (shipments, transactions) 50, GET of one
-  track 500 (test keys: 10 and 50); a 429 past it, and no rate-limit headers
-  (https://docs.goshippo.com/docs/API_Concepts/RateLimits). The account is paced at the tightest,
-  50 a minute, since one budget serves all its endpoints; lists hold up to 100 records (the spec's
-  `results` maximum).
+- Shippo: per endpoint and verb, per minute, no account-wide limit: live keys GET of a list
+  (shipments, transactions) 50, GET of one track 500; test keys (`shippo_test_...`) 10 and 50; a 429
+  past it, and no rate-limit headers (https://docs.goshippo.com/docs/API_Concepts/RateLimits). Each
+  endpoint is paced on a budget of its own (`ENDPOINTS`), so tracking is not held to the lists' pace;
+  orders are not in the page's table and are paced as a list. Lists hold up to 100 records (the
+  spec's `results` maximum).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Mapping
+from fnmatch import fnmatchcase
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,11 +64,38 @@ ACCOUNT_RATES: dict[str, Rate] = {
     "hubspot": Rate(190, 10.0),
     "shipstation": Rate(200, 60.0),
     "docusign": Rate(3000, 3600.0),
-    "shippo": Rate(50, 60.0),
 }
-# Limits of one kind of request, per token, on top of the account's.
-SEARCH_RATE = Rate(5, 1.0)  # HubSpot CRM search
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A kind of request with a limit of its own, on top of the account's: the requests whose path under
+    the base URL matches `pattern` (fnmatch) share one budget named `name`."""
+
+    name: str
+    pattern: str
+    rate: Rate
+    test_rate: Rate | None = None  # the limit for a vendor's test keys, when it documents a lower one
+
+    def matches(self, path: str) -> bool:
+        return fnmatchcase(path, self.pattern)
+
+
+ENDPOINTS: dict[str, tuple[Endpoint, ...]] = {
+    "hubspot": (Endpoint("search", "*/search", Rate(5, 1.0)),),  # CRM search, per token
+    "shippo": tuple(Endpoint(name, f"/{name}", Rate(50, 60.0), Rate(10, 60.0))
+                    for name in ("orders", "shipments", "transactions"))
+              + (Endpoint("tracks", "/tracks/*", Rate(500, 60.0), Rate(50, 60.0)),),
+}
+TEST_KEY_PREFIXES = {"shippo": "shippo_test_"}  # a key in test mode, with the test limits
 DOCUSIGN_BURST_SECONDS = 30.0
+
+
+def endpoint_rates(system: str, secrets: tuple[str, ...]) -> list[tuple[Endpoint, Rate]]:
+    """The endpoints of `system` with a limit of their own and each one's rate for these credentials."""
+    prefix = TEST_KEY_PREFIXES.get(system)
+    test = prefix is not None and any(secret.startswith(prefix) for secret in secrets)
+    return [(e, e.test_rate if test and e.test_rate else e.rate) for e in ENDPOINTS.get(system, ())]
 
 # The largest page (records a request) each stream can ask for: its floor is records / this.
 LARGEST_PAGE: dict[str, int] = {
@@ -83,8 +112,6 @@ LARGEST_PAGE: dict[str, int] = {
 # associations read each association type with its own batch request (the v4 batch read takes one
 # from/to pair: https://developers.hubspot.com/docs/api-reference/crm-associations-v4/guide).
 ENDPOINT_PAGE = {"list": 100, "search": 200, "archived": 100}
-# Requests that count against the search limit too, by system.
-SEARCH_SUFFIX = {"hubspot": "/search"}
 
 # A vendor's count is a little behind requests already under way (ours in other threads and
 # processes): hold the account while this few remain, rather than meet the 429.
@@ -215,6 +242,8 @@ def _endpoint(stream: str, page: object) -> tuple[str, int]:
 
 
 def forecast_seconds(system: str, requests: int) -> float | None:
-    """Vendor seconds `requests` take at the account's documented pace (None: no fixed pace)."""
-    rate = ACCOUNT_RATES.get(system)
+    """Vendor seconds `requests` take at the account's documented pace, or its slowest endpoint's when
+    only its endpoints are limited (None: no fixed pace)."""
+    rate = ACCOUNT_RATES.get(system) or max((e.rate for e in ENDPOINTS.get(system, ())), default=None,
+                                            key=lambda r: r.interval())
     return requests * rate.interval() if rate else None
