@@ -20,6 +20,7 @@ from connectors.auth import auth_headers
 from connectors.config import HubConfig
 from connectors.errors import RetryExhausted
 from connectors.ingest import StreamReport, ingest_stream
+from connectors.limits import ENDPOINTS, endpoint_rates
 from connectors.systems.shippo import STREAMS
 from sandbox.apis.faults import parse_faults
 from sandbox.credentials import SANDBOX_CREDENTIALS
@@ -216,6 +217,30 @@ def test_the_documented_pace_keeps_a_long_first_sync_under_shippos_limit(tmp_pat
         refused = sb.rate_limited().get("shippo", 0)
     assert asked > 55 and (refused, report.throttled) == (0, 0)
     assert len(raw_rows(config, "shippo__shipments")) > 10
+
+
+def test_each_endpoint_has_its_documented_limit_live_and_test() -> None:
+    """Tracks are paced at their own 500 a minute, not the lists' 50; a test key at Shippo's test limits."""
+    def rates(token: str) -> dict[str, float]:
+        return {endpoint.name: (rate.requests, rate.seconds) for endpoint, rate in endpoint_rates("shippo", (token,))}
+
+    assert rates("shippo_live_x1") == {"orders": (50, 60), "shipments": (50, 60), "transactions": (50, 60), "tracks": (500, 60)}
+    assert rates("shippo_test_x1") == {"orders": (10, 60), "shipments": (10, 60), "transactions": (10, 60), "tracks": (50, 60)}
+    paced = {path: [e.name for e in ENDPOINTS["shippo"] if e.matches(path)]
+             for path in ("/tracks/ups/1Z999", "/shipments", "/transactions", "/carrier_accounts")}
+    assert paced == {"/tracks/ups/1Z999": ["tracks"], "/shipments": ["shipments"], "/transactions": ["transactions"],
+                     "/carrier_accounts": []}
+
+
+def test_a_test_key_keeps_to_shippos_test_limits(tmp_path: Path) -> None:
+    """A test key may list 10 times a minute: 16 slices of shipments since 2023 are refused nothing, where
+    the live pace (50 a minute) would meet a 429 after the tenth."""
+    test_key = "shippo_test_" + TOKEN.removeprefix("shippo_live_")
+    with running_sandbox(seed=SEED, scale="tiny", as_of=CLOCK) as sb:
+        config = shippo_config(sb.url, tmp_path / "data", HUB_SHIPPO_API_TOKEN=test_key, HUB_START_DATE="2023-01-01")
+        report = ingest_stream("shippo__shipments", config, "test-mode")
+        asked, refused = sb.stats()["shippo"]["/shipments"], sb.rate_limited().get("shippo", 0)
+    assert asked >= 16 and (refused, report.throttled) == (0, 0)
 
 
 def test_requests_carry_the_shippotoken_scheme_and_the_version_of_the_spec() -> None:
