@@ -12,16 +12,20 @@ a shipment modified in year 9229, records without their id; each is quarantined 
 the second night (a refused label is asked again after 2 days, a held cursor re-reads the record).
 
 Budget (CI runs the suite in one go on 2 cores, this module under ~4 minutes): the `small` world for
-one seed and `tiny` for the two others. Measured on the shared 2-core machine: small 68-97 s, tiny
-24-35 s each, about 2 minutes in all; small x 3 would take 3.5-5 minutes. Waits are shortened, not
-skipped (every throttling answer asks for 0 s, the backoff floor starts at 50 ms).
+one seed and `tiny` for the two others, the three side by side (each with its own sandbox process
+and data folder; their dbt builds one at a time, since dbt runs in this process), so the tiny
+seeds' nights overlap the small one's. Waits are shortened, not skipped (every throttling answer
+asks for 0 s, the backoff floor starts at 50 ms).
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -56,11 +60,6 @@ CASES = [
     pytest.param(13, "tiny", id="seed13-tiny"),
     pytest.param(31, "tiny", id="seed31-tiny"),
 ]
-
-
-@pytest.fixture(scope="module")
-def world_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("hardest-worlds")
 
 
 def night(url: str, data_dir: Path, day: date, run_id: str) -> tuple[dict[str, StreamReport], list[str]]:
@@ -112,24 +111,64 @@ def world_at(world: Path, day: date) -> dict[str, set[str]]:
     return out
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize(("seed", "scale"), CASES)
-def test_two_nights_against_the_hardest_vendors_end_with_marts_equal_to_the_truth(
-    seed: int, scale: str, world_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Waits shortened, not skipped: every throttling answer asks for 0 s and the backoff floor starts
-    # at 50 ms (pacing from the vendors' own signals is proven in test_connectors_retry/_hostile).
-    monkeypatch.setattr(retry, "BACKOFF_BASE_SECONDS", 0.05)
+@dataclass(frozen=True)
+class Nights:
+    """One case's two nights (reports, what night 1's streams said, the sandbox's stats), its world and data folder."""
+
+    first: dict[str, StreamReport]
+    said_first: list[str]
+    first_stats: dict
+    second: dict[str, StreamReport]
+    second_stats: dict
+    world_dir: Path
+    data_dir: Path
+
+
+def two_nights(seed: int, scale: str, world_dir: Path, data_dir: Path, dbt_lock: threading.Lock) -> Nights:
+    """Night 1 with the hostile kinds, night 2 a week on, then the dbt build (one at a time: in this process)."""
     sandbox_options = dict(seed=seed, scale=scale, data_dir=world_dir, slow_seconds=0.05, retry_after="0", token_seconds=TOKEN_SECONDS, token_uses=TOKEN_USES,
                            version_date=VERSION_DAY, meta_max_rows=META_MAX_ROWS)
     with running_sandbox(as_of=FIRST, faults=f"{FAULTS},{HOSTILE}", **sandbox_options) as sb:
-        first, said_first = night(sb.url, tmp_path, FIRST, "night-1")
+        first, said_first = night(sb.url, data_dir, FIRST, "night-1")
         first_stats = served(sb.url)
     with running_sandbox(as_of=SECOND, faults=FAULTS, **sandbox_options) as sb:
-        second, said_second = night(sb.url, tmp_path, SECOND, "night-2")
+        second, _ = night(sb.url, data_dir, SECOND, "night-2")
         second_stats = served(sb.url)
-    monkeypatch.setenv("HUB_DATA_DIR", str(tmp_path))
-    dbt([*BUILD, "--vars", f"{{as_of: '{SECOND.isoformat()}', reporting_currency: EUR}}"], tmp_path)
+    with dbt_lock:
+        dbt([*BUILD, "--vars", f"{{as_of: '{SECOND.isoformat()}', reporting_currency: EUR}}"], data_dir)
+    return Nights(first, said_first, first_stats, second, second_stats, world_dir, data_dir)
+
+
+@pytest.fixture(scope="module")
+def cases(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+          ) -> Iterator[dict[tuple[int, str], Future[Nights]]]:
+    """The selected cases' nights, side by side: one's vendor waits and dbt build overlap another's nights."""
+    selected = [case for case in CASES if any(
+        getattr(item, "callspec", None) and item.callspec.id == case.id and item.module is request.module
+        for item in request.session.items)]
+    world_dir = tmp_path_factory.mktemp("hardest-worlds")
+    dbt_lock = threading.Lock()
+    with pytest.MonkeyPatch.context() as patch, ThreadPoolExecutor(len(selected)) as pool:
+        # Waits shortened, not skipped: every throttling answer asks for 0 s and the backoff floor starts
+        # at 50 ms (pacing from the vendors' own signals is proven in test_connectors_retry/_hostile).
+        patch.setattr(retry, "BACKOFF_BASE_SECONDS", 0.05)
+        futures = {
+            tuple(case.values): pool.submit(two_nights, *case.values, world_dir,
+                                            tmp_path_factory.mktemp(f"hardest-{case.id}"), dbt_lock)
+            for case in selected
+        }
+        yield futures
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("seed", "scale"), CASES)
+def test_two_nights_against_the_hardest_vendors_end_with_marts_equal_to_the_truth(
+    seed: int, scale: str, cases: dict[tuple[int, str], Future[Nights]]
+) -> None:
+    nights = cases[(seed, scale)].result()  # a case's failure is raised by its own test
+    first, said_first, first_stats = nights.first, nights.said_first, nights.first_stats
+    second, second_stats = nights.second, nights.second_stats
+    tmp_path = nights.data_dir
 
     # The behaviours happened (else the equality below would prove little).
     issued = [stats["tokens_issued"] for stats in (first_stats, second_stats)]
@@ -143,7 +182,7 @@ def test_two_nights_against_the_hardest_vendors_end_with_marts_equal_to_the_trut
     assert first["shipstation__shipments"].quarantined > 0  # year 9229 or no id: held, loaded on night 2
     assert second["hubspot__contacts"].cursor_before is not None  # night 2 searched (lagging index)
 
-    world = world_at(ensure_world(seed, scale, world_dir), SECOND)
+    world = world_at(ensure_world(seed, scale, nights.world_dir), SECOND)
     assert all(world[k] for k in ("voided", "purged", "contacts")), {k: len(v) for k, v in world.items()}
     warehouse = tmp_path / "warehouse.duckdb"
     with duckdb.connect(str(warehouse)) as con:  # dbt ran in this process: the same open database
