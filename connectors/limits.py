@@ -106,6 +106,10 @@ LARGEST_PAGE: dict[str, int] = {
     "shipstation__tracking": 1,  # one `/v2/labels/{id}/track` per label: there is no batch read
     "shippo__orders": 100, "shippo__shipments": 100, "shippo__transactions": 100,
     "shippo__tracking": 1,  # one `/tracks/{carrier}/{tracking_number}` per label
+    # a SOQL query page holds up to 2,000 records (batchSize 200..2,000, the default 2,000:
+    # https://developer.salesforce.com/docs/platform/api-rest/guide/resources-query.html)
+    **{f"salesforce__{stream}": 2000 for stream in ("leads", "contacts", "accounts", "opportunities",
+                                                    "opportunity_line_items", "opportunity_contact_roles", "campaigns")},
 }
 # Streams that call more than one endpoint, each with its own largest page: HubSpot objects list
 # the live objects (or search those modified, 200 a page) and, every run, the archived ones;
@@ -227,7 +231,7 @@ def _endpoint(stream: str, page: object) -> tuple[str, int]:
     """Which endpoint a landed page came from, and its records."""
     if not isinstance(page, dict):
         return "", 1
-    for key in ("results", "shipments", "labels", "envelopes"):
+    for key in ("results", "shipments", "labels", "envelopes", "records"):
         if isinstance(page.get(key), list):
             records = page[key]
             break
