@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from connector_helpers import raw_rows, sandbox_env
+from connector_helpers import NEW_VENDOR_STREAMS, new_vendor_env, raw_rows, sandbox_env
 
 from connectors.config import HubConfig
 
@@ -35,3 +35,15 @@ def clean_tiny_tables(tiny_sandbox, tmp_path_factory) -> dict[str, list[tuple]]:
     for name in STREAMS:
         ingest_stream(name, config, "clean")
     return {name: raw_rows(config, name) for name in STREAMS}
+
+
+@pytest.fixture(scope="session")
+def clean_tiny_new_vendor_tables(tiny_sandbox, tmp_path_factory) -> dict[str, list[tuple]]:
+    """Raw tables of one fault-free run on tiny of the vendors outside the default pair (Salesforce,
+    Shippo), which the crash, fault and hostile tests hold to the same equivalences as the others."""
+    from connectors.ingest import ingest_stream
+
+    config = HubConfig.from_env(new_vendor_env(tiny_sandbox.url, tmp_path_factory.mktemp("clean-new")))
+    for name in NEW_VENDOR_STREAMS:
+        ingest_stream(name, config, "clean")
+    return {name: raw_rows(config, name) for name in NEW_VENDOR_STREAMS}

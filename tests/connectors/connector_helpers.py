@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 
 from connectors.config import HubConfig
+from connectors.streams import CATALOGUE
 from pipelines.sandbox_env import SYSTEM_PREFIXES
 from pipelines.sandbox_env import sandbox_env as pipelines_sandbox_env
 
@@ -18,6 +19,16 @@ def sandbox_env(url: str, data_dir: Path, **extra: str) -> dict[str, str]:
     env.update(HUB_DATA_DIR=str(data_dir), HUB_START_DATE="2025-10-01", HUB_HTTP_READ_TIMEOUT_SECONDS="10")
     env.update(extra)
     return env
+
+
+# The streams of the vendors outside the default pair (Salesforce, Shippo), in catalogue order.
+NEW_VENDOR_STREAMS = [name for name, spec in CATALOGUE.items() if spec.system in ("salesforce", "shippo")]
+
+
+def new_vendor_env(url: str, data_dir: Path, **extra: str) -> dict[str, str]:
+    """`sandbox_env` paced at the sandbox's time scale: Shippo sends no rate-limit headers to pace from,
+    so its documented pace would otherwise run in real minutes."""
+    return sandbox_env(url, data_dir, **{"HUB_RATE_LIMIT_TIME_SCALE": "60", **extra})
 
 
 def raw_rows(config: HubConfig, table: str) -> list[tuple]:

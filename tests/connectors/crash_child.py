@@ -1,6 +1,7 @@
 """Child process for the crash test: ingest every stream, SIGKILL itself at a chosen point.
 
-Usage: crash_child.py RUN_ID STREAM POINT, with the HUB_* settings in the environment.
+Usage: crash_child.py RUN_ID STREAM POINT [STREAMS], with the HUB_* settings in the environment;
+STREAMS (comma-separated, in order) defaults to the default vendors' `STREAMS`.
 POINT: `first-page` (a page landed, fetch going on), `fetched` (all landed, nothing loaded),
 `in-load` (merge done inside the load transaction, not committed), `loaded` (committed).
 """
@@ -18,7 +19,7 @@ def die() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-def main(run_id: str, stream: str, point: str) -> None:
+def main(run_id: str, stream: str, point: str, names: str = "") -> None:
     if point == "in-load":
         original = loading.load_pages
 
@@ -41,9 +42,9 @@ def main(run_id: str, stream: str, point: str) -> None:
             die()
 
     config = HubConfig.from_env()
-    for name in STREAMS:
+    for name in names.split(",") if names else STREAMS:
         ingest.ingest_stream(name, config, run_id, on_progress)
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])
