@@ -5,11 +5,11 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import duckdb
-from connector_helpers import raw_rows, sandbox_env
+from connector_helpers import NEW_VENDOR_STREAMS, new_vendor_env, raw_rows, sandbox_env
 
 from connectors.config import HubConfig
 from connectors.ingest import StreamReport, ingest_stream
-from connectors.streams import STREAMS
+from connectors.streams import CATALOGUE, STREAMS
 from sandbox.server import running_sandbox
 
 # Every kind (429/throttle, 5xx, dropped connections, slow answers, malformed and truncated
@@ -17,11 +17,12 @@ from sandbox.server import running_sandbox
 FAULTS = "all:all@0.05"
 
 
-def ingest_by_vendor(config: HubConfig, run_id: str) -> dict[str, StreamReport]:
-    """Each vendor's streams in order, vendors in parallel (their rate-limit waits overlap)."""
+def ingest_by_vendor(config: HubConfig, run_id: str, names: list[str] | None = None) -> dict[str, StreamReport]:
+    """Each vendor's streams (`names`, default `STREAMS`) in order, vendors in parallel (their rate-limit
+    waits overlap)."""
     systems: dict[str, list[str]] = {}
-    for name, spec in STREAMS.items():
-        systems.setdefault(spec.system, []).append(name)
+    for name in names or STREAMS:
+        systems.setdefault(CATALOGUE[name].system, []).append(name)
 
     def run(names: list[str]) -> list[StreamReport]:
         return [ingest_stream(name, config, run_id) for name in names]
@@ -49,3 +50,14 @@ def test_small_world_with_every_fault_equals_a_fault_free_run(tmp_path):
     retries = con.execute("select sum(retries) from raw._loads where run_id = 'faulty'").fetchone()[0]
     con.close()
     assert retries == sum(r.retries for r in reports.values())
+
+
+def test_salesforce_and_shippo_with_every_fault_equal_a_fault_free_run(clean_tiny_new_vendor_tables, tmp_path):
+    faults = "salesforce:all@0.05,shippo:all@0.05"
+    with running_sandbox(seed=1, scale="tiny", faults=faults, slow_seconds=0.3) as sb:
+        config = HubConfig.from_env(new_vendor_env(sb.url, tmp_path / "faulty", HUB_HTTP_READ_TIMEOUT_SECONDS="5"))
+        reports = ingest_by_vendor(config, "faulty", NEW_VENDOR_STREAMS)
+    for name in NEW_VENDOR_STREAMS:
+        assert raw_rows(config, name) == clean_tiny_new_vendor_tables[name], name
+    assert {report.stream.split("__")[0] for report in reports.values() if report.retries} == {"salesforce", "shippo"}
+    assert all(r.quarantined == 0 for r in reports.values())
