@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from connector_helpers import raw_rows, sandbox_env
+from connector_helpers import new_vendor_env, raw_rows, sandbox_env
 
 from connectors.auth import auth_headers
 from connectors.config import HubConfig
@@ -83,6 +83,8 @@ def test_a_page_that_stays_broken_fails_clearly_and_changes_nothing(tiny_sandbox
     ("meta", "meta__insights", "nan"),
     ("google_ads", "google_ads__campaign_days", "inf"),
     ("hubspot", "hubspot__contacts", "Thu, 01 Jan 1970 00:00:00 GMT"),
+    ("shippo", "shippo__orders", "nan"),
+    ("salesforce", "salesforce__accounts", "-5"),
 ])
 def test_hostile_retry_waits_are_bounded_below_and_the_client_stops(tmp_path, vendor, stream, retry_after):
     with running_sandbox(seed=1, scale="tiny", faults=f"{vendor}:rate_limit@always", retry_after=retry_after) as sb:
@@ -138,24 +140,29 @@ def test_a_repeated_cursor_stops_the_listing_with_a_clear_error(tmp_path, vendor
     assert not config.warehouse_path.exists()
 
 
-def test_records_without_their_id_are_quarantined_and_load_once_sent_whole(tiny_sandbox, clean_tiny_tables, tmp_path):
+@pytest.mark.parametrize(("vendor", "stream", "field"), [
+    ("shipstation", "shipstation__shipments", "shipment_id"),
+    ("salesforce", "salesforce__contacts", "Id"),
+])
+def test_records_without_their_id_are_quarantined_and_load_once_sent_whole(
+        tiny_sandbox, clean_tiny_tables, clean_tiny_new_vendor_tables, tmp_path, vendor, stream, field):
     data = tmp_path / "data"
-    with running_sandbox(seed=1, scale="tiny", faults="shipstation:missing_id@always") as sb:
-        config = HubConfig.from_env(sandbox_env(sb.url, data))
-        report = ingest_stream("shipstation__shipments", config, "night-1")
+    with running_sandbox(seed=1, scale="tiny", faults=f"{vendor}:missing_id@always") as sb:
+        config = HubConfig.from_env(new_vendor_env(sb.url, data))
+        report = ingest_stream(stream, config, "night-1")
     con = duckdb.connect(str(config.warehouse_path), read_only=True)
     quarantined = con.execute(
-        "select reason, record->>'shipment_id' is null from raw._quarantine where stream = 'shipstation__shipments'"
+        f"select reason, record->>'{field}' is null from raw._quarantine where stream = ?", [stream]
     ).fetchall()
     con.close()
     assert report.quarantined == report.pages == len(quarantined) > 0  # the first record of every page
-    assert set(quarantined) == {("missing id: no value at shipment_id", True)}
-    clean = clean_tiny_tables["shipstation__shipments"]
-    assert len(raw_rows(config, "shipstation__shipments")) == len(clean) - report.quarantined
+    assert set(quarantined) == {(f"missing id: no value at {field}", True)}
+    clean = {**clean_tiny_tables, **clean_tiny_new_vendor_tables}[stream]
+    assert len(raw_rows(config, stream)) == len(clean) - report.quarantined
 
-    night = ingest_stream("shipstation__shipments", HubConfig.from_env(sandbox_env(tiny_sandbox.url, data)), "night-2")
+    night = ingest_stream(stream, HubConfig.from_env(new_vendor_env(tiny_sandbox.url, data)), "night-2")
     assert night.quarantined == 0
-    assert raw_rows(config, "shipstation__shipments") == clean
+    assert raw_rows(config, stream) == clean
 
 
 def test_a_password_in_a_base_url_is_never_sent_nor_printed(tmp_path, caplog):
