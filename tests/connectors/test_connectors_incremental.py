@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from datetime import timedelta
 
-from connector_helpers import raw_rows, sandbox_env
+from connector_helpers import NEW_VENDOR_STREAMS, new_vendor_env, raw_rows, sandbox_env
 
 from connectors.config import HubConfig
 from connectors.ingest import ingest_stream
@@ -15,9 +15,9 @@ from sandbox.server import running_sandbox
 from sandbox.world import DEFAULT_AS_OF
 
 
-def ingest_all(config: HubConfig, run_id: str) -> dict:
-    """Every stream once, dependencies first (STREAMS lists them in a valid order)."""
-    return {name: ingest_stream(name, config, run_id) for name in STREAMS}
+def ingest_all(config: HubConfig, run_id: str, names: list[str] | None = None) -> dict:
+    """Every stream (`names`, default `STREAMS`) once, dependencies first (both list them in a valid order)."""
+    return {name: ingest_stream(name, config, run_id) for name in names or STREAMS}
 
 
 # What each request was, whether the sandbox counts concrete paths or path templates.
@@ -32,6 +32,8 @@ ENDPOINTS = [
     ("shipstation", re.compile(r"/v2/labels$"), "labels"),
     ("shipstation", re.compile(r"/track$"), "track"),
     ("ecb", re.compile(r"/service/data/EXR/"), "rates"),
+    ("salesforce", re.compile(r"/queryAll$"), "queryAll"),
+    ("shippo", re.compile(r"^/tracks/"), "tracks"),
 ]
 
 
@@ -81,3 +83,30 @@ def test_next_day_run_fetches_only_its_window_and_equals_a_full_run(tmp_path):
             ("ecb", "rates"): 1,
         }
     )
+
+
+def test_salesforce_and_shippo_next_day_runs_fetch_only_their_window_and_equal_a_full_run(tmp_path):
+    day, next_day = DEFAULT_AS_OF, DEFAULT_AS_OF + timedelta(days=1)
+    with running_sandbox(seed=1, scale="tiny", as_of=day) as sb:
+        incremental = HubConfig.from_env(new_vendor_env(sb.url, tmp_path / "incremental", HUB_END_DATE=str(next_day)))
+        full = HubConfig.from_env(new_vendor_env(sb.url, tmp_path / "full", HUB_END_DATE=str(next_day)))
+        first = ingest_all(incremental, "day-1", NEW_VENDOR_STREAMS)
+        sb.set_clock(next_day)
+        before = sb.stats()
+        second = ingest_all(incremental, "day-2", NEW_VENDOR_STREAMS)
+        requests = by_endpoint(sb.stats()) - by_endpoint(before)
+        full_reports = ingest_all(full, "full", NEW_VENDOR_STREAMS)
+
+    for name in NEW_VENDOR_STREAMS:
+        assert raw_rows(incremental, name) == raw_rows(full, name), name
+        assert second[name].cursor_before == first[name].cursor_after, name
+    assert sum(second[name].inserted + second[name].updated for name in NEW_VENDOR_STREAMS) > 0
+    for name in ("salesforce__leads", "shippo__shipments"):
+        assert second[name].records < full_reports[name].records, name
+    objects = sum(1 for name in NEW_VENDOR_STREAMS if name.startswith("salesforce__"))
+    assert requests == Counter({
+        ("salesforce", "queryAll"): objects,  # one page since the cursor per object, no COUNT() after the first sync
+        ("shippo", "/orders"): 1, ("shippo", "/transactions"): 1,  # newest first, one page reaches past the window
+        ("shippo", "/shipments"): 1,  # one slice from the cursor
+        ("shippo", "tracks"): second["shippo__tracking"].inserted,  # newly delivered only
+    }), requests
