@@ -1,4 +1,5 @@
-"""`forget` on hand-made landed pages and raw tables: which records go, which stay, nothing else changes."""
+"""`forget` on hand-made landed pages and raw tables, and on a tiny world through Shippo: which records go,
+which stay, nothing else changes."""
 
 from pathlib import Path
 
@@ -7,7 +8,11 @@ import orjson
 import pytest
 
 from connectors import warehouse as warehouse_db
-from pipelines.privacy.forget import Person, find_person, needle, scrub_lake, scrub_landing, scrub_raw
+from connectors.config import HubConfig
+from connectors.ingest import ingest_stream
+from pipelines.privacy.forget import Person, find_person, forget_person, needle, scrub_lake, scrub_landing, scrub_raw
+from pipelines.sandbox_env import SYSTEM_PREFIXES, sandbox_env
+from sandbox.server import running_sandbox
 
 RUN = "run-1"
 ADA = {"envelopeId": "e1", "recipients": {"signers": [{"name": "Ada Lind", "email": "Ada.Lind@example.com"}]},
@@ -155,3 +160,60 @@ def test_a_salesforce_lead_its_contact_and_the_contacts_roles_are_cut(tmp_path: 
         "salesforce__contacts": 1, "salesforce__leads": 1, "salesforce__opportunity_contact_roles": 1}
     assert [r["Id"] for r in orjson.loads(contacts.read_bytes())["records"]] == ["0032"]
     assert [r["Id"] for r in orjson.loads(roles.read_bytes())["records"]] == ["00K2"]
+
+
+# What the Shippo records of a person's contracts are, from the raw tables before the forget: their
+# orders by order_number, those orders' transactions, the shipments of the rates bought, their tracks.
+THEIR_SHIPPO = """
+with contracts as (
+    select f->>'value' as number
+    from raw.docusign__envelopes, unnest(from_json(_record->'customFields'->'textCustomFields', '["json"]')) as t(f)
+    where contains(lower(_record::varchar), ?) and f->>'name' = 'contract_number'
+), orders as (select _pk, _record->>'object_id' as id from raw.shippo__orders where _record->>'order_number' in (from contracts)),
+transactions as (select _pk, _record->>'object_id' as id, _record->>'rate' as rate from raw.shippo__transactions
+                 where _record->>'order' in (select id from orders))
+select 'shippo__orders', _pk from orders
+union all select 'shippo__transactions', _pk from transactions
+union all select 'shippo__shipments', _pk from raw.shippo__shipments
+    where len(list_intersect(json_extract_string(_record, '$.rates[*].object_id'), (select list(rate) from transactions))) > 0
+union all select 'shippo__tracking', _pk from raw.shippo__tracking where _record->>'transaction' in (select id from transactions)
+"""
+
+
+def test_a_person_whose_contracts_shipped_through_shippo_leaves_every_shippo_stream(tmp_path: Path) -> None:
+    """Tiny world, DocuSign and Shippo over HTTP: a signer whose contract has a tracked Shippo label is cut from
+    landing and raw with their orders, labels, shipments and tracks, and no other record goes."""
+    data = tmp_path / "data"
+    names = ["docusign__envelopes", "shippo__orders", "shippo__shipments", "shippo__transactions", "shippo__tracking"]
+    with running_sandbox(seed=1, scale="tiny", data_dir=tmp_path / "worlds") as sb:
+        env = {**sandbox_env(sb.url, list(SYSTEM_PREFIXES), oauth=False), "HUB_DATA_DIR": str(data),
+               "HUB_START_DATE": "2025-10-01", "HUB_FULFILMENT": "shippo", "HUB_RATE_LIMIT_TIME_SCALE": "60"}
+        config = HubConfig.from_env(env)
+        for name in names:
+            ingest_stream(name, config, "night-1")
+    warehouse = data / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        (email,) = con.execute(
+            "select lower(s->>'email') from raw.docusign__envelopes, "
+            "unnest(from_json(_record->'recipients'->'signers', '[\"json\"]')) as t(s), "
+            "unnest(from_json(_record->'customFields'->'textCustomFields', '[\"json\"]')) as c(f) "
+            "join raw.shippo__orders o on o._record->>'order_number' = f->>'value' "
+            "join raw.shippo__transactions x on x._record->>'order' = o._record->>'object_id' "
+            "join raw.shippo__tracking k on k._record->>'transaction' = x._record->>'object_id' "
+            "order by all limit 1").fetchone()
+        theirs = con.execute(THEIR_SHIPPO, [orjson.dumps(email).decode()]).fetchall()
+        before = {name: {pk for (pk,) in con.execute(f"select _pk from raw.{name}").fetchall()} for name in names[1:]}
+        ids = [i for (i,) in con.execute("select _record->>'object_id' from raw.shippo__orders where _pk in ? union all "
+                                         "select _record->>'object_id' from raw.shippo__transactions where _pk in ?",
+                                         [[pk for _, pk in theirs], [pk for _, pk in theirs]]).fetchall()]
+    assert {name for name, _ in theirs} == set(names[1:])
+
+    report = forget_person(email, data, None, lambda run_id: None)
+    cut = {name: {pk for table, pk in theirs if table == name} for name in names[1:]}
+    assert {name: report.raw[name] for name in names[1:]} == {name: len(pks) for name, pks in cut.items()}
+    assert {name: report.landing[name] for name in names[1:]} == {name: len(pks) for name, pks in cut.items()}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        after = {name: {pk for (pk,) in con.execute(f"select _pk from raw.{name}").fetchall()} for name in names[1:]}
+    assert after == {name: before[name] - cut[name] for name in names[1:]}
+    landed = b"".join(path.read_bytes() for path in (data / "landing").rglob("*") if path.is_file())
+    assert ids and not [i for i in ids if i.encode() in landed] and email.encode() not in landed.lower()
