@@ -2,20 +2,25 @@
 table equals the DuckDB build's, row for row, and an incremental Spark build equals a full one.
 
 The `small` sandbox world is ingested over HTTP on two nights with HUB_LAKE_DIR set, so the raw
-layer reaches Spark as the loads wrote it (connectors/lake.py). The builds in this process share
-one Spark session (dbt-spark's session method takes the one the process runs): day 1 full with
-the unit tests, day 2 incremental, neither with the data tests (each is one more Spark job). The
-full build at day 2, with every data test, is the nightly's dbt step on Spark
-(HUB_DBT_TARGET=spark) in a Dagster run, which publishes the marts: its dbt runs
-in a subprocess with a Spark of its own, on a copy of the warehouse holding night 2's raw tables
-and no marts, so what it publishes can only have come from Spark.
+layer reaches Spark as the loads wrote it (connectors/lake.py). Each Spark build runs in a process
+of its own (its own JVM and Spark session, as each night's `python -m pipelines spark-build` does),
+keeping its tables in the data folder's Spark warehouse and metastore: day 1 builds the incremental
+models and the models they read (the state day 2 builds on; the other models are rebuilt whole
+every run), day 2 builds every model incrementally with the unit tests. The full build at day 2,
+with every data test, is the nightly's dbt step on Spark (HUB_DBT_TARGET=spark) in a Dagster run,
+which publishes the marts: its dbt runs in a subprocess with a Spark of its own, on a copy of the
+warehouse holding night 2's raw tables and no marts, so what it publishes can only have come from
+Spark. The two day-2 builds share nothing and run at the same time (one core each).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,13 +37,16 @@ from sandbox.server import running_sandbox
 pytest.importorskip("pyspark", reason="the spark extra (pyspark, dbt-spark[session]) is not installed")
 
 from pipelines.publish.marts_file import Relation, publish_marts  # noqa: E402
-from pipelines.spark_build import handover_dir, mart_names, spark_build  # noqa: E402
+from pipelines.spark_build import SPARK_DIR_NAME, handover_dir, mart_names  # noqa: E402
 
 SEED, SCALE = 13, "small"
 DAY1, DAY2 = date(2026, 7, 31), date(2026, 8, 1)
 VARS = {"reporting_currency": "EUR"}
 # Every folder publishes with one key, so pseudonyms compare across builds.
 SPARK_ENV = {"HUB_SPARK_SHUFFLE_PARTITIONS": "1", "HUB_PSEUDONYM_KEY": "spark-test-key-" + "k" * 32}
+# Day 1 builds what day 2's incremental build reads of its own past: the incremental models and their parents.
+DAY1_SELECT = "+config.materialized:incremental"
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _night(sandbox: object, day: date, data: Path, patch: pytest.MonkeyPatch) -> None:
@@ -78,10 +86,40 @@ def _nightly_on_spark(data_dir: Path, lake_dir: Path, patch: pytest.MonkeyPatch)
                               resources={**hub_resources(), "dbt": hub_dbt()}, instance=instance, raise_on_error=False)
 
 
+def _spark_process(call: str, log: Path) -> subprocess.Popen:
+    """`call`, Python naming pipelines.spark_build's functions, in a process of its own with this
+    process's environment as it is now; its output in `log` (a pipe would fill and stall it)."""
+    code = f"from pathlib import Path\nfrom pipelines.spark_build import run_dbt_on_spark, spark_build\n{call}"
+    with log.open("w") as out:
+        return subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=dict(os.environ), stdout=out,
+                                stderr=subprocess.STDOUT)
+
+
+def _finished(process: subprocess.Popen, log: Path) -> None:
+    if process.wait() != 0:
+        raise AssertionError(f"the Spark build failed (exit {process.returncode}): {log.read_text()[-4000:]}")
+
+
+def _spark_tables(data: Path, names: list[str]) -> dict[str, list[tuple]]:
+    """The rows of Spark's tables `names` under `data`'s Spark warehouse, sorted."""
+    tables = data / SPARK_DIR_NAME / "warehouse" / "main.db"
+    with duckdb.connect() as con:
+        return {name: sorted(con.execute(
+            f"select * from read_parquet('{tables / name}/**/*.parquet', hive_partitioning = true)").fetchall(), key=str)
+            for name in names}
+
+
+def _incremental_models(target: Path) -> list[str]:
+    manifest = json.loads((target / "manifest.json").read_text())
+    return sorted(node["alias"] for node in manifest["nodes"].values()
+                  if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental")
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: object) -> Iterator[Built]:
-    """Day 1: ingest, full Spark build with unit tests. Day 2: ingest, DuckDB build, incremental
-    Spark build, and the nightly's dbt step on Spark in Dagster (a full build) on a copy of the warehouse."""
+    """Day 1: ingest, Spark build of the incremental models and their parents. Day 2: ingest, DuckDB
+    build, and at the same time the incremental Spark build (every model, the unit tests) and the
+    nightly's dbt step on Spark in Dagster (a full build) on a copy of the warehouse."""
     data = tmp_path_factory.mktemp("spark")
     lake_dir = data / "lake"
     with pytest.MonkeyPatch.context() as patch:
@@ -89,8 +127,11 @@ def built(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: object) -> Ite
             patch.setenv(name, value)
         with running_sandbox(seed=SEED, scale=SCALE, as_of=DAY1, data_dir=data / "worlds") as sandbox:
             _night(sandbox, DAY1, data, patch)
-            spark_build(data, data / "spark_day1", VARS, "day1", lake_dir=lake_dir, unit_tests=True, data_tests=False)
-            shutil.copy(target_path(data, "spark") / "run_results.json", data / "spark_day1_results.json")
+            log = data / "spark_day1.log"
+            _finished(_spark_process(f"run_dbt_on_spark(Path({str(data)!r}), Path({str(lake_dir)!r}), {VARS!r},"
+                                     f" select=[{DAY1_SELECT!r}], data_tests=False)", log), log)
+            incremental = _incremental_models(target_path(data, "spark"))
+            (data / "spark_day1_tables.json").write_text(json.dumps(_spark_tables(data, incremental), default=str))
             _night(sandbox, DAY2, data, patch)
         # night 2's raw tables, no marts: the nightly on Spark's own data folder
         (data / "nightly_on_spark").mkdir()
@@ -103,8 +144,13 @@ def built(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: object) -> Ite
         shutil.copy(data / "warehouse.duckdb", data / "duckdb_built.duckdb")
         publish_marts(data / "duckdb_built.duckdb", data / "duckdb" / "marts.duckdb",
                       [Relation("main", name) for name in names], "duckdb", "EUR")
-        spark_build(data, data / "spark_incremental", VARS, "incremental", lake_dir=lake_dir, data_tests=False)
-        nightly = _nightly_on_spark(data / "nightly_on_spark", lake_dir, patch)
+        log = data / "spark_incremental.log"  # started after the DuckDB build: both log to data/dbt_logs
+        day2 = _spark_process(f"spark_build(Path({str(data)!r}), Path({str(data / 'spark_incremental')!r}), {VARS!r},"
+                              f" 'incremental', lake_dir=Path({str(lake_dir)!r}), unit_tests=True, data_tests=False)", log)
+        try:
+            nightly = _nightly_on_spark(data / "nightly_on_spark", lake_dir, patch)
+        finally:
+            _finished(day2, log)
         yield Built(data, nightly)
 
 
@@ -197,17 +243,19 @@ def test_nightly_on_spark_publishes_the_marts(built: Built) -> None:
 
 
 def test_incremental_spark_build_equals_full(built: Built) -> None:
-    """Day 2 built incrementally on day 1's Spark tables equals a full Spark build at day 2 (the
-    nightly on Spark's, from no Spark tables at all)."""
+    """Day 2 built incrementally on day 1's Spark tables, in another process, equals a full Spark
+    build at day 2 (the nightly on Spark's, from no Spark tables at all)."""
     full = _tables(built.nightly_dir / "marts.duckdb")
     assert _differences(full, _tables(built.data / "spark_incremental" / "marts.duckdb")) == []
-    day1 = _tables(built.data / "spark_day1" / "marts.duckdb")
-    assert _differences(full, day1), "day 2 changed no mart: the incremental comparison would prove nothing"
+    day1 = json.loads((built.data / "spark_day1_tables.json").read_text())
+    day2 = json.loads(json.dumps(_spark_tables(built.data, sorted(day1)), default=str))
+    assert [name for name in day1 if day1[name] != day2[name]], \
+        "day 2 changed no incremental table: the incremental comparison would prove nothing"
 
 
 def test_unit_tests_pass_on_spark(built: Built) -> None:
-    """The project's dbt unit tests, run on Spark within the day 1 build."""
-    results = json.loads((built.data / "spark_day1_results.json").read_text())["results"]
+    """The project's dbt unit tests, run on Spark within the incremental day 2 build."""
+    results = json.loads((target_path(built.data, "spark") / "run_results.json").read_text())["results"]
     unit = {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
     manifest = json.loads((target_path(built.data, "spark") / "manifest.json").read_text())
     assert unit and set(unit) == set(manifest["unit_tests"]), "not every unit test ran"
