@@ -67,9 +67,14 @@ def dbt_cli() -> DbtCliResource:
     return HubDbtCliResource(project_dir=dbt_project, dbt_executable=str(DBT_EXECUTABLE))
 
 
+# Settings the Salesforce staging reads as dbt vars of the same names (HUB_SALESFORCE_UTM_*_FIELD).
+SALESFORCE_VARS = ("salesforce_utm_source_field", "salesforce_utm_campaign_field")
+
+
 def dbt_vars(env: Mapping[str, str]) -> dict[str, str]:
     """The dbt vars the environment decides, checked (SettingsError if bad): the reporting currency,
-    and the vendor of each kind (HUB_CRM, HUB_FULFILMENT) when it is not the default.
+    the vendor of each kind (HUB_CRM, HUB_FULFILMENT) when it is not the default, and under
+    crm=salesforce the org's UTM field names.
 
     The models write the vars into SQL text, so only validated values reach them: a currency is three
     letters, upper case, EUR or a currency the ECB publishes and HUB_ECB_CURRENCIES pulls; a vendor is
@@ -84,6 +89,8 @@ def dbt_vars(env: Mapping[str, str]) -> dict[str, str]:
     settings = load_settings(env)
     chosen = {kind: getattr(settings.connectors, kind) for kind in VENDORS}
     vendors = {kind: vendor for kind, vendor in chosen.items() if vendor != VENDORS[kind][0]}
+    if chosen["crm"] == "salesforce":  # the org's UTM fields (API names, checked by their pattern)
+        vendors |= {var: getattr(settings.connectors, var) for var in SALESFORCE_VARS}
     return {"reporting_currency": settings.dbt.reporting_currency, **vendors}
 
 
