@@ -5,7 +5,7 @@
 -- as HubSpot's contact is. A deleted lead is archived; a lead merged into another (deleted, with
 -- MasterRecordId) is not: stg_salesforce__contact_merges resolves it, as HubSpot's merges are.
 -- The UTM fields are the org's (vars salesforce_utm_source_field / _campaign_field, the same
--- names as HUB_SALESFORCE_UTM_*_FIELD). Bulk API CSV sends '' for null: nullif keeps them alike.
+-- names as HUB_SALESFORCE_UTM_*_FIELD, passed by pipelines/transform/project.py dbt_vars).
 with source as (
     select * from {{ source('salesforce', 'leads') }}
     {{ loaded_since_last_build() }}
