@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 
 from connectors.errors import LoadError
-from connectors.landing import EMPTY_SCOPE_DIR, SEGMENT_PREFIX, Lander, keys_path
+from connectors.landing import EMPTY_SCOPE_DIR, KEYS_SUFFIX, SEGMENT_PREFIX, Lander, keys_path
 from connectors.spec import DIR, KEY, RecordShape, StreamSpec
 
 log = logging.getLogger(__name__)
@@ -76,27 +76,60 @@ def files_sql(files: Sequence[str]) -> str:
     return "[" + ", ".join(sql_text(f) for f in files) + "]"
 
 
+_DIR_SQL = f"regexp_extract(filename, '([^/]+)/{SEGMENT_PREFIX}[0-9]+\\.[a-z]+$', 1)"
+
+
 def records_sql(shape: RecordShape, files: Sequence[str]) -> str:
     """SQL yielding (_file, _dir, _page, _idx, r) for every record of the landed segment `files`.
 
     `_page` numbers the pages in the order they are read (one thread, insertion order kept: the
     order they were landed), `_idx` the records within a page; with `_file` they order copies.
     """
-    dir_sql = f"regexp_extract(filename, '([^/]+)/{SEGMENT_PREFIX}[0-9]+\\.[a-z]+$', 1)"
-    if shape.page_format == "csv":  # one page per segment
-        return (
-            f"select filename as _file, {dir_sql} as _dir, 1 as _page, "
-            f"row_number() over (partition by filename) as _idx, "
-            f"to_json(struct_pack(*columns(* exclude (filename)))) as r "
-            f"from read_csv({files_sql(files)}, all_varchar = true, header = true, filename = true, union_by_name = true)"
-        )
+    csv_files = [f for f in files if f.endswith(".csv")]
+    json_files = [f for f in files if not f.endswith(".csv")]
+    parts = ([_csv_records_sql(shape, csv_files)] if csv_files else []) + \
+        ([_json_records_sql(shape, json_files)] if json_files else [])
+    return " union all ".join(parts)
+
+
+def _csv_records_sql(shape: RecordShape, files: Sequence[str]) -> str:
+    """Records of CSV segments (one page each): text as landed, or typed as `shape.csv` says."""
+    rows = (
+        f"(select filename, row_number() over (partition by filename) as _idx, * exclude (filename) from read_csv("
+        f"{files_sql(files)}, all_varchar = true, header = true, filename = true, union_by_name = true))"
+    )
+    members = "*columns(* exclude (filename, _idx))"
+    if shape.csv is not None:
+        rows = f"(select filename, _idx, nullif(columns(* exclude (filename, _idx)), '') from {rows})"
+        if shape.csv.types:
+            # a value that does not parse stays the text the vendor sent, for staging to quarantine
+            typed = ", ".join(f'coalesce(to_json(try_cast("{c}" as {kind})), to_json("{c}")) as "{c}"'
+                              for c, kind in shape.csv.types)
+            rows = f"(select * replace ({typed}) from {rows})"
+        if shape.csv.members:
+            keys = (
+                f"(select filename as _keys, column0::json as page_key from read_csv("
+                f"{files_sql([str(keys_path(Path(f))) for f in files])}, header = false, auto_detect = false, "
+                f"columns = {{'column0': 'varchar'}}, delim = '\t', quote = '', escape = '', filename = true))"
+            )
+            rows = f"(select * from {rows} c join {keys} k on k._keys = regexp_replace(c.filename, '\\.csv$', " \
+                   f"'{KEYS_SUFFIX}'))"
+            members = f"{shape.csv.members}, *columns(* exclude (filename, _idx, _keys, page_key))"
+    return (
+        f"select filename as _file, {_DIR_SQL} as _dir, 1 as _page, _idx, to_json(struct_pack({members})) as r "
+        f"from {rows}"
+    )
+
+
+def _json_records_sql(shape: RecordShape, files: Sequence[str]) -> str:
+    """Records of JSON segments (one page a line)."""
     pages = (
         f"(select filename, row_number() over () as _page, json from read_json_objects({files_sql(files)}, "
         f"format = 'newline_delimited', filename = true, maximum_object_size = {MAX_PAGE_BYTES}))"
     )
     if shape.records_path == "$":
         if KEY not in shape.pk_parts:
-            return f"select filename as _file, {dir_sql} as _dir, _page, 1 as _idx, json as r from {pages}"
+            return f"select filename as _file, {_DIR_SQL} as _dir, _page, 1 as _idx, json as r from {pages}"
         # The key of each page is the same line of the keys file beside its segment; both are read
         # in the same order on one thread, so line numbers pair them.
         keys = (
@@ -105,12 +138,12 @@ def records_sql(shape: RecordShape, files: Sequence[str]) -> str:
             f"columns = {{'column0': 'varchar'}}, delim = '\t', quote = '', escape = ''))"
         )
         return (
-            f"select p.filename as _file, {dir_sql} as _dir, p._page, 1 as _idx, p.json as r, k._key "
+            f"select p.filename as _file, {_DIR_SQL} as _dir, p._page, 1 as _idx, p.json as r, k._key "
             f"from {pages} p join {keys} k on k._page = p._page"
         )
     return (
         f"select _file, _dir, _page, generate_subscripts(a, 1) as _idx, unnest(a) as r from ("
-        f"select filename as _file, {dir_sql} as _dir, _page, json_extract(json, {sql_text(shape.records_path)}) as a "
+        f"select filename as _file, {_DIR_SQL} as _dir, _page, json_extract(json, {sql_text(shape.records_path)}) as a "
         f"from {pages})"
     )
 
@@ -214,10 +247,10 @@ class PagePipeline:
         self._thread = threading.Thread(target=self._run, name=f"stage-{spec.name}", daemon=True)
         self._thread.start()
 
-    def land(self, scope: str, body: bytes, key: str | None = None) -> None:
-        """Land one page under `scope` (and its `key`, see landing.py); every `BATCH_BYTES` the sealed segments go to the stager."""
+    def land(self, scope: str, body: bytes, key: str | None = None, extension: str | None = None) -> None:
+        """Land one page under `scope` (its `key` and format, see landing.py); every `BATCH_BYTES` the sealed segments go to the stager."""
         with self._lock:  # a page and its size go together: a batch holds exactly the pages counted
-            self.lander.write(scope, body, key)
+            self.lander.write(scope, body, key, extension)
             self._pending_bytes += len(body)
             if self._pending_bytes < BATCH_BYTES:
                 return

@@ -47,11 +47,13 @@ class StreamFetch:
         """The last date date-ranged streams ask for: HUB_END_DATE, else today (UTC)."""
         return self.config.end_date or self.today
 
-    def land(self, scope: str, response: Response, records: int, key: str | None = None) -> None:
-        """Hand one page's bytes (and the key it was fetched for, when its body lacks it) to be landed
-        and staged, count its records; reports progress now and then. A secret the vendor echoed
-        into the page (Meta's next links embed the access token) is masked first."""
-        self.pipeline.land(scope, self.client.redactor.scrub(response.content), key)
+    def land(
+        self, scope: str, response: Response, records: int, key: str | None = None, extension: str | None = None
+    ) -> None:
+        """Hand one page's bytes (and the key it was fetched for, when its body lacks it; its format when
+        not the stream's) to be landed and staged, count its records; reports progress now and then. A
+        secret the vendor echoed into the page (Meta's next links embed the access token) is masked first."""
+        self.pipeline.land(scope, self.client.redactor.scrub(response.content), key, extension)
         with self._lock:
             self.records += records
             self.pages += 1

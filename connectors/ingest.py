@@ -149,7 +149,7 @@ def replay_landing(
             f"finished); run ingest_stream instead"
         )
     fetched = orjson.loads(marker.read_bytes())
-    segments = landed_segments(root, _extension(spec))
+    segments = landed_segments(root, None)  # a stream may land pages of several formats (landing.py)
     damaged = [page for segment in segments for page in damaged_pages(segment)]
     for page in damaged:
         progress(f"{name}: skipping damaged landed page {page.describe()}; it goes to raw._quarantine")

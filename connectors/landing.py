@@ -5,10 +5,13 @@ Layout (docs/CONTRACTS.md section 4):
 A segment file holds consecutive pages of one scope, one page per line (JSON bodies hold line
 breaks only as whitespace; any are written as spaces). Appending pages to a few segments rather
 than creating a file per page matters: creating a file costs far more kernel time than appending a
-line (measured in bench/README.md, Connectors). CSV pages (ECB) keep one page per segment, since a CSV body is
-not one line. A page fetched for one key whose body does not name it (ShipStation tracking: one
+line (measured in bench/README.md, Connectors). CSV pages (ECB, Salesforce's Bulk API result sets) keep
+one page per segment, since a CSV body is not one line; the format is the page's, so a stream may land
+both (its segments share one numbering per scope, which keeps their landing order). A page fetched for one key whose body does not name it (ShipStation tracking: one
 request per label) is landed with that key on the same line of `pages-NNNNNN.keys` beside its
 segment, so a folder and a file per key are not created (that cost as much as the request: bench/README.md).
+A CSV page's keys line holds what its records need beside its columns (a Salesforce Bulk result
+set: its job, locator and the records' `attributes`; spec.CsvRecords).
 A killed run can leave a half-written last line, but only in a stream folder without
 `_fetch.json`, which is never replayed and which a rerun starts afresh. A segment damaged
 later (a disk, a hand) is found page by page when replayed (`damaged_pages`): the replay skips
@@ -67,21 +70,25 @@ class Lander:
         if root.exists():
             shutil.rmtree(root)
 
-    def write(self, scope: str, body: bytes, key: str | None = None) -> None:
-        """Land one page's bytes under `scope`; `key` (one line of text) goes on the same line of the keys file."""
+    def write(self, scope: str, body: bytes, key: str | None = None, extension: str | None = None) -> None:
+        """Land one page's bytes under `scope`, in the stream's format unless `extension` names the page's;
+        `key` (one line of text) goes on the same line of the keys file."""
         name = scope_dir_name(scope)
-        if self.extension == "json" and b"\n" in body:
+        extension = extension or self.extension
+        if extension == "json" and b"\n" in body:
             body = body.replace(b"\r\n", b"  ").replace(b"\n", b" ")
         if key is not None and ("\n" in key or "\r" in key):
             raise ValueError(f"key {key!r} is not one line")
         with self._lock:
-            path, fh = self._open.get(name) or self._start(name)
-            fh.write(body if self.extension != "json" else body + b"\n")
+            if name in self._open and self._open[name][0].suffix != f".{extension}":
+                self._close(name)  # a page of another format starts the next segment
+            path, fh = self._open.get(name) or self._start(name, extension)
+            fh.write(body if extension != "json" else body + b"\n")
             if key is not None:
                 keys = self._keys.get(name) or self._keys.setdefault(name, open(keys_path(path), "xb"))  # noqa: SIM115
                 keys.write(key.encode() + b"\n")
             self.pages += 1
-            if self.extension != "json":  # one CSV page per segment
+            if extension != "json":  # one CSV page per segment
                 self._close(name)
 
     def seal(self) -> list[Path]:
@@ -92,13 +99,13 @@ class Lander:
             sealed, self._sealed = self._sealed, []
         return sealed
 
-    def _start(self, name: str) -> tuple[Path, BinaryIO]:
+    def _start(self, name: str, extension: str) -> tuple[Path, BinaryIO]:
         folder = self.root / name
         number = self._segments.get(name, 0) + 1
         self._segments[name] = number
         if number == 1:
             folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{SEGMENT_PREFIX}{number:06d}.{self.extension}"
+        path = folder / f"{SEGMENT_PREFIX}{number:06d}.{extension}"
         entry = (path, open(path, "xb"))  # noqa: SIM115 - closed by _close
         self._open[name] = entry
         return entry
@@ -116,11 +123,12 @@ def keys_path(segment: Path) -> Path:
     return segment.with_suffix(KEYS_SUFFIX)
 
 
-def landed_segments(root: Path, extension: str = "json") -> list[Path]:
-    """Every segment of a stream's landing folder, in scope then segment order."""
+def landed_segments(root: Path, extension: str | None = "json") -> list[Path]:
+    """Every segment of a stream's landing folder in one format (None: every format), in scope then segment order."""
     if not root.exists():
         return []
-    return sorted(root.glob(f"*/{SEGMENT_PREFIX}*.{extension}"))
+    pattern = f"*/{SEGMENT_PREFIX}*.{extension or '*'}"
+    return sorted(path for path in root.glob(pattern) if path.suffix != KEYS_SUFFIX)
 
 
 def landed_page_bodies(root: Path) -> Iterator[bytes]:

@@ -36,6 +36,17 @@ class Check:
 
 
 @dataclass(frozen=True)
+class CsvRecords:
+    """How a typed CSV page's rows become the records its vendor's JSON pages hold (Salesforce's Bulk
+    API result sets beside its query pages): `''` is null, `types` casts columns (others stay text),
+    and `members` (SQL, may read `page_key`, the JSON landed in the segment's keys file, and the
+    row's columns) adds leading members the CSV has no column for."""
+
+    types: tuple[tuple[str, str], ...] = ()  # (column, DuckDB type)
+    members: str | None = None  # `name := <sql>, ...` for struct_pack
+
+
+@dataclass(frozen=True)
 class RecordShape:
     """How records come out of a landed page and which columns they get."""
 
@@ -44,7 +55,8 @@ class RecordShape:
     cursor_path: str | None  # record path of `_cursor` (None: '')
     scope_path: str | None = DIR  # where `_scope` comes from (None: no scope, '')
     checks: tuple[Check, ...] = ()
-    page_format: Literal["json", "csv"] = "json"
+    page_format: Literal["json", "csv"] = "json"  # of the stream's pages; a page may land in another (landing.py)
+    csv: CsvRecords | None = None  # how CSV pages of a JSON stream are read (None: as text, like ECB's)
 
 
 @dataclass(frozen=True)
@@ -71,7 +83,7 @@ class PageSink(Protocol):
 
     lander: Lander
 
-    def land(self, scope: str, body: bytes, key: str | None = None) -> None: ...
+    def land(self, scope: str, body: bytes, key: str | None = None, extension: str | None = None) -> None: ...
 
 
 class FetchContext(Protocol):
@@ -90,7 +102,9 @@ class FetchContext(Protocol):
     @property
     def last_date(self) -> date: ...
 
-    def land(self, scope: str, response: Response, records: int, key: str | None = None) -> None: ...
+    def land(
+        self, scope: str, response: Response, records: int, key: str | None = None, extension: str | None = None
+    ) -> None: ...
 
     def land_pages(
         self, scope: str, first: PageRequest, paginator: Paginator, contract: PageContract

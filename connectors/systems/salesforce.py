@@ -20,9 +20,10 @@ says) runs as a Bulk API 2.0 queryAll job instead: one request per 50,000 record
 large amounts of data (2,000 records or more)"
 (https://developer.salesforce.com/docs/platform/api-asynch/guide/query-bulk-api-2-0.html); the
 default threshold, 10,000, is five REST pages, below which the job's creation and polls cost as
-many requests as they save. Its results are CSV; the stream's pages are JSON, so each result set
-is landed as a query page of its rows, values as the CSV's text, with the job id and locator it
-came from (`bulk`); staging reads both alike (a CSV null is '').
+many requests as they save. Its results are CSV and land as received, one result set a segment, its
+keys line holding the job id, the locator it was asked with and what a query record's `attributes`
+hold; the load types the CSV's text by the fields' API types (`FIELD_TYPES`), so a record loads
+to the same raw row as from a query page (a CSV null is '').
 
 Tokens come from the client-credentials grant on the org's My Domain
 (https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.remoteaccess_oauth_client_credentials_flow_ca.htm);
@@ -53,7 +54,7 @@ from connectors.errors import BrokenPage, RequestError
 from connectors.http import Response, VendorClient, VendorRefused
 from connectors.pages import KeyedList
 from connectors.pagination import PageRequest
-from connectors.spec import Check, FetchContext, RecordShape, StreamSpec
+from connectors.spec import Check, CsvRecords, FetchContext, RecordShape, StreamSpec
 from connectors.systems.salesforce_org import LIVE_VERSION, retirement_warning
 from connectors.windows import parse_timestamp
 
@@ -75,6 +76,13 @@ FIELDS: Mapping[str, tuple[str, ...]] = {
                                "LastModifiedDate", "SystemModstamp"),
     "Campaign": ("Id", "IsDeleted", "Name", "Type", "Status", "StartDate", "EndDate", "IsActive", "CreatedDate",
                  "LastModifiedDate", "SystemModstamp"),
+}
+# The API types of the fields above that JSON carries as other than text, by the object reference
+# (https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/primitive_data_types.htm:
+# boolean; double, which currency fields are too); the UTM fields are text.
+FIELD_TYPES: Mapping[str, str] = {
+    **dict.fromkeys(("IsDeleted", "IsConverted", "IsClosed", "IsWon", "IsPrimary", "IsActive"), "boolean"),
+    **dict.fromkeys(("Amount", "Quantity", "UnitPrice", "TotalPrice"), "double"),
 }
 log = logging.getLogger(__name__)
 WITH_UTM = ("Lead", "Contact")
@@ -229,21 +237,29 @@ def _bulk(ctx: FetchContext, version: str, soql_text: str) -> None:
     while locator != "null":
         params = {"maxRecords": BULK_RECORDS, **({"locator": locator} if locator else {})}
         response = ctx.client.send("GET", f"{status_url}/results", params=params, parse=None)
-        rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8"), newline="")))
+        rows = sum(1 for _ in csv.reader(io.StringIO(response.content.decode("utf-8"), newline=""))) - 1
         expected = response.headers.get("sforce-numberofrecords")
-        if expected is not None and int(expected) != len(rows):
-            raise RequestError(f"{ctx.spec.name}: a Bulk API result set holds {len(rows)} rows but says "
+        if expected is not None and int(expected) != rows:
+            raise RequestError(f"{ctx.spec.name}: a Bulk API result set holds {rows} rows but says "
                                f"Sforce-NumberOfRecords {expected}; nothing was loaded: run it again")
-        following = response.headers.get("sforce-locator") or "null"
-        page = {"totalSize": len(rows), "done": following == "null", "records": rows,
-                "bulk": {"job": job["id"], "locator": locator}}
-        ctx.land("", replace(response, content=orjson.dumps(page), data=page), len(rows))
-        locator = following
+        sobject = OBJECTS[ctx.spec.stream]
+        key = {"job": job["id"], "locator": locator, "type": sobject, "url": f"/services/data/{version}/sobjects/{sobject}/"}
+        ctx.land("", response, max(rows, 0), key=orjson.dumps(key).decode(), extension="csv")
+        locator = response.headers.get("sforce-locator") or "null"
 
 
 OBJECTS = {"leads": "Lead", "contacts": "Contact", "accounts": "Account", "opportunities": "Opportunity",
            "opportunity_line_items": "OpportunityLineItem", "opportunity_contact_roles": "OpportunityContactRole",
            "campaigns": "Campaign"}
+
+
+def bulk_result_rows(sobject: str) -> CsvRecords:
+    """How a Bulk result set of `sobject` loads: its fields typed, and the `attributes` a query record
+    carries, from the keys line landed beside it."""
+    return CsvRecords(
+        types=tuple((name, FIELD_TYPES[name]) for name in FIELDS[sobject] if name in FIELD_TYPES),
+        members="attributes := struct_pack(type := page_key->>'type', url := (page_key->>'url') || \"Id\")",
+    )
 
 
 def _stream(stream: str, description: str) -> StreamSpec:
@@ -255,7 +271,7 @@ def _stream(stream: str, description: str) -> StreamSpec:
         cursor_field="`SystemModstamp`: the next run asks for records modified since the highest one loaded, minus "
                      "HUB_SALESFORCE_OVERLAP_MINUTES",
         shape=RecordShape(records_path="$.records[*]", pk_parts=("Id",), cursor_path="SystemModstamp",
-                          checks=(Check("SystemModstamp", "date"),)),
+                          checks=(Check("SystemModstamp", "date"),), csv=bulk_result_rows(OBJECTS[stream])),
         fetch=fetch_object,
     )
 

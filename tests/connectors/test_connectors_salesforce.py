@@ -5,8 +5,9 @@ instance_url check."""
 
 from __future__ import annotations
 
+import math
 import re
-
+import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -81,6 +82,10 @@ def test_incremental_after_a_clock_move_equals_a_full_sync(sandbox, tmp_path: Pa
         sandbox.set_clock(DEFAULT_AS_OF)
         admin(sandbox, "batch", {"records": 2000})
     assert first["salesforce__leads"].pages > 1
+    for name, report in fresh.items():  # each report sets its requests against the floor: 2,000 records a page
+        assert report.records and report.floor_per_1000_records == \
+            round(1000 * math.ceil(report.records / 2000) / report.records, 2), name
+    assert fresh["salesforce__leads"].requests_per_1000_records > fresh["salesforce__leads"].floor_per_1000_records
     for name in NAMES:
         assert raw_rows(nightly, name) == raw_rows(full, name), name
         assert second[name].cursor_before == first[name].cursor_after, name
@@ -165,13 +170,9 @@ def test_a_token_for_another_instance_is_not_used() -> None:
     assert token.fetches == 0
 
 
-def as_text(record: dict) -> dict[str, str]:
-    """A record's values as the Bulk API's CSV writes them (null as '', booleans lower case)."""
-    return {k: "" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
-            for k, v in record.items() if k != "attributes"}
-
-
-def test_a_large_first_sync_by_bulk_equals_rest(sandbox, tmp_path: Path) -> None:  # noqa: ANN001
+def test_a_large_first_sync_by_bulk_equals_rest_and_replays(sandbox, tmp_path: Path) -> None:  # noqa: ANN001
+    """Bulk result sets land as the CSV received and load to the REST pages' raw rows, typed alike; a
+    replay of that landing alone into a new warehouse gives them again."""
     rest = HubConfig.from_env(env(sandbox.url, tmp_path / "rest", HUB_SALESFORCE_BULK_THRESHOLD="0"))
     bulk = HubConfig.from_env(env(sandbox.url, tmp_path / "bulk", HUB_SALESFORCE_BULK_THRESHOLD="50"))
     before = sandbox.stats().get("salesforce", {})
@@ -179,10 +180,20 @@ def test_a_large_first_sync_by_bulk_equals_rest(sandbox, tmp_path: Path) -> None
         by_rest = ingest.ingest_stream(name, rest, "rest")
         by_bulk = ingest.ingest_stream(name, bulk, "bulk")
         assert by_bulk.records == by_rest.records > 50 and by_bulk.cursor_after == by_rest.cursor_after, name
-        assert {pk: as_text(r) for pk, r in records(rest, name).items()} == \
-            {pk: as_text(r) for pk, r in records(bulk, name).items()}, name
+        landed = sorted(p.name for p in Path(by_bulk.landing_dir).glob("_/*"))
+        assert landed and all(p.endswith((".csv", ".keys")) for p in landed), landed
+        assert records(bulk, name) == records(rest, name), name
+    typed = records(bulk, "salesforce__opportunities")
+    assert any(r["IsWon"] is True for r in typed.values()) and all(
+        isinstance(r["Amount"], float) or r["Amount"] is None for r in typed.values())
     jobs = {path for path in set(sandbox.stats()["salesforce"]) - set(before) if re.search(r"/jobs/query/750\w+$", path)}
     assert len(jobs) == 2, f"expected one Bulk job per stream: {jobs}"
+    replayed = HubConfig.from_env(env(sandbox.url, tmp_path / "replayed"))
+    replayed.landing_dir.parent.mkdir(parents=True)
+    shutil.copytree(bulk.landing_dir, replayed.landing_dir)
+    for name in ("salesforce__leads", "salesforce__opportunities"):
+        ingest.replay_landing(name, replayed, "bulk")
+        assert raw_rows(replayed, name) == raw_rows(bulk, name), name
 
 
 def test_a_page_not_done_without_its_next_link_is_broken() -> None:
