@@ -92,6 +92,14 @@ def records_sql(shape: RecordShape, files: Sequence[str]) -> str:
     return " union all ".join(parts)
 
 
+def _keys_files_sql(files: Sequence[str]) -> str:
+    """The keys files beside the segments `files`, one line a page, as `column0` (text) and `filename`."""
+    return (
+        f"read_csv({files_sql([str(keys_path(Path(f))) for f in files])}, header = false, auto_detect = false, "
+        f"columns = {{'column0': 'varchar'}}, delim = '\t', quote = '', escape = '', filename = true)"
+    )
+
+
 def _csv_records_sql(shape: RecordShape, files: Sequence[str]) -> str:
     """Records of CSV segments (one page each): text as landed, or typed as `shape.csv` says."""
     rows = (
@@ -107,11 +115,7 @@ def _csv_records_sql(shape: RecordShape, files: Sequence[str]) -> str:
                               for c, kind in shape.csv.types)
             rows = f"(select * replace ({typed}) from {rows})"
         if shape.csv.members:
-            keys = (
-                f"(select filename as _keys, column0::json as page_key from read_csv("
-                f"{files_sql([str(keys_path(Path(f))) for f in files])}, header = false, auto_detect = false, "
-                f"columns = {{'column0': 'varchar'}}, delim = '\t', quote = '', escape = '', filename = true))"
-            )
+            keys = f"(select filename as _keys, column0::json as page_key from {_keys_files_sql(files)})"
             rows = f"(select * from {rows} c join {keys} k on k._keys = regexp_replace(c.filename, '\\.csv$', " \
                    f"'{KEYS_SUFFIX}'))"
             members = f"{shape.csv.members}, *columns(* exclude (filename, _idx, _keys, page_key))"
@@ -132,11 +136,7 @@ def _json_records_sql(shape: RecordShape, files: Sequence[str]) -> str:
             return f"select filename as _file, {_DIR_SQL} as _dir, _page, 1 as _idx, json as r from {pages}"
         # The key of each page is the same line of the keys file beside its segment; both are read
         # in the same order on one thread, so line numbers pair them.
-        keys = (
-            f"(select row_number() over () as _page, column0 as _key from read_csv("
-            f"{files_sql([str(keys_path(Path(f))) for f in files])}, header = false, auto_detect = false, "
-            f"columns = {{'column0': 'varchar'}}, delim = '\t', quote = '', escape = ''))"
-        )
+        keys = f"(select row_number() over () as _page, column0 as _key from {_keys_files_sql(files)})"
         return (
             f"select p.filename as _file, {_DIR_SQL} as _dir, p._page, 1 as _idx, p.json as r, k._key "
             f"from {pages} p join {keys} k on k._page = p._page"
