@@ -65,7 +65,9 @@ class ForgetReport:
 
 # The record fields that tie a record to a person by id, beyond the email it holds: the contract
 # numbers of their envelopes, and the ids find_person follows from those records.
+# A name ending in `[*].object_id` is a list of objects, one of whose `object_id` is theirs.
 LINKS = ("external_order_id", "order_number", "order", "rates[*].object_id", "transaction", "ContactId")
+IN_LIST = "[*].object_id"
 
 
 @dataclass(frozen=True)
@@ -79,10 +81,8 @@ class Person:
 
     def links(self) -> dict[str, list[str]]:
         """Each field of LINKS with the person's ids in it."""
-        found = {"external_order_id": list(self.orders), "order_number": list(self.orders)}
-        for name, values in self.ids:
-            found[name] = [*found.get(name, []), *values]
-        return {name: values for name, values in found.items() if values}
+        found = {"external_order_id": list(self.orders), "order_number": list(self.orders), **dict(self.ids)}
+        return {name: list(found[name]) for name in LINKS if found.get(name)}
 
     def markers(self) -> list[bytes]:
         """What a serialised record of theirs contains, lowercased: the email or one of their ids as JSON strings."""
@@ -95,8 +95,8 @@ class Person:
         if not isinstance(record, dict):
             return False
         for name, values in self.links().items():
-            if name.endswith("[*].object_id"):
-                items = record.get(name.removesuffix("[*].object_id"))
+            if name.endswith(IN_LIST):
+                items = record.get(name.removesuffix(IN_LIST))
                 found = [item.get("object_id") for item in items if isinstance(item, dict)] if isinstance(items, list) else []
             else:
                 found = [record.get(name)]
@@ -108,7 +108,7 @@ class Person:
         """The same test on a JSON column, as a SQL condition and its parameters."""
         conditions, params = [f"contains(lower(cast({column} as varchar)), ?)"], [self.text]
         for name, values in self.links().items():
-            if name.endswith("[*].object_id"):
+            if name.endswith(IN_LIST):
                 conditions.append(f"len(list_intersect(?, json_extract_string({column}, '$.{name}'))) > 0")
             else:
                 conditions.append(f"list_contains(?, {column} ->> '{name}')")
