@@ -2,7 +2,8 @@
 
 The budget (budget.py) paces every account from what the vendor says in its headers; these
 documented limits only set the pace before the first answer and for limits no header reports
-(HubSpot search), and they are what a first sync is forecast at. Sources, each the vendor's page:
+(HubSpot search, Shippo's endpoints), and they are what a first sync is forecast at. Sources, each the
+vendor's page:
 
 - HubSpot: private apps on Professional/Enterprise 190 requests / 10 s (100 on Free/Starter);
   search 5 requests / s per token, 200 records a page; list endpoints 100 a page; v4 association
