@@ -1,6 +1,7 @@
 """`python -m pipelines rebuild`: the warehouse's raw layer again from the landed pages alone, then dbt and publish.
 
-Every run's landed pages are replayed stream by stream in the order they were landed (the time
+Every run's landed pages of the configured streams (HUB_CRM's and HUB_FULFILMENT's vendors with the
+other systems: `connectors.streams.configured_streams`) are replayed stream by stream in the order they were landed (the time
 each `_fetch.json` was written), each with the cursor its fetch chose, so the raw tables and
 cursors end as the original loads left them. A damaged page is skipped into `raw._quarantine`
 (connectors/ingest.py `replay_landing`). A nightly that finds its warehouse damaged (truncated,
@@ -20,7 +21,7 @@ from connectors import warehouse
 from connectors.config import HubConfig
 from connectors.ingest import FETCH_MARKER, StreamReport, replay_landing
 from connectors.landing import stream_dir
-from connectors.streams import STREAMS
+from connectors.streams import CATALOGUE, configured_streams
 
 # A DuckDB file is a 12 KiB header and then its blocks; a shorter file lost blocks at its end.
 DUCKDB_HEADER_BYTES = 3 * 4096
@@ -30,7 +31,7 @@ REBUILDING_SUFFIX = ".rebuilding"
 
 def landed_runs(config: HubConfig, name: str) -> list[str]:
     """The runs whose fetch of stream `name` finished, in the order they were landed."""
-    spec = STREAMS[name]
+    spec = CATALOGUE[name]
     if not config.landing_dir.is_dir():
         return []
     markers = [
@@ -42,9 +43,9 @@ def landed_runs(config: HubConfig, name: str) -> list[str]:
 
 
 def rebuild_raw(config: HubConfig, say: Callable[[str], None]) -> list[StreamReport]:
-    """Replay every landed run of every stream into the warehouse (meant to be a new, empty one)."""
+    """Replay every landed run of every configured stream into the warehouse (meant to be a new, empty one)."""
     reports = []
-    for name in STREAMS:
+    for name in configured_streams(config.env):
         runs = landed_runs(config, name)
         for number, run_id in enumerate(runs, start=1):
             say(f"{name}: replaying run {number}/{len(runs)} ({run_id})")
@@ -121,7 +122,7 @@ def run_rebuild(data_dir: Path) -> int:
     prepare_dbt_project()
     from pipelines.definitions import build_definitions
 
-    systems = sorted({spec.system for spec in STREAMS.values()})
+    systems = sorted({spec.system for spec in configured_streams(config.env).values()})
     job = dg.define_asset_job("rebuild", selection=dg.AssetSelection.all() - dg.AssetSelection.groups(*systems))
     with dg.DagsterInstance.get() as instance:
         with recovery_lock(instance):  # a run starting meanwhile waits instead of loading into it
