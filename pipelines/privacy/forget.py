@@ -9,7 +9,8 @@ transactions, shipments and tracks hang off those orders by id, Salesforce's con
 their contacts. Every catalogued vendor's streams are scrubbed, not only the configured ones: a
 vendor used before a switch still holds them. In this order:
 1. landing: the record is cut out of every landed page (a page that is the record is dropped with
-   its line in the keys file), so a rebuild from the landed pages cannot bring it back;
+   its line in the keys file; a CSV page, a Salesforce Bulk result set, loses the record's row and
+   keeps its header and keys line), so a rebuild from the landed pages cannot bring it back;
 2. raw: its row in the raw table (and any quarantined copy) is deleted;
 3. the lake (HUB_LAKE_DIR, connectors/lake.py): each Parquet file holding it is rewritten without it;
 4. staging, marts and the published files: dbt builds every model anew from the cleaned raw
@@ -22,10 +23,12 @@ delete them there too, or the next incremental fetch of a record they change bri
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import logging
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -164,15 +167,18 @@ def _ids(con: duckdb.DuckDBPyConnection, table: str, field: str, condition: str,
 
 
 def scrub_landing(landing_dir: Path, person: Person) -> dict[str, int]:
-    """Cut the person's records out of every landed JSON page; returns records cut per stream."""
+    """Cut the person's records out of every landed page, JSON or CSV; returns records cut per stream."""
     removed: dict[str, int] = {}
     runs = [run for run in landing_dir.iterdir() if run.is_dir() and not run.name.startswith("_")] if landing_dir.is_dir() else []
     for run in sorted(runs):
         for name, spec in CATALOGUE.items():
-            if spec.shape.page_format != "json":
-                continue
-            for segment in landed_segments(stream_dir(landing_dir, run.name, spec.system, spec.stream)):
-                cut = _scrub_segment(segment, spec.shape.records_path, person)
+            for segment in landed_segments(stream_dir(landing_dir, run.name, spec.system, spec.stream), None):
+                if segment.suffix == ".csv":
+                    cut = _scrub_csv_segment(segment, person)
+                elif spec.shape.page_format == "json":
+                    cut = _scrub_segment(segment, spec.shape.records_path, person)
+                else:
+                    continue
                 if cut:
                     removed[name] = removed.get(name, 0) + cut
     journal = landing_dir / "_journal"
@@ -214,6 +220,40 @@ def _scrub_segment(segment: Path, records_path: str, person: Person) -> int:
     if keys is not None:
         write_atomically(keys_file, b"".join(key + b"\n" for key in kept_keys))
     return cut
+
+
+def _scrub_csv_segment(segment: Path, person: Person) -> int:
+    """Rewrite one CSV segment (one page: a Salesforce Bulk result set) without the rows that are the
+    person's records; its header, the other rows' bytes and its keys line stay as landed."""
+    data = segment.read_bytes()
+    if not any(marker.strip(b'"') in data.lower() for marker in person.markers()):
+        return 0
+    try:
+        rows = list(_csv_rows(data.decode("utf-8")))
+    except (UnicodeDecodeError, csv.Error):  # a damaged page: any line naming them goes (replay quarantines the rest)
+        lines = data.splitlines(keepends=True)
+        kept = [line for line in lines if not any(m.strip(b'"') in line.lower() for m in person.markers())]
+        write_atomically(segment, b"".join(kept))
+        return len(lines) - len(kept)
+    header = rows[0][0] if rows else []
+    kept_text = [text for number, (row, text) in enumerate(rows) if not number or not person.holds(dict(zip(header, row)))]
+    if len(kept_text) < len(rows):
+        write_atomically(segment, "".join(kept_text))
+    return len(rows) - len(kept_text)
+
+
+def _csv_rows(text: str) -> Iterator[tuple[list[str], str]]:
+    """Each row of a CSV text with the exact text it was read from (a quoted field may span lines)."""
+    read: list[str] = []
+
+    def lines() -> Iterator[str]:
+        for line in io.StringIO(text, newline=""):
+            read.append(line)
+            yield line
+
+    for row in csv.reader(lines()):
+        yield row, "".join(read)
+        read.clear()
 
 
 def _filter(node: Any, steps: list[str], person: Person) -> tuple[Any, int]:

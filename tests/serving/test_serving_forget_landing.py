@@ -217,3 +217,26 @@ def test_a_person_whose_contracts_shipped_through_shippo_leaves_every_shippo_str
     assert after == {name: before[name] - cut[name] for name in names[1:]}
     landed = b"".join(path.read_bytes() for path in (data / "landing").rglob("*") if path.is_file())
     assert ids and not [i for i in ids if i.encode() in landed] and email.encode() not in landed.lower()
+
+
+def test_a_persons_rows_are_cut_from_a_bulk_csv_page_and_its_header_and_keys_line_stay(tmp_path: Path) -> None:
+    from connectors.landing import Lander, keys_path, stream_dir
+
+    landing = tmp_path / "landing"
+    header = '"Id","Email","Description"\n'
+    ada = '"003A","ada.lind@example.com","first"\n'
+    ben = '"003B","ben.ro@example.com","two\nlines, quoted"\n'  # a quoted field over two lines keeps its bytes
+    roles = ('"Id","ContactId","Role"\n', '"00KA","003A","Buyer"\n', '"00KB","003B","Payer"\n')
+    pages = {"contacts": header + ada + ben, "opportunity_contact_roles": "".join(roles)}
+    segments = {}
+    for stream, body in pages.items():
+        lander = Lander(stream_dir(landing, RUN, "salesforce", stream))
+        lander.write("", body.encode(), key=orjson.dumps({"job": "750J", "locator": None}).decode(), extension="csv")
+        (segments[stream],) = lander.seal()
+    person = Person(needle("ada.lind@example.com"), ids=(("ContactId", ("003A",)),))
+
+    assert scrub_landing(landing, person) == {"salesforce__contacts": 1, "salesforce__opportunity_contact_roles": 1}
+    assert segments["contacts"].read_text() == header + ben
+    assert segments["opportunity_contact_roles"].read_text() == roles[0] + roles[2]
+    assert keys_path(segments["contacts"]).read_text() == '{"job":"750J","locator":null}\n'  # still its one page's line
+    assert scrub_landing(landing, person) == {}  # nothing of theirs is left to cut
