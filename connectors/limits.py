@@ -36,6 +36,8 @@ vendor's page:
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from collections import Counter
 from collections.abc import Mapping
@@ -117,6 +119,9 @@ LARGEST_PAGE: dict[str, int] = {
 # associations read each association type with its own batch request (the v4 batch read takes one
 # from/to pair: https://developers.hubspot.com/docs/api-reference/crm-associations-v4/guide).
 ENDPOINT_PAGE = {"list": 100, "search": 200, "archived": 100}
+# A landed CSV page of a JSON stream is a Salesforce Bulk API 2.0 result set: one request each, of up
+# to the maxRecords the connector asks (connectors/systems/salesforce.py BULK_RECORDS).
+BULK_ENDPOINT = "bulk"
 
 # A vendor's count is a little behind requests already under way (ours in other threads and
 # processes): hold the account while this few remain, rather than meet the 429.
@@ -203,8 +208,8 @@ def _number(value: object) -> float | None:
 def request_floor(stream: str, records: int, landed: Path | None = None) -> int | None:
     """The fewest requests that could bring `records` of `stream` (None when no page size applies).
 
-    With the stream's landing folder (`landed`), per endpoint it called: each endpoint's records over
-    its largest page, at least one request each, since an empty list must still be asked to be
+    With the stream's landing folder (`landed`), per endpoint it called (a CSV page is a Bulk result
+    set): each endpoint's records over its largest page, at least one request each, since an empty list must still be asked to be
     known empty (HubSpot's archived list, a search finding nothing). Without it: records over the
     stream's largest page, a floor for one endpoint.
     """
@@ -213,8 +218,13 @@ def request_floor(stream: str, records: int, landed: Path | None = None) -> int 
         return None
     if landed is None:
         return math.ceil(records / page)
+    from connectors.systems.salesforce import BULK_RECORDS  # not at the top: salesforce imports http, which imports this
+
     per_endpoint: Counter[tuple[str, str]] = Counter()
-    for segment in landed_segments(landed):
+    for segment in landed_segments(landed, None):
+        if segment.suffix == ".csv":
+            per_endpoint[(segment.parent.name, BULK_ENDPOINT)] += _csv_records(segment)
+            continue
         with open(segment, "rb") as pages:
             for line in pages:
                 if not line.strip():
@@ -225,7 +235,17 @@ def request_floor(stream: str, records: int, landed: Path | None = None) -> int 
                     continue
                 endpoint, count = _endpoint(stream, body)
                 per_endpoint[(segment.parent.name, endpoint)] += count
-    return sum(max(1, math.ceil(n / ENDPOINT_PAGE.get(endpoint, page))) for (_, endpoint), n in per_endpoint.items())
+    pages = {**ENDPOINT_PAGE, BULK_ENDPOINT: BULK_RECORDS}
+    return sum(max(1, math.ceil(n / pages.get(endpoint, page))) for (_, endpoint), n in per_endpoint.items())
+
+
+def _csv_records(segment: Path) -> int:
+    """The records of a landed CSV page: its rows after the header (0 when damaged: the load quarantines it)."""
+    try:
+        rows = sum(1 for _ in csv.reader(io.StringIO(segment.read_bytes().decode("utf-8"), newline="")))
+    except (UnicodeDecodeError, csv.Error):
+        return 0
+    return max(rows - 1, 0)
 
 
 def _endpoint(stream: str, page: object) -> tuple[str, int]:

@@ -147,3 +147,24 @@ def test_the_request_floor_counts_each_endpoint_a_stream_calls(tmp_path):
     batches = land("associations", {f"deals_{t}": [{"results": [{"from": {"id": "1"}}] * 40}]
                                     for t in ("contacts", "companies", "line_items")})
     assert request_floor("hubspot__associations", 120, batches) == 3
+
+
+def test_a_bulk_csv_page_counts_its_rows_toward_the_floor(tmp_path):
+    """A Salesforce object first synced by Bulk (CSV result sets) and then by a query page: one request
+    for up to 50,000 rows, one for the query's 2,000; the header and a quoted line break are no record."""
+    import orjson
+
+    from connectors.landing import Lander
+    from connectors.limits import request_floor
+
+    lander = Lander(tmp_path / "leads")
+    for rows in (['"00QA","one"', '"00QB","two\nlines"'], ['"00QC","three"']):
+        lander.write("", ('"Id","Description"\n' + "".join(f"{row}\n" for row in rows)).encode(),
+                      key='{"job":"750J"}', extension="csv")
+    lander.write("", orjson.dumps({"totalSize": 2, "done": True, "records": [{"Id": "00QD"}, {"Id": "00QE"}]}))
+    lander.seal()
+    assert request_floor("salesforce__leads", 5, tmp_path / "leads") == 2
+    bulk_only = Lander(tmp_path / "contacts")
+    bulk_only.write("", b'"Id"\n' + b"".join(f'"003{i}"\n'.encode() for i in range(50_001)), extension="csv")
+    bulk_only.seal()
+    assert request_floor("salesforce__contacts", 50_001, tmp_path / "contacts") == 2

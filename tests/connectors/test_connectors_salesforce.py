@@ -182,6 +182,8 @@ def test_a_large_first_sync_by_bulk_equals_rest_and_replays(sandbox, tmp_path: P
         assert by_bulk.records == by_rest.records > 50 and by_bulk.cursor_after == by_rest.cursor_after, name
         landed = sorted(p.name for p in Path(by_bulk.landing_dir).glob("_/*"))
         assert landed and all(p.endswith((".csv", ".keys")) for p in landed), landed
+        # its floor is one Bulk result set's request (up to 50,000 rows), not 0 for want of JSON pages
+        assert by_bulk.floor_per_1000_records == round(1000 / by_bulk.records, 2), name
         assert records(bulk, name) == records(rest, name), name
     typed = records(bulk, "salesforce__opportunities")
     assert any(r["IsWon"] is True for r in typed.values()) and all(
