@@ -174,9 +174,22 @@ def damaged_pages(segment: Path) -> list[DamagedPage]:
     return damaged
 
 
+def csv_rows(data: bytes) -> list[list[str]]:
+    """The rows of a CSV page, header first (UnicodeDecodeError or csv.Error when it is no CSV)."""
+    return list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+
+
+def csv_records(data: bytes) -> int:
+    """The records of a CSV page: its rows after the header (0 when it does not parse: the load quarantines it)."""
+    try:
+        return max(len(csv_rows(data)) - 1, 0)
+    except (UnicodeDecodeError, csv.Error):
+        return 0
+
+
 def _csv_damage(data: bytes) -> str | None:
     try:
-        rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+        rows = csv_rows(data)
     except (UnicodeDecodeError, csv.Error) as exc:
         return f"not CSV ({exc})"
     if not rows or any(len(row) != len(rows[0]) for row in rows if row):

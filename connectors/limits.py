@@ -36,8 +36,6 @@ vendor's page:
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections import Counter
 from collections.abc import Mapping
@@ -47,7 +45,7 @@ from pathlib import Path
 
 import orjson
 
-from connectors.landing import landed_segments
+from connectors.landing import csv_records, landed_segments
 
 
 @dataclass(frozen=True)
@@ -223,7 +221,7 @@ def request_floor(stream: str, records: int, landed: Path | None = None) -> int 
     per_endpoint: Counter[tuple[str, str]] = Counter()
     for segment in landed_segments(landed, None):
         if segment.suffix == ".csv":
-            per_endpoint[(segment.parent.name, BULK_ENDPOINT)] += _csv_records(segment)
+            per_endpoint[(segment.parent.name, BULK_ENDPOINT)] += csv_records(segment.read_bytes())
             continue
         with open(segment, "rb") as pages:
             for line in pages:
@@ -237,15 +235,6 @@ def request_floor(stream: str, records: int, landed: Path | None = None) -> int 
                 per_endpoint[(segment.parent.name, endpoint)] += count
     pages = {**ENDPOINT_PAGE, BULK_ENDPOINT: BULK_RECORDS}
     return sum(max(1, math.ceil(n / pages.get(endpoint, page))) for (_, endpoint), n in per_endpoint.items())
-
-
-def _csv_records(segment: Path) -> int:
-    """The records of a landed CSV page: its rows after the header (0 when damaged: the load quarantines it)."""
-    try:
-        rows = sum(1 for _ in csv.reader(io.StringIO(segment.read_bytes().decode("utf-8"), newline="")))
-    except (UnicodeDecodeError, csv.Error):
-        return 0
-    return max(rows - 1, 0)
 
 
 def _endpoint(stream: str, page: object) -> tuple[str, int]:

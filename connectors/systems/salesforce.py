@@ -36,8 +36,6 @@ when less than HUB_SALESFORCE_API_RESERVE_PERCENT of it is left
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 import logging
 import re
@@ -52,6 +50,7 @@ import orjson
 from connectors.config import ConnectorSettings
 from connectors.errors import BrokenPage, RequestError
 from connectors.http import Response, VendorClient, VendorRefused
+from connectors.landing import csv_records
 from connectors.pages import KeyedList
 from connectors.pagination import PageRequest
 from connectors.spec import Check, CsvRecords, FetchContext, RecordShape, StreamSpec
@@ -237,14 +236,14 @@ def _bulk(ctx: FetchContext, version: str, soql_text: str) -> None:
     while locator != "null":
         params = {"maxRecords": BULK_RECORDS, **({"locator": locator} if locator else {})}
         response = ctx.client.send("GET", f"{status_url}/results", params=params, parse=None)
-        rows = sum(1 for _ in csv.reader(io.StringIO(response.content.decode("utf-8"), newline=""))) - 1
+        rows = csv_records(response.content)
         expected = response.headers.get("sforce-numberofrecords")
         if expected is not None and int(expected) != rows:
             raise RequestError(f"{ctx.spec.name}: a Bulk API result set holds {rows} rows but says "
                                f"Sforce-NumberOfRecords {expected}; nothing was loaded: run it again")
         sobject = OBJECTS[ctx.spec.stream]
         key = {"job": job["id"], "locator": locator, "type": sobject, "url": f"/services/data/{version}/sobjects/{sobject}/"}
-        ctx.land("", response, max(rows, 0), key=orjson.dumps(key).decode(), extension="csv")
+        ctx.land("", response, rows, key=orjson.dumps(key).decode(), extension="csv")
         locator = response.headers.get("sforce-locator") or "null"
 
 
