@@ -19,7 +19,7 @@ from typing import Any
 import dagster as dg
 
 from connectors.config import HubConfig
-from connectors.streams import STREAMS
+from connectors.streams import CATALOGUE
 from pipelines.ingest.assets import stream_asset_key
 from pipelines.ingest.partitions import DATED_STREAMS, nightly_partition_range, partition_range_tags
 from pipelines.transform.assets import hub_dbt_models
@@ -37,8 +37,9 @@ FORKED_STEPS = {
 RETRIED_FROM_FAILURE = {"dagster/max_retries": 2, "dagster/retry_strategy": "FROM_FAILURE"}
 INGEST_RUN_TAG = "hub/ingest_run"  # on a nightly_build run: the ingest run it builds from
 
-# The streams with their own checks; the dbt tests of their sources run with the dbt build.
-INGEST = dg.AssetSelection.assets(*(stream_asset_key(name) for name in STREAMS)) - dg.AssetSelection.checks(
+# Every stream of whichever vendors are configured (an ingest asset's group is its system), with its
+# own checks; the dbt tests of the sources run with the dbt build.
+INGEST = dg.AssetSelection.groups(*sorted({spec.system for spec in CATALOGUE.values()})) - dg.AssetSelection.checks(
     *hub_dbt_models.check_keys
 )
 
