@@ -96,6 +96,20 @@ def test_the_nightly_ingest_plans_the_streams_alone_and_the_build_the_rest(defs:
     assert schedule.job_name == "nightly_ingest"
 
 
+def test_the_nightly_ingest_holds_the_configured_vendors_streams(dbt_manifest: object) -> None:
+    """With Salesforce and Shippo chosen, their streams are the ingest, and none of them waits for the build."""
+    from connectors.streams import configured_streams
+    from pipelines.definitions import build_definitions
+    from pipelines.ingest.assets import stream_asset_key
+
+    env = {"HUB_CRM": "salesforce", "HUB_FULFILMENT": "shippo"}
+    defs = build_definitions(env)
+    ingest = set(defs.resolve_job_def("nightly_ingest").asset_layer.asset_graph.executable_asset_keys)
+    build = set(defs.resolve_job_def("nightly_build").asset_layer.asset_graph.executable_asset_keys)
+    assert ingest == {stream_asset_key(name) for name in configured_streams(env)}
+    assert any(key.path[0] == "salesforce" for key in ingest) and not ingest & build
+
+
 def test_every_dbt_source_is_an_ingest_asset(defs: dg.Definitions) -> None:
     """The translator joins dbt sources to ingest assets: no source is left dangling."""
     from connectors.streams import STREAMS
