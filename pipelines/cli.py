@@ -193,7 +193,7 @@ def run_nightly(data_dir: Path, terminal: TextIO, log_file: Path, runs: RunSetti
     succeeded), showing its progress on `terminal`, then what it produced."""
     from dagster import DagsterInstance, colored_console_logger
 
-    from connectors.streams import STREAMS
+    from connectors.streams import configured_streams
     from pipelines.jobs import run_nightly_in_process
     from pipelines.summary import HEADLINE_COLUMNS, format_table, headline_rows
     from pipelines.transform.project import prepare_dbt_project
@@ -201,7 +201,7 @@ def run_nightly(data_dir: Path, terminal: TextIO, log_file: Path, runs: RunSetti
     prepare_dbt_project()
     from pipelines.definitions import build_definitions
 
-    progress = Progress(terminal, frozenset(STREAMS))
+    progress = Progress(terminal, frozenset(configured_streams()))
     loggers = {"console": colored_console_logger, "progress": progress.logger()}
     with DagsterInstance.get() as instance:
         results = run_nightly_in_process(
