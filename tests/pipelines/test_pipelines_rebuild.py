@@ -12,7 +12,7 @@ import pytest
 
 from connectors.landing import keys_path
 from connectors.streams import STREAMS
-from pipeline_runs import NightlyRun, marts_state, raw_state
+from pipeline_runs import NightlyRun, StagedResult, marts_state, raw_state
 from pipelines.instance import ensure_instance_config
 
 pytestmark = pytest.mark.slow
@@ -45,10 +45,13 @@ def test_a_truncated_warehouse_is_moved_aside_and_rebuilt_by_the_next_nightly(
     with open(warehouse, "r+b") as file:
         file.truncate(warehouse.stat().st_size // 2)
     from pipelines.definitions import build_definitions
+    from pipelines.jobs import run_nightly_in_process
 
     with dg.DagsterInstance.get() as instance:
-        result = build_definitions({}).resolve_job_def("nightly").execute_in_process(instance=instance, raise_on_error=False)
-        said = [e.message for e in instance.all_logs(result.run_id) if (e.message or "").startswith("recovery: ")]
+        # as the schedule runs it: the build run after the ingest run must not find the rebuilt file damaged
+        result = StagedResult(run_nightly_in_process(build_definitions({}), instance=instance))
+        said = [e.message for run in result.runs for e in instance.all_logs(run.run_id)
+                if (e.message or "").startswith("recovery: ")]
 
     assert result.success
     (aside,) = data_dir.glob("warehouse.duckdb.damaged-*")
