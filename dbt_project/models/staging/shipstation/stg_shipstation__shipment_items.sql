@@ -4,37 +4,4 @@
 ) }}
 
 -- One row per item of a shipment (items[]).
-with source as (
-    select * from {{ source('shipstation', 'shipments') }}
-    {{ loaded_since_last_build() }}
-),
-
-fields as (
-    select
-        _pk as shipment_id,
-        element_position as item_position,
-        sku,
-        item_name,
-        quantity,
-        _loaded_at
-    from {{ json_array_fields('source', '_record', ['items'], {
-        'sku': ['sku'],
-        'item_name': ['name'],
-        'quantity': ['quantity'],
-    }, carry=['_pk', '_loaded_at']) }} as items
-),
-
-renamed as (
-    select
-        shipment_id || ':' || cast(item_position as {{ dbt.type_string() }}) as shipment_item_id,
-        shipment_id,
-        item_position,
-        sku,
-        item_name,
-        {{ to_decimal('quantity', 18, 6) }} as quantity,
-        {{ invalid_values({'quantity': ('decimal', 'quantity')}) }},
-        _loaded_at
-    from fields
-)
-
-select * from renamed
+{{ shipment_items_of(source('shipstation', 'shipments'), 'items', 'name') }}
