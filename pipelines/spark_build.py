@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from connectors import lake
-from connectors.streams import STREAMS
+from connectors.streams import configured_streams
 from pipelines.publish.marts_file import Relation, Snapshot, publish_marts
 from pipelines.publish.parquet import export_parquet
 
@@ -37,7 +37,7 @@ class SparkBuildError(RuntimeError):
 
 def export_lake(warehouse: Path, lake_dir: Path) -> Path:
     """The whole current raw layer of `warehouse` as one Parquet file per stream (compacted)."""
-    lake.export_raw_layer(warehouse, lake_dir, list(STREAMS))
+    lake.export_raw_layer(warehouse, lake_dir, list(configured_streams()))
     return lake_dir
 
 

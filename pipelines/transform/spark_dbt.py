@@ -22,7 +22,7 @@ from dagster_dbt.core.dbt_cli_event import DbtCliEventMessage
 
 from connectors import lake
 from connectors.config import HubConfig, SettingsError
-from connectors.streams import STREAMS
+from connectors.streams import configured_streams
 from pipelines.settings import load_settings
 from pipelines.spark_build import handover_dir, load_marts, mart_names
 from pipelines.transform.project import DBT_EXECUTABLE, HubDbtCliResource, dbt_project
@@ -59,7 +59,7 @@ def catch_up_lake(config: HubConfig) -> None:
             "HUB_LAKE_DIR: unset, but HUB_DBT_TARGET=spark reads the raw layer from the Parquet lake; set it"
             " to a folder (each load then writes its rows there; the first Spark build writes what is loaded)"])
     with duckdb.connect(str(config.warehouse_path)) as con:
-        lake.catch_up(con, Path(config.lake_dir), STREAMS)
+        lake.catch_up(con, Path(config.lake_dir), configured_streams(config.env))
 
 
 def hub_dbt() -> HubDbtResource:
