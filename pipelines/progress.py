@@ -22,6 +22,7 @@ import dagster as dg
 # The steps that are not streams, as the progress view names them.
 PHASES = {"hub_dbt_models": "dbt", "published_marts": "publish"}
 CHECKS = "checks"
+NAME_WIDTH = 26  # the first column; wider when a configured stream's name is longer (Salesforce's)
 
 
 @dataclass
@@ -45,6 +46,11 @@ class Progress:
     failures: list[str] = field(default_factory=list)
     printed: set[str] = field(default_factory=set)
 
+    @property
+    def width(self) -> int:
+        """The first column's width: the longest name it shows."""
+        return max([NAME_WIDTH, *map(len, self.streams)])
+
     def say(self, line: str) -> None:
         """Print `line` unless it was printed already."""
         if line not in self.printed:
@@ -62,7 +68,7 @@ class Progress:
             tally.assets += 1
             metadata = _values(event.event_specific_data.materialization.metadata)
             if step in self.streams:
-                self.say(stream_line(step, metadata))
+                self.say(stream_line(step, metadata, self.width))
             elif isinstance(metadata.get("row_counts"), Mapping):
                 tally.row_counts = metadata["row_counts"]
         elif kind == "ASSET_CHECK_EVALUATION":
@@ -71,15 +77,15 @@ class Progress:
             else:
                 tally.failed += 1
         elif kind == "STEP_SUCCESS" and step in PHASES:
-            self.say(phase_line(PHASES[step], tally, timestamp))
+            self.say(phase_line(PHASES[step], tally, timestamp, self.width))
         elif kind == "STEP_FAILURE":
             self.failures.append(failure_line(event))
-            self.say(f"  {step:<26} FAILED (the reason follows the run)")
+            self.say(f"  {step:<{self.width}} FAILED (the reason follows the run)")
         elif kind in ("RUN_SUCCESS", "RUN_FAILURE"):  # the checks that ran as steps of their own
             others = [t for name, t in self.steps.items() if name and name not in self.streams and name not in PHASES]
             passed, failed = sum(t.passed for t in others), sum(t.failed for t in others)
             if passed or failed:
-                self.say(f"  {CHECKS:<26} {passed} passed, {failed} failed")
+                self.say(f"  {CHECKS:<{self.width}} {passed} passed, {failed} failed")
 
     def logger(self) -> dg.LoggerDefinition:
         """A Dagster logger handing every event of the run to `on_event`."""
@@ -104,18 +110,18 @@ def _values(metadata: Mapping[str, Any]) -> dict[str, Any]:
     return {name: getattr(value, "value", value) for name, value in metadata.items()}
 
 
-def stream_line(stream: str, report: Mapping[str, Any]) -> str:
+def stream_line(stream: str, report: Mapping[str, Any], width: int = NAME_WIDTH) -> str:
     """`  hubspot__contacts  fetch 4 pages 231 records 0.4s | load 231 new ...`: one stream's two phases."""
     seconds = float(report.get("seconds") or 0)
     fetch = float(report.get("fetch_seconds") or 0)
     return (
-        f"  {stream:<26} fetch {report.get('pages', 0):>5,} pages {report.get('records', 0):>8,} records "
+        f"  {stream:<{width}} fetch {report.get('pages', 0):>5,} pages {report.get('records', 0):>8,} records "
         f"{fetch:6.1f}s | load {report.get('inserted', 0):>7,} new {report.get('updated', 0):>7,} updated "
         f"{report.get('quarantined', 0):>4,} quarantined {seconds - fetch:5.1f}s"
     )
 
 
-def phase_line(phase: str, tally: StepTally, finished: float) -> str:
+def phase_line(phase: str, tally: StepTally, finished: float, width: int = NAME_WIDTH) -> str:
     """`  dbt   46 models, 80 tests passed, 0 failed  18.2s` or `  publish   12 tables, 3,456 rows  1.1s`."""
     took = finished - tally.started if tally.started is not None else 0.0
     if tally.row_counts is not None:
@@ -123,7 +129,7 @@ def phase_line(phase: str, tally: StepTally, finished: float) -> str:
     else:
         done = f"{tally.assets} models"
     tests = f", {tally.passed} tests passed, {tally.failed} failed" if tally.passed or tally.failed else ""
-    return f"  {phase:<26} {done}{tests}  {took:.1f}s"
+    return f"  {phase:<{width}} {done}{tests}  {took:.1f}s"
 
 
 def failure_line(event: dg.DagsterEvent) -> str:
