@@ -118,8 +118,10 @@ LARGEST_PAGE: dict[str, int] = {
 # from/to pair: https://developers.hubspot.com/docs/api-reference/crm-associations-v4/guide).
 ENDPOINT_PAGE = {"list": 100, "search": 200, "archived": 100}
 # A landed CSV page of a JSON stream is a Salesforce Bulk API 2.0 result set: one request each, of up
-# to the maxRecords the connector asks (connectors/systems/salesforce.py BULK_RECORDS).
+# to the maxRecords the connector asks (connectors/systems/salesforce.py; as many as the job gives:
+# https://developer.salesforce.com/docs/platform/api-asynch/guide/query-get-job-results.html).
 BULK_ENDPOINT = "bulk"
+BULK_RECORDS = 50_000
 
 # A vendor's count is a little behind requests already under way (ours in other threads and
 # processes): hold the account while this few remain, rather than meet the 429.
@@ -216,7 +218,6 @@ def request_floor(stream: str, records: int, landed: Path | None = None) -> int 
         return None
     if landed is None:
         return math.ceil(records / page)
-    from connectors.systems.salesforce import BULK_RECORDS  # not at the top: salesforce imports http, which imports this
 
     per_endpoint: Counter[tuple[str, str]] = Counter()
     for segment in landed_segments(landed, None):

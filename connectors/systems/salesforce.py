@@ -51,6 +51,7 @@ from connectors.config import ConnectorSettings
 from connectors.errors import BrokenPage, RequestError
 from connectors.http import Response, VendorClient, VendorRefused
 from connectors.landing import csv_records
+from connectors.limits import BULK_RECORDS
 from connectors.pages import KeyedList
 from connectors.pagination import PageRequest
 from connectors.spec import Check, CsvRecords, FetchContext, RecordShape, StreamSpec
@@ -86,10 +87,9 @@ FIELD_TYPES: Mapping[str, str] = {
 log = logging.getLogger(__name__)
 WITH_UTM = ("Lead", "Contact")
 ORDER = " ORDER BY SystemModstamp, Id"
-# Bulk API 2.0 results: as many records a request as the job gives (maxRecords), polls of the job's
-# state spaced out to at most a minute, for at most a day of waiting
+# Bulk API 2.0 results: as many records a request as the job gives (limits.BULK_RECORDS as maxRecords),
+# polls of the job's state spaced out to at most a minute, for at most a day of waiting
 # (https://developer.salesforce.com/docs/platform/api-asynch/guide/query-get-job-results.html).
-BULK_RECORDS = 50_000
 BULK_POLL_SECONDS = (0.5, 1, 2, 5, 10, 30, 60)
 BULK_MAX_WAIT_SECONDS = 86_400
 
