@@ -1,4 +1,5 @@
--- The configured CRM's contacts (leads), one row per contact id; personal data stays in the vendor's staging table.
+-- The configured CRM's contacts (leads), one row per contact id. A view: the personal data it shows is
+-- the vendor staging table's (marked in _crm__models.yml, so the privacy inventory lists it here too).
 select
     contact_id,
     email,
