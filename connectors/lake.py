@@ -45,13 +45,27 @@ def watermark(folder: Path) -> datetime | None:
     return max(stamps, default=None)
 
 
+ROW_GROUP_BYTES = "32MB"  # well inside the warehouse connection's memory limit (warehouse.MEMORY_LIMIT)
+
+
 def _write(con: duckdb.DuckDBPyConnection, rows_sql: str, folder: Path, stamp: datetime) -> Path:
     """COPY `rows_sql` to `<folder>/<stamp>.parquet` through a hidden temporary name (readers skip
     names starting with '.', so they never see half a file)."""
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / f"{stamp.strftime(STAMP_FORMAT)}.parquet"
     partial = folder / f".{final.name}.partial"
-    con.execute(f"copy ({rows_sql}) to '{partial}' (format parquet, compression zstd)")
+    # Row order means nothing in the lake (readers take the latest `_loaded_at` per `_pk`); keeping it
+    # made the COPY buffer a whole big table, past the warehouse connection's memory limit (large:
+    # 515k contacts failed at 256 MB), and a row group by rows alone outgrew it with big records
+    # (98k ShipStation shipments), so row groups are capped in bytes. Restored after: `con` may be a
+    # load's connection.
+    kept_order = con.execute("select current_setting('preserve_insertion_order')").fetchone()[0]
+    con.execute("set preserve_insertion_order = false")
+    try:
+        con.execute(f"copy ({rows_sql}) to '{partial}' (format parquet, compression zstd, "
+                    f"row_group_size_bytes '{ROW_GROUP_BYTES}')")
+    finally:
+        con.execute(f"set preserve_insertion_order = {'true' if kept_order else 'false'}")
     os.replace(partial, final)
     return final
 
