@@ -22,8 +22,10 @@ RETRIES_DDL = (
     "create table if not exists raw._retries (stream varchar, pk varchar, reason varchar, failures integer, "
     "last_attempt date, next_attempt date, run_id varchar, primary key (stream, pk))"
 )
-# Appended to a query over a stream's keys (`_pk`): leaves out the records not due on day `?`.
-NOT_DUE_SQL = " and _pk not in (select pk from raw._retries where stream = ? and next_attempt > ?)"
+def not_due_sql(key: str = "_pk") -> str:
+    """Appended to a query over a stream's keys (`key`, e.g. an alias's `t._pk`): leaves out the records
+    not due on day `?` (parameters: the stream, the day)."""
+    return f" and {key} not in (select pk from raw._retries where stream = ? and next_attempt > ?)"
 
 
 @dataclass(frozen=True)

@@ -98,7 +98,7 @@ def fetch_tracking(ctx: FetchContext) -> None:
     before = retries.waiting(ctx.config.warehouse_path, ctx.spec.name)
     sql, params = _DELIVERED_LABELS, []
     if before is not None:
-        sql += retries.NOT_DUE_SQL.replace("_pk", "t._pk", 1)
+        sql += retries.not_due_sql("t._pk")
         params += [ctx.spec.name, day]
     before = before or {}
     if ctx.table_exists("shippo__tracking"):

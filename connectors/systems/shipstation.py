@@ -69,7 +69,7 @@ def fetch_tracking(ctx: FetchContext) -> None:
     delivered_labels = "select _pk from raw.shipstation__labels where _record->>'tracking_status' = 'delivered'"
     params: list[object] = []
     if before is not None:
-        delivered_labels += retries.NOT_DUE_SQL
+        delivered_labels += retries.not_due_sql()
         params += [ctx.spec.name, day]
     before = before or {}
     if ctx.table_exists("shipstation__tracking"):
